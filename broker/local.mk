@@ -1,0 +1,10 @@
+# tesserad (the daemon) and tessera (the admin CLI).
+sbin_PROGRAMS += tesserad
+tesserad_SOURCES = broker/tesserad.c broker/http.c broker/http.h broker/broker.h \
+	broker/routes.c broker/routes.h broker/route_health.c
+tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
+tesserad_LDADD = $(TS_COMMON_LIBS) $(MHD_LIBS) -lpthread
+
+bin_PROGRAMS += tessera
+tessera_SOURCES = broker/tessera.c
+tessera_LDADD = $(TS_COMMON_LIBS)

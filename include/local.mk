@@ -1,0 +1,2 @@
+noinst_HEADERS += include/tessera/err.h include/tessera/clock.h include/tessera/log.h \
+	include/tessera/config.h include/tessera/util.h

@@ -1,0 +1,33 @@
+/* Wall-clock time in whole seconds since the epoch, from a clock that tests
+ * can fix. Fractions of a second in input are dropped (SAML and JWT checks
+ * work with a skew of seconds). */
+#ifndef TESSERA_CLOCK_H
+#define TESSERA_CLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tessera/err.h"
+
+typedef int64_t ts_time;
+
+struct ts_clock {
+	bool fixed;
+	ts_time fixed_at;
+};
+
+/* "YYYY-MM-DDTHH:MM:SSZ" plus the terminating NUL. */
+#define TS_TIME_ISO_LEN 21
+
+struct ts_clock ts_clock_real(void);
+struct ts_clock ts_clock_fixed(ts_time at);
+ts_time ts_clock_now(const struct ts_clock *clock);
+
+/* Parses YYYY-MM-DDTHH:MM:SS with optional fraction and a zone of Z or
+ * +HH:MM / -HH:MM. Anything else, or an impossible date, is TIME_FORMAT. */
+ts_err ts_time_parse(const char *text, ts_time *out);
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out[TS_TIME_ISO_LEN]. */
+void ts_time_format(ts_time t, char out[TS_TIME_ISO_LEN]);
+
+#endif

@@ -1,0 +1,87 @@
+#!/bin/sh
+# tesserad: config check (-t), start on a kernel-chosen port, /healthz, error
+# answers, SIGHUP with a broken config keeps serving, clean stop on SIGTERM.
+. "$TS_SRCDIR/tests/lib.sh"
+[ -n "$CURL" ] || ts_skip "curl not found"
+
+tesserad="$TS_BUILDDIR/tesserad"
+
+# -t accepts the shipped file ...
+"$tesserad" -t -c "$TS_SRCDIR/conf/tessera.conf" 2>"$TS_TMP/t.out" ||
+	ts_fail "shipped config refused: $(cat "$TS_TMP/t.out")"
+"$tesserad" -t -c "$TS_SRCDIR/conf/demo.conf" 2>"$TS_TMP/t.out" ||
+	ts_fail "demo config refused: $(cat "$TS_TMP/t.out")"
+
+# ... and names a misspelled key with its line, exiting 1.
+sed 's/^listen_port =/listen_prot =/' "$TS_SRCDIR/conf/tessera.conf" >"$TS_TMP/typo.conf"
+rc=0
+"$tesserad" -t -c "$TS_TMP/typo.conf" 2>"$TS_TMP/t.out" || rc=$?
+[ "$rc" -eq 1 ] || ts_fail "misspelled key: exit $rc, want 1"
+line=$(grep -n '^listen_prot =' "$TS_TMP/typo.conf" | cut -d: -f1)
+grep -q "typo.conf:$line: unknown key 'listen_prot' in section \[broker\]" "$TS_TMP/t.out" ||
+	ts_fail "diagnostic does not name key and line: $(cat "$TS_TMP/t.out")"
+rc=0
+"$tesserad" -t -c "$TS_TMP/missing.conf" 2>"$TS_TMP/t.out" || rc=$?
+[ "$rc" -eq 1 ] || ts_fail "missing file: exit $rc, want 1"
+
+# Serve on a port the kernel picks.
+cat >"$TS_TMP/run.conf" <<CONF
+[broker]
+listen_address = 127.0.0.1
+listen_port = 0
+threads = 2
+[log]
+level = debug
+CONF
+ts_start_tesserad "$TS_TMP/run.conf" "$TS_TMP/tesserad.log"
+base="http://127.0.0.1:$TS_PORT"
+
+[ "$(ts_http_status GET "$base/healthz")" = 200 ] || ts_fail "/healthz not 200"
+body=$("$CURL" -s --max-time 10 "$base/healthz")
+[ "$body" = ok ] || ts_fail "/healthz body '$body'"
+[ "$(ts_http_status GET "$base/nope")" = 404 ] || ts_fail "unknown path not 404"
+[ "$(ts_http_status POST "$base/healthz")" = 405 ] || ts_fail "POST /healthz not 405"
+"$CURL" -s -D - -o /dev/null -X POST --max-time 10 "$base/healthz" | grep -qi '^Allow: GET' ||
+	ts_fail "405 without Allow"
+grep -q 'event=http_refused error=METHOD_NOT_ALLOWED method=POST path=/healthz' \
+	"$TS_TMP/tesserad.log" || ts_fail "405 not logged with its error name"
+
+# An oversize body is refused with 413 (cap 262144 by default).
+head -c 300000 /dev/zero | tr '\0' a >"$TS_TMP/big"
+status=$("$CURL" -s -o /dev/null -w '%{http_code}' --max-time 10 --data-binary "@$TS_TMP/big" \
+	"$base/healthz")
+[ "$status" = 413 ] || ts_fail "oversize body gave $status, want 413"
+
+# Keep-alive: two requests on one connection.
+"$CURL" -s -o /dev/null -o /dev/null -w '%{num_connects}\n' --max-time 10 \
+	"$base/healthz" "$base/healthz" >"$TS_TMP/conns"
+[ "$(awk '{ n += $1 } END { print n }' "$TS_TMP/conns")" = 1 ] || ts_fail "keep-alive not honoured: $(cat "$TS_TMP/conns")"
+
+# SIGHUP with a broken file: refused, logged, still serving.
+cp "$TS_TMP/run.conf" "$TS_TMP/good.conf"
+printf '[broker]\nthreads = many\n' >"$TS_TMP/run.conf"
+kill -HUP "$TS_TESSERAD_PID"
+ts_wait_until 10 grep -q 'event=reload_refused error=CONFIG_BAD_VALUE' "$TS_TMP/tesserad.log" ||
+	ts_fail "broken reload not refused: $(cat "$TS_TMP/tesserad.log")"
+[ "$(ts_http_status GET "$base/healthz")" = 200 ] || ts_fail "not serving after bad reload"
+
+# SIGHUP with a good file applies it: at level info, a 404 (logged at debug)
+# no longer shows.
+[ "$(ts_http_status GET "$base/nope")" = 404 ] || ts_fail "unknown path not 404"
+before=$(grep -c 'error=NOT_FOUND' "$TS_TMP/tesserad.log")
+[ "$before" -ge 1 ] || ts_fail "404 not logged at debug"
+sed 's/level = debug/level = info/' "$TS_TMP/good.conf" >"$TS_TMP/run.conf"
+kill -HUP "$TS_TESSERAD_PID"
+ts_wait_until 10 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "good reload not applied"
+[ "$(ts_http_status GET "$base/nope")" = 404 ] || ts_fail "unknown path not 404"
+[ "$(grep -c 'error=NOT_FOUND' "$TS_TMP/tesserad.log")" = "$before" ] ||
+	ts_fail "log level from the reloaded file not applied"
+
+# SIGTERM: clean stop, exit 0.
+kill -TERM "$TS_TESSERAD_PID"
+ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop on SIGTERM"
+rc=0
+wait "$TS_TESSERAD_PID" || rc=$?
+[ "$rc" -eq 0 ] || ts_fail "tesserad exit $rc after SIGTERM"
+grep -q 'event=stopping signal=SIGTERM' "$TS_TMP/tesserad.log" || ts_fail "no stopping line"
+echo "PASS: tesserad"
