@@ -9,6 +9,8 @@
 #include "config_schema.h"
 #include "tessera/util.h"
 
+#define NAME_MAX_LEN 64
+
 static ts_err diag_set(struct ts_config_diag *diag, ts_err err, const char *path, size_t line,
 		       const char *fmt, ...) G_GNUC_PRINTF(5, 6);
 
@@ -30,48 +32,111 @@ static ts_err diag_set(struct ts_config_diag *diag, ts_err err, const char *path
 	return err;
 }
 
-static const struct ts_conf_entry *schema_find(const char *section, const char *key)
+/* kind is the section's first word ("broker", or "idp" of "[idp adfs]"). */
+static const struct ts_conf_entry *schema_find(const char *kind, const char *key)
 {
 	for (size_t i = 0; i < ts_conf_schema_len; i++) {
 		const struct ts_config_key_info *k = &ts_conf_schema[i].info;
-		if (strcmp(k->section, section) == 0 && (key == NULL || strcmp(k->key, key) == 0))
+		if (strcmp(k->section, kind) == 0 && (key == NULL || strcmp(k->key, key) == 0))
 			return &ts_conf_schema[i];
 	}
 	return NULL;
 }
 
-/* A key seen in the file and the line it is on. */
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (; *name != '\0'; name++)
+		if (!g_ascii_isalnum(*name) && *name != '-' && *name != '_' && *name != '.')
+			return false;
+	return true;
+}
+
+/* A section header as written, split into its kind and (for named) name. */
+struct seen_section {
+	char *header; /* "idp adfs" */
+	char *kind;   /* "idp" */
+	char *name;   /* "adfs", or NULL */
+	size_t line;
+};
+
+/* A key seen in the file, its section and its line. */
 struct seen_key {
-	char *section;
+	const struct seen_section *section;
 	char *key;
 	size_t line;
 };
 
+static void seen_section_free(gpointer p)
+{
+	struct seen_section *s = p;
+	g_free(s->header);
+	g_free(s->kind);
+	g_free(s->name);
+	g_free(s);
+}
+
 static void seen_key_free(gpointer p)
 {
 	struct seen_key *s = p;
-	g_free(s->section);
 	g_free(s->key);
 	g_free(s);
 }
 
-static size_t line_of(const GPtrArray *seen, const char *section, const char *key)
+static size_t line_of(const GPtrArray *keys, const struct seen_section *section, const char *key)
 {
-	for (guint i = 0; i < seen->len; i++) {
-		const struct seen_key *s = g_ptr_array_index(seen, i);
-		if (strcmp(s->section, section) == 0 && strcmp(s->key, key) == 0)
+	for (guint i = 0; i < keys->len; i++) {
+		const struct seen_key *s = g_ptr_array_index(keys, i);
+		if (s->section == section && strcmp(s->key, key) == 0)
 			return s->line;
 	}
 	return 0;
 }
 
+static ts_err scan_section(const char *path, size_t lineno, char *header, GPtrArray *sections,
+			   struct ts_config_diag *diag)
+{
+	struct seen_section *s = g_new0(struct seen_section, 1);
+	const struct ts_conf_entry *kind;
+	char *space = strchr(header, ' ');
+
+	s->header = g_strdup(header);
+	s->line = lineno;
+	s->kind = space != NULL ? g_strndup(header, (gsize)(space - header)) : g_strdup(header);
+	s->name = space != NULL ? g_strstrip(g_strdup(space + 1)) : NULL;
+	g_ptr_array_add(sections, s);
+
+	kind = schema_find(s->kind, NULL);
+	if (kind == NULL)
+		return diag_set(diag, TS_ERR_CONFIG_UNKNOWN_SECTION, path, lineno,
+				"unknown section [%s]", header);
+	if (kind->info.named && (s->name == NULL || !valid_name(s->name)))
+		return diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, lineno,
+				"section [%s] needs a name of letters, digits, '.', '-' or '_' "
+				"(e.g. [%s adfs])",
+				header, s->kind);
+	if (!kind->info.named && s->name != NULL)
+		return diag_set(diag, TS_ERR_CONFIG_UNKNOWN_SECTION, path, lineno,
+				"unknown section [%s] ([%s] takes no name)", header, s->kind);
+	for (guint j = 0; j + 1 < sections->len; j++) {
+		const struct seen_section *o = g_ptr_array_index(sections, j);
+		if (strcmp(o->header, header) == 0)
+			return diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, lineno,
+					"section [%s] appears twice (first at line %zu)", header,
+					o->line);
+	}
+	return TS_ERR_OK;
+}
+
 /* Walks the raw text: every section and key must be known and appear once. */
-static ts_err scan_lines(const char *path, const char *text, GPtrArray *seen,
-			 struct ts_config_diag *diag)
+static ts_err scan_lines(const char *path, const char *text, GPtrArray *sections,
+			 GPtrArray *keys, struct ts_config_diag *diag)
 {
 	gchar **lines = g_strsplit(text, "\n", -1);
-	GPtrArray *sections = g_ptr_array_new_with_free_func(g_free);
-	char *section = NULL;
+	const struct seen_section *section = NULL;
 	ts_err err = TS_ERR_OK;
 
 	for (size_t i = 0; lines[i] != NULL && err == TS_ERR_OK; i++) {
@@ -89,16 +154,8 @@ static ts_err scan_lines(const char *path, const char *text, GPtrArray *seen,
 				break;
 			}
 			*end = '\0';
-			g_free(section);
-			section = g_strdup(line + 1);
-			if (schema_find(section, NULL) == NULL)
-				err = diag_set(diag, TS_ERR_CONFIG_UNKNOWN_SECTION, path, lineno,
-					       "unknown section [%s]", section);
-			for (guint j = 0; err == TS_ERR_OK && j < sections->len; j++)
-				if (strcmp(g_ptr_array_index(sections, j), section) == 0)
-					err = diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, lineno,
-						       "section [%s] appears twice", section);
-			g_ptr_array_add(sections, g_strdup(section));
+			err = scan_section(path, lineno, line + 1, sections, diag);
+			section = g_ptr_array_index(sections, sections->len - 1);
 			continue;
 		}
 		eq = strchr(line, '=');
@@ -112,67 +169,145 @@ static ts_err scan_lines(const char *path, const char *text, GPtrArray *seen,
 		if (section == NULL) {
 			err = diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, lineno,
 				       "key '%s' before any [section]", line);
-		} else if (schema_find(section, line) == NULL) {
+		} else if (schema_find(section->kind, line) == NULL) {
 			err = diag_set(diag, TS_ERR_CONFIG_UNKNOWN_KEY, path, lineno,
-				       "unknown key '%s' in section [%s]", line, section);
-		} else if (line_of(seen, section, line) != 0) {
+				       "unknown key '%s' in section [%s]", line, section->header);
+		} else if (line_of(keys, section, line) != 0) {
 			err = diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, lineno,
-				       "key '%s' in [%s] repeats line %zu", line, section,
-				       line_of(seen, section, line));
+				       "key '%s' in [%s] repeats line %zu", line, section->header,
+				       line_of(keys, section, line));
 		} else {
 			struct seen_key *s = g_new0(struct seen_key, 1);
-			s->section = g_strdup(section);
+			s->section = section;
 			s->key = g_strdup(line);
 			s->line = lineno;
-			g_ptr_array_add(seen, s);
+			g_ptr_array_add(keys, s);
 		}
 	}
-	g_free(section);
-	g_ptr_array_free(sections, TRUE);
 	g_strfreev(lines);
 	return err;
 }
 
-/* Stores text as the value of entry e in cfg, checking type and range. */
-static ts_err set_value(struct ts_config *cfg, const struct ts_conf_entry *e, const char *text,
-			const char **expected)
+static bool in_choices(const char *choices, const char *text)
 {
-	char *field = (char *)cfg + e->offset;
+	size_t n = strlen(text);
+
+	for (const char *p = choices; *p != '\0';) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar != NULL ? (size_t)(bar - p) : strlen(p);
+		if (n > 0 && len == n && strncmp(p, text, n) == 0)
+			return true;
+		p += len + (bar != NULL);
+	}
+	return false;
+}
+
+/* ';'-separated items, blanks trimmed, empty items dropped. */
+static char **split_list(const char *text)
+{
+	gchar **parts = g_strsplit(text, ";", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (size_t i = 0; parts[i] != NULL; i++) {
+		g_strstrip(parts[i]);
+		if (*parts[i] != '\0')
+			g_ptr_array_add(out, g_strdup(parts[i]));
+	}
+	g_ptr_array_add(out, NULL);
+	g_strfreev(parts);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* Stores text as the value of entry e in base, checking type and range;
+ * on a bad value, *expected says what would have been right. */
+static ts_err set_value(void *base, const struct ts_conf_entry *e, const char *text,
+			char *expected, size_t expected_len)
+{
+	char *field = (char *)base + e->offset;
 
 	switch (e->type) {
-	case TS_CONF_STRING: {
+	case TS_CONF_STRING:
+	case TS_CONF_OPT_STRING: {
 		char **slot = (char **)(void *)field;
-		if (*text == '\0') {
-			*expected = "a non-empty string";
+		if (*text == '\0' && e->type == TS_CONF_STRING) {
+			snprintf(expected, expected_len, "a non-empty string");
 			return TS_ERR_CONFIG_BAD_VALUE;
 		}
-		free(*slot);
-		*slot = strdup(text);
-		return *slot != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+		g_free(*slot);
+		*slot = g_strdup(text);
+		return TS_ERR_OK;
+	}
+	case TS_CONF_STRING_LIST: {
+		char ***slot = (char ***)(void *)field;
+		g_strfreev(*slot);
+		*slot = split_list(text);
+		return TS_ERR_OK;
 	}
 	case TS_CONF_LONG:
-		*expected = "an integer in range";
+		snprintf(expected, expected_len, "an integer from %ld to %ld", e->min, e->max);
 		return ts_parse_long(text, e->min, e->max, (long *)(void *)field) == TS_ERR_OK
 			       ? TS_ERR_OK
 			       : TS_ERR_CONFIG_BAD_VALUE;
+	case TS_CONF_BOOL:
+		snprintf(expected, expected_len, "true or false");
+		if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
+			return TS_ERR_CONFIG_BAD_VALUE;
+		*(bool *)(void *)field = strcmp(text, "true") == 0;
+		return TS_ERR_OK;
 	case TS_CONF_LOG_LEVEL:
-		*expected = "one of debug, info, warn, err";
+		snprintf(expected, expected_len, "one of debug, info, warn, err");
 		return ts_log_level_parse(text, (enum ts_log_level *)(void *)field) == TS_ERR_OK
 			       ? TS_ERR_OK
 			       : TS_ERR_CONFIG_BAD_VALUE;
+	case TS_CONF_CHOICE: {
+		char **slot = (char **)(void *)field;
+		snprintf(expected, expected_len, "one of %s", e->choices);
+		if (!in_choices(e->choices, text))
+			return TS_ERR_CONFIG_BAD_VALUE;
+		g_free(*slot);
+		*slot = g_strdup(text);
+		return TS_ERR_OK;
+	}
 	}
 	return TS_ERR_INTERNAL;
 }
 
+/* Applies the defaults of every row of one scope (main, or named kind). */
+static ts_err apply_defaults(void *base, const char *named_kind)
+{
+	char expected[128];
+	ts_err err = TS_ERR_OK;
+
+	for (size_t i = 0; err == TS_ERR_OK && i < ts_conf_schema_len; i++) {
+		const struct ts_conf_entry *e = &ts_conf_schema[i];
+		if (named_kind != NULL ? (!e->info.named || strcmp(e->info.section, named_kind) != 0)
+				       : e->info.named)
+			continue;
+		err = set_value(base, e, e->info.default_text, expected, sizeof expected);
+	}
+	return err;
+}
+
+static void free_fields(void *base, bool named)
+{
+	for (size_t i = 0; i < ts_conf_schema_len; i++) {
+		const struct ts_conf_entry *e = &ts_conf_schema[i];
+		void *field = (char *)base + e->offset;
+		if (e->info.named != named)
+			continue;
+		if (e->type == TS_CONF_STRING_LIST)
+			g_strfreev(*(char ***)field);
+		else if (e->type == TS_CONF_STRING || e->type == TS_CONF_OPT_STRING ||
+			 e->type == TS_CONF_CHOICE)
+			g_free(*(char **)field);
+	}
+}
+
 ts_err ts_config_defaults(struct ts_config **out)
 {
-	struct ts_config *cfg = calloc(1, sizeof *cfg);
-	const char *expected = NULL;
-	ts_err err = cfg != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+	struct ts_config *cfg = g_new0(struct ts_config, 1);
+	ts_err err = apply_defaults(cfg, NULL);
 
-	for (size_t i = 0; err == TS_ERR_OK && i < ts_conf_schema_len; i++)
-		err = set_value(cfg, &ts_conf_schema[i], ts_conf_schema[i].info.default_text,
-				&expected);
 	if (err != TS_ERR_OK) {
 		ts_config_free(cfg);
 		cfg = NULL;
@@ -181,10 +316,40 @@ ts_err ts_config_defaults(struct ts_config **out)
 	return err;
 }
 
+/* Creates the instances of named sections, in file order, with defaults. */
+static ts_err add_named_sections(struct ts_config *cfg, const GPtrArray *sections)
+{
+	cfg->idps = g_new0(struct ts_config_idp, sections->len + 1);
+	for (guint i = 0; i < sections->len; i++) {
+		const struct seen_section *s = g_ptr_array_index(sections, i);
+		struct ts_config_idp *idp;
+		ts_err err;
+
+		if (strcmp(s->kind, "idp") != 0)
+			continue;
+		idp = &cfg->idps[cfg->n_idps++];
+		idp->name = g_strdup(s->name);
+		if ((err = apply_defaults(idp, "idp")) != TS_ERR_OK)
+			return err;
+	}
+	return TS_ERR_OK;
+}
+
+static void *instance_of(struct ts_config *cfg, const struct seen_section *s)
+{
+	if (s->name == NULL)
+		return cfg;
+	for (size_t i = 0; i < cfg->n_idps; i++)
+		if (strcmp(cfg->idps[i].name, s->name) == 0)
+			return &cfg->idps[i];
+	return NULL;
+}
+
 ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config_diag *diag)
 {
 	struct ts_config *cfg = NULL;
-	GPtrArray *seen = g_ptr_array_new_with_free_func(seen_key_free);
+	GPtrArray *sections = g_ptr_array_new_with_free_func(seen_section_free);
+	GPtrArray *keys = g_ptr_array_new_with_free_func(seen_key_free);
 	GKeyFile *kf = g_key_file_new();
 	GError *gerr = NULL;
 	gchar *text = NULL;
@@ -200,45 +365,35 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 		err = diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, 0, "file contains a NUL byte");
 		goto out;
 	}
-	if ((err = scan_lines(path, text, seen, diag)) != TS_ERR_OK)
+	if ((err = scan_lines(path, text, sections, keys, diag)) != TS_ERR_OK)
 		goto out;
 	if (!g_key_file_load_from_data(kf, text, textlen, G_KEY_FILE_NONE, &gerr)) {
 		err = diag_set(diag, TS_ERR_CONFIG_SYNTAX, path, 0, "%s", gerr->message);
 		goto out;
 	}
-	if ((err = ts_config_defaults(&cfg)) != TS_ERR_OK)
+	if ((err = ts_config_defaults(&cfg)) != TS_ERR_OK ||
+	    (err = add_named_sections(cfg, sections)) != TS_ERR_OK)
 		goto out;
-	for (guint i = 0; i < seen->len; i++) {
-		const struct seen_key *s = g_ptr_array_index(seen, i);
-		const struct ts_conf_entry *e = schema_find(s->section, s->key);
-		const char *expected = "";
-		gchar *value = g_key_file_get_string(kf, s->section, s->key, &gerr);
+	for (guint i = 0; i < keys->len; i++) {
+		const struct seen_key *s = g_ptr_array_index(keys, i);
+		const struct ts_conf_entry *e = schema_find(s->section->kind, s->key);
+		char expected[128] = "";
+		gchar *value = g_key_file_get_string(kf, s->section->header, s->key, &gerr);
 
 		if (value == NULL) {
 			err = diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, path, s->line, "%s",
 				       gerr->message);
 			goto out;
 		}
-		err = set_value(cfg, e, value, &expected);
-		if (err == TS_ERR_CONFIG_BAD_VALUE) {
-			if (e->type == TS_CONF_LONG)
-				diag_set(diag, err, path, s->line,
-					 "bad value '%s' for %s in [%s]: expected an integer from "
-					 "%ld to %ld",
-					 value, s->key, s->section, e->min, e->max);
-			else
-				diag_set(diag, err, path, s->line,
-					 "bad value '%s' for %s in [%s]: expected %s", value, s->key,
-					 s->section, expected);
-		}
+		err = set_value(instance_of(cfg, s->section), e, value, expected, sizeof expected);
+		if (err == TS_ERR_CONFIG_BAD_VALUE)
+			diag_set(diag, err, path, s->line, "bad value '%s' for %s in [%s]: expected %s",
+				 value, s->key, s->section->header, expected);
 		g_free(value);
 		if (err != TS_ERR_OK)
 			goto out;
 	}
-	if ((cfg->path = strdup(path)) == NULL) {
-		err = TS_ERR_NOMEM;
-		goto out;
-	}
+	cfg->path = g_strdup(path);
 	*out = cfg;
 	cfg = NULL;
 out:
@@ -246,18 +401,30 @@ out:
 		g_error_free(gerr);
 	ts_config_free(cfg);
 	g_key_file_free(kf);
-	g_ptr_array_free(seen, TRUE);
+	g_ptr_array_free(keys, TRUE);
+	g_ptr_array_free(sections, TRUE);
 	g_free(text);
 	return err;
+}
+
+const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < cfg->n_idps; i++)
+		if (strcmp(cfg->idps[i].name, name) == 0)
+			return &cfg->idps[i];
+	return NULL;
 }
 
 void ts_config_free(struct ts_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < ts_conf_schema_len; i++)
-		if (ts_conf_schema[i].type == TS_CONF_STRING)
-			free(*(char **)(void *)((char *)cfg + ts_conf_schema[i].offset));
-	free(cfg->path);
-	free(cfg);
+	for (size_t i = 0; i < cfg->n_idps; i++) {
+		free_fields(&cfg->idps[i], true);
+		g_free(cfg->idps[i].name);
+	}
+	g_free(cfg->idps);
+	free_fields(cfg, false);
+	g_free(cfg->path);
+	g_free(cfg);
 }

@@ -4,16 +4,51 @@
 
 #include "config_schema.h"
 
-#define BROKER(field) offsetof(struct ts_config, broker.field)
+#define MAIN(sect, key, def, type, min, max, choices, field)                                 \
+	{{sect, key, def, false}, type, min, max, choices, offsetof(struct ts_config, field)}
+#define IDP(key, def, type, min, max, choices, field)                                         \
+	{{"idp", key, def, true}, type, min, max, choices, offsetof(struct ts_config_idp, field)}
 
 const struct ts_conf_entry ts_conf_schema[] = {
-	{{"broker", "listen_address", "127.0.0.1"}, TS_CONF_STRING, 0, 0, BROKER(listen_address)},
-	{{"broker", "listen_port", "8080"}, TS_CONF_LONG, 0, 65535, BROKER(listen_port)},
-	{{"broker", "threads", "0"}, TS_CONF_LONG, 0, 256, BROKER(threads)},
-	{{"broker", "max_connections", "1024"}, TS_CONF_LONG, 1, 65536, BROKER(max_connections)},
-	{{"broker", "connection_timeout", "30"}, TS_CONF_LONG, 1, 3600, BROKER(connection_timeout)},
-	{{"broker", "max_body_bytes", "262144"}, TS_CONF_LONG, 1024, 16777216, BROKER(max_body_bytes)},
-	{{"log", "level", "info"}, TS_CONF_LOG_LEVEL, 0, 0, offsetof(struct ts_config, log.level)},
+	MAIN("broker", "listen_address", "127.0.0.1", TS_CONF_STRING, 0, 0, NULL,
+	     broker.listen_address),
+	MAIN("broker", "listen_port", "8080", TS_CONF_LONG, 0, 65535, NULL, broker.listen_port),
+	MAIN("broker", "threads", "0", TS_CONF_LONG, 0, 256, NULL, broker.threads),
+	MAIN("broker", "max_connections", "1024", TS_CONF_LONG, 1, 65536, NULL,
+	     broker.max_connections),
+	MAIN("broker", "connection_timeout", "30", TS_CONF_LONG, 1, 3600, NULL,
+	     broker.connection_timeout),
+	MAIN("broker", "max_body_bytes", "262144", TS_CONF_LONG, 1024, 16777216, NULL,
+	     broker.max_body_bytes),
+	MAIN("log", "level", "info", TS_CONF_LOG_LEVEL, 0, 0, NULL, log.level),
+
+	MAIN("sp", "entity_id", "https://tessera.example.test/", TS_CONF_STRING, 0, 0, NULL,
+	     sp.entity_id),
+	MAIN("sp", "acs_url", "https://tessera.example.test/saml/acs", TS_CONF_STRING, 0, 0, NULL,
+	     sp.acs_url),
+	MAIN("sp", "wsfed_url", "https://tessera.example.test/wsfed", TS_CONF_STRING, 0, 0, NULL,
+	     sp.wsfed_url),
+	MAIN("sp", "wsfed_realm", "", TS_CONF_OPT_STRING, 0, 0, NULL, sp.wsfed_realm),
+	MAIN("sp", "signing_key", "", TS_CONF_OPT_STRING, 0, 0, NULL, sp.signing_key),
+	MAIN("sp", "signing_cert", "", TS_CONF_OPT_STRING, 0, 0, NULL, sp.signing_cert),
+	MAIN("sp", "decryption_key", "", TS_CONF_OPT_STRING, 0, 0, NULL, sp.decryption_key),
+	MAIN("sp", "decryption_cert", "", TS_CONF_OPT_STRING, 0, 0, NULL, sp.decryption_cert),
+	MAIN("sp", "sign_authn_requests", "false", TS_CONF_BOOL, 0, 0, NULL,
+	     sp.sign_authn_requests),
+	MAIN("sp", "max_message_bytes", "262144", TS_CONF_LONG, 4096, 16777216, NULL,
+	     sp.max_message_bytes),
+
+	IDP("protocol", "saml2", TS_CONF_CHOICE, 0, 0, "saml2|wsfed", protocol),
+	IDP("entity_id", "", TS_CONF_OPT_STRING, 0, 0, NULL, entity_id),
+	IDP("metadata", "", TS_CONF_OPT_STRING, 0, 0, NULL, metadata),
+	IDP("metadata_signing_cert", "", TS_CONF_OPT_STRING, 0, 0, NULL, metadata_signing_cert),
+	IDP("certificates", "", TS_CONF_STRING_LIST, 0, 0, NULL, certificates),
+	IDP("sso_url", "", TS_CONF_OPT_STRING, 0, 0, NULL, sso_url),
+	IDP("allow_sha1", "false", TS_CONF_BOOL, 0, 0, NULL, allow_sha1),
+	IDP("allow_unsolicited", "false", TS_CONF_BOOL, 0, 0, NULL, allow_unsolicited),
+	IDP("clock_skew", "60", TS_CONF_LONG, 0, 600, NULL, clock_skew),
+	IDP("mfa_values", "http://schemas.microsoft.com/claims/multipleauthn",
+	    TS_CONF_STRING_LIST, 0, 0, NULL, mfa_values),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

@@ -101,10 +101,12 @@ START_TEST(test_config_shipped_file_documents_every_default)
 	for (size_t i = 0; ts_config_schema_key(i) != NULL; i++) {
 		const struct ts_config_key_info *k = ts_config_schema_key(i);
 		char line[256], section[128];
-		snprintf(line, sizeof line, "\n%s = %s\n", k->key, k->default_text);
-		snprintf(section, sizeof section, "[%s]\n", k->section);
-		ck_assert_msg(strstr(text, line) != NULL, "conf/tessera.conf lacks '%s = %s'",
-			      k->key, k->default_text);
+		/* Named sections ([idp NAME]) are documented as a commented template. */
+		snprintf(line, sizeof line, "\n%s%s =%s%s\n", k->named ? "# " : "", k->key,
+			 *k->default_text != '\0' ? " " : "", k->default_text);
+		snprintf(section, sizeof section, "%s[%s%s]\n", k->named ? "# " : "", k->section,
+			 k->named ? " NAME" : "");
+		ck_assert_msg(strstr(text, line) != NULL, "conf/tessera.conf lacks '%s'", line + 1);
 		ck_assert_msg(strstr(text, section) != NULL, "conf/tessera.conf lacks [%s]",
 			      k->section);
 	}
@@ -150,7 +152,7 @@ static const struct {
 	{"duplicate-key.conf", TS_ERR_CONFIG_SYNTAX,
 	 "duplicate-key.conf:3: key 'threads' in [broker] repeats line 2"},
 	{"duplicate-section.conf", TS_ERR_CONFIG_SYNTAX,
-	 "duplicate-section.conf:5: section [broker] appears twice"},
+	 "duplicate-section.conf:5: section [broker] appears twice (first at line 1)"},
 	{"key-before-section.conf", TS_ERR_CONFIG_SYNTAX,
 	 "key-before-section.conf:1: key 'threads' before any [section]"},
 	{"no-equals.conf", TS_ERR_CONFIG_SYNTAX, "no-equals.conf:2: expected 'key = value'"},
@@ -158,7 +160,53 @@ static const struct {
 	 "empty-string.conf:2: bad value '' for listen_address in [broker]: expected a non-empty "
 	 "string"},
 	{"does-not-exist.conf", TS_ERR_CONFIG_MISSING_FILE, "does-not-exist.conf: "},
+	{"idp-no-name.conf", TS_ERR_CONFIG_SYNTAX, "idp-no-name.conf:1: section [idp] needs a name"},
+	{"idp-bad-name.conf", TS_ERR_CONFIG_SYNTAX,
+	 "idp-bad-name.conf:1: section [idp bad/name] needs a name"},
+	{"idp-bad-choice.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "idp-bad-choice.conf:2: bad value 'saml3' for protocol in [idp a]: expected one of "
+	 "saml2|wsfed"},
+	{"idp-bad-bool.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "idp-bad-bool.conf:2: bad value 'yes' for allow_sha1 in [idp a]: expected true or false"},
+	{"idp-twice.conf", TS_ERR_CONFIG_SYNTAX,
+	 "idp-twice.conf:3: section [idp a] appears twice (first at line 1)"},
+	{"named-plain.conf", TS_ERR_CONFIG_UNKNOWN_SECTION,
+	 "named-plain.conf:1: unknown section [broker x] ([broker] takes no name)"},
 };
+
+START_TEST(test_config_named_sections)
+{
+	struct ts_config *cfg = load_ok("tests/data/config/idp-good.conf");
+	const struct ts_config_idp *adfs = ts_config_find_idp(cfg, "adfs");
+	const struct ts_config_idp *okta = ts_config_find_idp(cfg, "okta");
+
+	ck_assert_uint_eq(cfg->n_idps, 2);
+	ck_assert_ptr_nonnull(adfs);
+	ck_assert_ptr_nonnull(okta);
+	ck_assert_ptr_null(ts_config_find_idp(cfg, "other"));
+	ck_assert_str_eq(adfs->protocol, "wsfed");
+	ck_assert_str_eq(adfs->metadata, "/etc/tessera/adfs.xml");
+	ck_assert(adfs->allow_sha1);
+	ck_assert(!adfs->allow_unsolicited);
+	ck_assert_int_eq(adfs->clock_skew, 120);
+	ck_assert_str_eq(adfs->certificates[0], "a.pem");
+	ck_assert_str_eq(adfs->certificates[1], "b.pem");
+	ck_assert_ptr_null(adfs->certificates[2]);
+	/* The other instance keeps the defaults. */
+	ck_assert_str_eq(okta->protocol, "saml2");
+	ck_assert_str_eq(okta->entity_id, "http://www.okta.com/x");
+	ck_assert(!okta->allow_sha1);
+	ck_assert_int_eq(okta->clock_skew, 60);
+	ck_assert_ptr_null(okta->certificates[0]);
+	ck_assert_str_eq(okta->mfa_values[0], "http://schemas.microsoft.com/claims/multipleauthn");
+	ck_assert_ptr_null(okta->mfa_values[1]);
+	/* Main sections keep their defaults too. */
+	ck_assert_str_eq(cfg->sp.entity_id, "https://tessera.example.test/");
+	ck_assert_str_eq(cfg->sp.wsfed_realm, "");
+	ck_assert(!cfg->sp.sign_authn_requests);
+	ts_config_free(cfg);
+}
+END_TEST
 
 START_TEST(test_config_bad_files)
 {
@@ -403,6 +451,7 @@ static Suite *common_suite(void)
 	tc = tcase_create("config");
 	tcase_add_test(tc, test_config_shipped_file_documents_every_default);
 	tcase_add_test(tc, test_config_good_file_overrides_defaults);
+	tcase_add_test(tc, test_config_named_sections);
 	tcase_add_loop_test(tc, test_config_bad_files, 0,
 			    (int)(sizeof bad_configs / sizeof bad_configs[0]));
 	suite_add_tcase(s, tc);

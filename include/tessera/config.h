@@ -1,13 +1,30 @@
 /* tessera.conf: GKeyFile syntax, one table of known keys (common/config_schema.c)
  * with their defaults; conf/tessera.conf documents each one. Unknown sections
- * and keys, duplicates and bad values are errors that name file and line. */
+ * and keys, duplicates and bad values are errors that name file and line.
+ * Sections like [idp NAME] are named: one instance per name. */
 #ifndef TESSERA_CONFIG_H
 #define TESSERA_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tessera/err.h"
 #include "tessera/log.h"
+
+/* One IdP Tessera trusts: [idp NAME]. */
+struct ts_config_idp {
+	char *name;
+	char *protocol;              /* "saml2" or "wsfed": how we ask it to sign in */
+	char *entity_id;             /* "" = the entityID of its metadata */
+	char *metadata;              /* path of its metadata, "" = none */
+	char *metadata_signing_cert; /* pinned cert that must sign the metadata, "" = unsigned ok */
+	char **certificates;         /* pinned signing certs besides the metadata's */
+	char *sso_url;               /* "" = from metadata */
+	bool allow_sha1;
+	bool allow_unsolicited;
+	long clock_skew; /* seconds */
+	char **mfa_values;
+};
 
 struct ts_config {
 	char *path;
@@ -22,6 +39,21 @@ struct ts_config {
 	struct {
 		enum ts_log_level level;
 	} log;
+	/* Tessera as a SAML SP and WS-Fed relying party. */
+	struct {
+		char *entity_id;
+		char *acs_url;
+		char *wsfed_url;
+		char *wsfed_realm; /* "" = entity_id */
+		char *signing_key;
+		char *signing_cert;
+		char *decryption_key;
+		char *decryption_cert;
+		bool sign_authn_requests;
+		long max_message_bytes; /* decoded XML, before parsing */
+	} sp;
+	struct ts_config_idp *idps;
+	size_t n_idps;
 };
 
 /* What went wrong, for the operator: "FILE:LINE: message". */
@@ -34,12 +66,14 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 /* Loads the built-in defaults only (no file). */
 ts_err ts_config_defaults(struct ts_config **out);
 void ts_config_free(struct ts_config *cfg);
+const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, const char *name);
 
 /* The schema, for documentation checks: the i-th known key, or NULL past the end. */
 struct ts_config_key_info {
 	const char *section;
 	const char *key;
 	const char *default_text;
+	bool named; /* [section NAME] */
 };
 const struct ts_config_key_info *ts_config_schema_key(size_t i);
 
