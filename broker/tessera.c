@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "tessera/err.h"
 
 struct command {
@@ -38,6 +39,9 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct command commands[] = {
+	{"inspect", "inspect FILE --idp NAME [--at TIME] [--config FILE]\n"
+		    "                  validate a captured SAML / WS-Fed response offline",
+	 ts_cli_inspect},
 	{"errors", "errors [NAME]   list the error registry (name, HTTP status, sentence)",
 	 cmd_errors},
 	{"version", "version         print the version", cmd_version},

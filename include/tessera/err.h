@@ -26,6 +26,41 @@
 	X(XML_BUILD, 500, "cannot build XML document")                                 \
 	X(XML_SIGN, 500, "cannot sign XML document")                                   \
 	X(XML_ENCRYPT, 500, "cannot encrypt XML element")                              \
+	/* SAML / WS-Fed validation (saml/): one name per checklist item */          \
+	X(SAML_TOO_LARGE, 413, "SAML message exceeds its size limit")                  \
+	X(SAML_ENCODING, 400, "SAML message is not valid base64 or form encoding")     \
+	X(SAML_INFLATE, 400, "Redirect-binding message does not inflate within limits") \
+	X(SAML_XML_MALFORMED, 400, "SAML message is not well-formed XML")              \
+	X(SAML_DOCTYPE, 400, "SAML message carries a DOCTYPE or entity declaration")   \
+	X(SAML_XML_LIMITS, 400, "SAML message exceeds the depth or attribute limits")  \
+	X(SAML_SHAPE, 400, "message is not a SAML Response, assertion or WS-Trust RSTR") \
+	X(SAML_VERSION, 400, "unsupported SAML version")                               \
+	X(SAML_STATUS, 403, "IdP answered with a non-success status")                  \
+	X(SAML_DUPLICATE_ID, 403, "two elements carry the same ID")                    \
+	X(SAML_ASSERTION_COUNT, 403, "message must carry exactly one assertion")       \
+	X(SAML_UNSIGNED, 403, "neither the response nor the assertion is signed")      \
+	X(SAML_SIGNATURE_COUNT, 403, "element carries more than one signature")        \
+	X(SAML_SIGNATURE_REFERENCE, 403, "signature does not reference exactly the signed element") \
+	X(SAML_SIGNATURE_TRANSFORMS, 403, "signature uses transforms other than enveloped + exclusive c14n") \
+	X(SAML_SIGNATURE_ALGORITHM, 403, "signature or digest algorithm not allowed for this IdP") \
+	X(SAML_SIGNATURE_INVALID, 403, "signature does not verify with the IdP's keys") \
+	X(SAML_DECRYPT, 403, "encrypted assertion cannot be decrypted with our key")   \
+	X(SAML_ENCRYPTION_ALGORITHM, 403, "encryption algorithm not allowed")          \
+	X(SAML_ISSUER, 403, "issuer is not the configured IdP")                        \
+	X(SAML_AUDIENCE, 403, "audience is not our entity ID or realm")                \
+	X(SAML_RECIPIENT, 403, "subject confirmation recipient is not our endpoint")  \
+	X(SAML_DESTINATION, 403, "response destination is not our endpoint")           \
+	X(SAML_BEARER, 403, "no valid bearer subject confirmation")                    \
+	X(SAML_NOT_YET_VALID, 403, "assertion is not yet valid")                       \
+	X(SAML_EXPIRED, 403, "assertion has expired")                                  \
+	X(SAML_IN_RESPONSE_TO, 403, "InResponseTo does not match an outstanding request") \
+	X(SAML_UNSOLICITED, 403, "unsolicited response and the IdP does not allow it") \
+	X(SAML_SUBJECT, 403, "assertion has no usable subject")                        \
+	X(SAML_REPLAY, 403, "assertion was already used")                              \
+	X(SAML_UNKNOWN_IDP, 400, "no IdP of that name is configured")                  \
+	X(SAML_METADATA, 500, "IdP metadata cannot be used")                           \
+	X(SAML_METADATA_SIGNATURE, 500, "IdP metadata signature does not verify with the pinned cert") \
+	X(SAML_METADATA_EXPIRED, 500, "IdP metadata is past its validUntil")           \
 	/* HTTP layer */                                                               \
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \
