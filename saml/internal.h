@@ -53,6 +53,10 @@ struct ts_saml {
 	char *realm;
 	size_t max_message_bytes;
 	EVP_PKEY *decryption_key; /* NULL: encrypted assertions refused */
+	EVP_PKEY *signing_key;	  /* NULL: AuthnRequests go unsigned */
+	bool sign_authn_requests;
+	char *signing_cert_b64;	   /* DER, base64, for our metadata; NULL if none */
+	char *decryption_cert_b64;
 	struct ts_saml_idp *idps;
 	size_t n_idps;
 };

@@ -66,7 +66,10 @@ void ts_saml_free(struct ts_saml *saml)
 	g_free(saml->acs_url);
 	g_free(saml->wsfed_url);
 	g_free(saml->realm);
+	g_free(saml->signing_cert_b64);
+	g_free(saml->decryption_cert_b64);
 	EVP_PKEY_free(saml->decryption_key);
+	EVP_PKEY_free(saml->signing_key);
 	g_free(saml);
 }
 
@@ -96,6 +99,24 @@ static ts_err load_private_key(const char *path, EVP_PKEY **out, struct ts_saml_
 		*out = NULL;
 		return ts_saml_fail(diag, TS_ERR_KEY_LOAD, "%s is not a PEM RSA private key", path);
 	}
+	return TS_ERR_OK;
+}
+
+/* A PEM certificate as the base64 DER that metadata carries. */
+static ts_err load_cert_b64(const char *path, char **out, struct ts_saml_diag *diag)
+{
+	FILE *f = fopen(path, "r");
+	X509 *cert = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+	unsigned char *der = NULL;
+	int len = cert != NULL ? i2d_X509(cert, &der) : -1;
+
+	if (f != NULL)
+		fclose(f);
+	X509_free(cert);
+	if (len <= 0)
+		return ts_saml_fail(diag, TS_ERR_KEY_LOAD, "certificate %s does not load", path);
+	*out = g_base64_encode(der, (gsize)len);
+	OPENSSL_free(der);
 	return TS_ERR_OK;
 }
 
@@ -170,9 +191,25 @@ ts_err ts_saml_new(const struct ts_config *cfg, ts_time now, struct ts_saml **ou
 	saml->realm = g_strdup(*cfg->sp.wsfed_realm != '\0' ? cfg->sp.wsfed_realm
 							   : cfg->sp.entity_id);
 	saml->max_message_bytes = (size_t)cfg->sp.max_message_bytes;
+	saml->sign_authn_requests = cfg->sp.sign_authn_requests;
 	if (*cfg->sp.decryption_key != '\0' &&
 	    (err = load_private_key(cfg->sp.decryption_key, &saml->decryption_key, diag)) !=
 		    TS_ERR_OK)
+		goto out;
+	if (*cfg->sp.signing_key != '\0' &&
+	    (err = load_private_key(cfg->sp.signing_key, &saml->signing_key, diag)) != TS_ERR_OK)
+		goto out;
+	if (saml->sign_authn_requests && saml->signing_key == NULL) {
+		err = ts_saml_fail(diag, TS_ERR_KEY_LOAD,
+				   "[sp] sign_authn_requests needs signing_key");
+		goto out;
+	}
+	if ((*cfg->sp.signing_cert != '\0' &&
+	     (err = load_cert_b64(cfg->sp.signing_cert, &saml->signing_cert_b64, diag)) !=
+		     TS_ERR_OK) ||
+	    (*cfg->sp.decryption_cert != '\0' &&
+	     (err = load_cert_b64(cfg->sp.decryption_cert, &saml->decryption_cert_b64, diag)) !=
+		     TS_ERR_OK))
 		goto out;
 	saml->idps = g_new0(struct ts_saml_idp, cfg->n_idps + 1);
 	for (size_t i = 0; i < cfg->n_idps; i++) {

@@ -11,3 +11,14 @@ EXTRA_DIST += tests/interop_real_idp.py
 EXTRA_DIST += tests/data
 
 include $(srcdir)/tests/idp.mk
+
+# saml/: the checklist, attack fixtures from tessera-idp, an independent
+# signer (pysaml2 + xmlsec1), and lasso reading our SP metadata.
+check_PROGRAMS += tests/check_saml
+TESTS += tests/check_saml
+tests_check_saml_SOURCES = tests/check_saml.c
+tests_check_saml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(LASSO_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(ZLIB_CFLAGS)
+tests_check_saml_LDADD = $(TS_SAML_LIBS) $(CHECK_LIBS) $(LASSO_LIBS) $(GLIB_LIBS)
+EXTRA_tests_check_saml_DEPENDENCIES = tessera-idp$(EXEEXT)
+EXTRA_DIST += tests/pysaml2_sign.py

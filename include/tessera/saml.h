@@ -59,4 +59,23 @@ ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **
 ts_err ts_saml_decode_redirect(const char *in, size_t len, size_t max_out, char **out,
 			       size_t *out_len);
 
+/* A sign-in request to an IdP, in the IdP's protocol: SAML 2.0 AuthnRequest
+ * over HTTP-Redirect (deflate + base64, RSA-SHA256 signed when configured),
+ * or WS-Fed wsignin1.0. */
+struct ts_signin_request {
+	const char *idp;
+	const char *relay_state; /* RelayState / wctx; may be NULL */
+	bool mfa;		 /* ask for a second factor (RequestedAuthnContext / wauth) */
+	bool force_authn;	 /* ask again despite an IdP session (ForceAuthn / wfresh=0) */
+	ts_time now;
+};
+
+/* *url is where to redirect the browser; *request_id the AuthnRequest ID to
+ * remember as outstanding (NULL for WS-Fed, which correlates by wctx). */
+ts_err ts_saml_signin_url(const struct ts_saml *saml, const struct ts_signin_request *req,
+			  char **url, char **request_id, struct ts_saml_diag *diag);
+
+/* Our SP metadata (entity ID, ACS, WS-Fed endpoint, certificates) as XML. */
+ts_err ts_saml_sp_metadata(const struct ts_saml *saml, char **xml, size_t *len);
+
 #endif
