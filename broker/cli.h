@@ -6,5 +6,6 @@
 
 /* argv[0] is the command's own name. Exit status: 0 ok, 1 refused, 2 usage. */
 int ts_cli_inspect(int argc, char **argv);
+int ts_cli_sp_metadata(int argc, char **argv);
 
 #endif

@@ -6,6 +6,6 @@ tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
 tesserad_LDADD = $(TS_COMMON_LIBS) $(MHD_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
-tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c
+tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c
 tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tessera_LDADD = $(TS_SAML_LIBS)

@@ -42,6 +42,9 @@ static const struct command commands[] = {
 	{"inspect", "inspect FILE --idp NAME [--at TIME] [--config FILE]\n"
 		    "                  validate a captured SAML / WS-Fed response offline",
 	 ts_cli_inspect},
+	{"sp-metadata", "sp-metadata [--config FILE]\n"
+			"                  print our SP metadata for the IdP administrator",
+	 ts_cli_sp_metadata},
 	{"errors", "errors [NAME]   list the error registry (name, HTTP status, sentence)",
 	 cmd_errors},
 	{"version", "version         print the version", cmd_version},
