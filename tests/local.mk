@@ -5,8 +5,8 @@ tests_check_common_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_common_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS)
 
 # Integration: real processes on loopback, ports chosen by the kernel.
-TESTS += tests/check_common tests/tesserad.sh tests/demo.sh tests/interop_real_idp.sh
-dist_noinst_SCRIPTS += tests/tesserad.sh tests/demo.sh tests/lib.sh tests/interop_real_idp.sh
+TESTS += tests/check_common tests/tesserad.sh tests/demo.sh tests/interop_real_idp.sh tests/inspect.sh
+dist_noinst_SCRIPTS += tests/tesserad.sh tests/demo.sh tests/lib.sh tests/interop_real_idp.sh tests/inspect.sh
 EXTRA_DIST += tests/interop_real_idp.py
 EXTRA_DIST += tests/data
 
