@@ -133,6 +133,22 @@ static ts_err scan_lines(const char *path, const char *text, GPtrArray *seen,
 	return err;
 }
 
+/* "A, B, C" for a diagnostic; cut to fit, never overflowing. */
+static const char *choices_text(const struct ts_conf_entry *e, char *buf, size_t bufsz)
+{
+	const char *const *names = ts_conf_choices(e);
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] != NULL; i++) {
+		int n = snprintf(buf + at, bufsz - at, "%s%s", i > 0 ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= bufsz - at)
+			break;
+		at += (size_t)n;
+	}
+	return buf;
+}
+
 /* Stores text as the value of entry e in cfg, checking type and range. */
 static ts_err set_value(struct ts_config *cfg, const struct ts_conf_entry *e, const char *text,
 			const char **expected)
@@ -155,6 +171,19 @@ static ts_err set_value(struct ts_config *cfg, const struct ts_conf_entry *e, co
 		return ts_parse_long(text, e->min, e->max, (long *)(void *)field) == TS_ERR_OK
 			       ? TS_ERR_OK
 			       : TS_ERR_CONFIG_BAD_VALUE;
+	case TS_CONF_CHOICE: {
+		char **slot = (char **)(void *)field;
+		const char *const *names = ts_conf_choices(e);
+		for (size_t i = 0; names[i] != NULL; i++) {
+			if (strcmp(text, names[i]) == 0) {
+				free(*slot);
+				*slot = strdup(text);
+				return *slot != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+			}
+		}
+		*expected = "one of the listed names";
+		return TS_ERR_CONFIG_BAD_VALUE;
+	}
 	case TS_CONF_LOG_LEVEL:
 		*expected = "one of debug, info, warn, err";
 		return ts_log_level_parse(text, (enum ts_log_level *)(void *)field) == TS_ERR_OK
@@ -212,6 +241,7 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 		const struct seen_key *s = g_ptr_array_index(seen, i);
 		const struct ts_conf_entry *e = schema_find(s->section, s->key);
 		const char *expected = "";
+		char choices[128];
 		gchar *value = g_key_file_get_string(kf, s->section, s->key, &gerr);
 
 		if (value == NULL) {
@@ -226,6 +256,10 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 					 "bad value '%s' for %s in [%s]: expected an integer from "
 					 "%ld to %ld",
 					 value, s->key, s->section, e->min, e->max);
+			else if (e->type == TS_CONF_CHOICE)
+				diag_set(diag, err, path, s->line,
+					 "bad value '%s' for %s in [%s]: expected one of %s", value,
+					 s->key, s->section, choices_text(e, choices, sizeof choices));
 			else
 				diag_set(diag, err, path, s->line,
 					 "bad value '%s' for %s in [%s]: expected %s", value, s->key,
@@ -256,7 +290,8 @@ void ts_config_free(struct ts_config *cfg)
 	if (cfg == NULL)
 		return;
 	for (size_t i = 0; i < ts_conf_schema_len; i++)
-		if (ts_conf_schema[i].type == TS_CONF_STRING)
+		if (ts_conf_schema[i].type == TS_CONF_STRING ||
+		    ts_conf_schema[i].type == TS_CONF_CHOICE)
 			free(*(char **)(void *)((char *)cfg + ts_conf_schema[i].offset));
 	free(cfg->path);
 	free(cfg);

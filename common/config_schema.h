@@ -6,7 +6,9 @@
 
 #include "tessera/config.h"
 
-enum ts_conf_type { TS_CONF_STRING, TS_CONF_LONG, TS_CONF_LOG_LEVEL };
+/* TS_CONF_CHOICE is a string that must be one of choices (stored as a copy):
+ * common/ stays below the modules that give the names their meaning. */
+enum ts_conf_type { TS_CONF_STRING, TS_CONF_LONG, TS_CONF_LOG_LEVEL, TS_CONF_CHOICE };
 
 struct ts_conf_entry {
 	struct ts_config_key_info info;
@@ -17,5 +19,9 @@ struct ts_conf_entry {
 
 extern const struct ts_conf_entry ts_conf_schema[];
 extern const size_t ts_conf_schema_len;
+
+/* The names a TS_CONF_CHOICE row accepts (NULL-terminated), found by the
+ * row's offset: a side table, so rows of other types need no extra column. */
+const char *const *ts_conf_choices(const struct ts_conf_entry *e);
 
 #endif

@@ -87,6 +87,16 @@ START_TEST(test_config_shipped_file_documents_every_default)
 	ck_assert_int_eq(shipped->broker.connection_timeout, defaults->broker.connection_timeout);
 	ck_assert_int_eq(shipped->broker.max_body_bytes, defaults->broker.max_body_bytes);
 	ck_assert_int_eq(shipped->log.level, defaults->log.level);
+	ck_assert_str_eq(shipped->tickets.key_dir, defaults->tickets.key_dir);
+	ck_assert_str_eq(shipped->tickets.algorithm, "EdDSA");
+	ck_assert_str_eq(shipped->tickets.issuer, defaults->tickets.issuer);
+	ck_assert_int_eq(shipped->tickets.lifetime, 28800);
+	ck_assert_int_eq(shipped->tickets.clock_skew, 60);
+	ck_assert_int_eq(shipped->tickets.verify_cache_entries,
+			 defaults->tickets.verify_cache_entries);
+	ck_assert_int_eq(shipped->tickets.keyring_check_interval,
+			 defaults->tickets.keyring_check_interval);
+	ck_assert_str_eq(shipped->store.path, defaults->store.path);
 
 	/* Every schema key appears in the file as "key = default". */
 	snprintf(path, sizeof path, "%s/conf/tessera.conf", srcdir());
@@ -158,6 +168,9 @@ static const struct {
 	 "empty-string.conf:2: bad value '' for listen_address in [broker]: expected a non-empty "
 	 "string"},
 	{"does-not-exist.conf", TS_ERR_CONFIG_MISSING_FILE, "does-not-exist.conf: "},
+	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "bad-alg.conf:2: bad value 'RS256' for algorithm in [tickets]: expected one of EdDSA, "
+	 "ES256"},
 };
 
 START_TEST(test_config_bad_files)
