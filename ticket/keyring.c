@@ -265,6 +265,11 @@ static int newest_first(const void *a, const void *b)
 
 	if (x->info.created != y->info.created)
 		return x->info.created > y->info.created ? -1 : 1;
+	/* Two rotations in one second: the unretired key is the newer. */
+	if ((x->info.retired_at == 0) != (y->info.retired_at == 0))
+		return x->info.retired_at == 0 ? -1 : 1;
+	if (x->info.retired_at != y->info.retired_at)
+		return x->info.retired_at > y->info.retired_at ? -1 : 1;
 	return strcmp(y->info.kid, x->info.kid);
 }
 
