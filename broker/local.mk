@@ -6,5 +6,5 @@ tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
 tesserad_LDADD = $(TS_COMMON_LIBS) $(MHD_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
-tessera_SOURCES = broker/tessera.c
+tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_key.c
 tessera_LDADD = $(TS_COMMON_LIBS)

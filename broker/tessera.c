@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "tessera/err.h"
 
 struct command {
@@ -40,6 +41,8 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	{"errors", "errors [NAME]   list the error registry (name, HTTP status, sentence)",
 	 cmd_errors},
+	{"key", "key rotate|list ticket-signing keys: rotate [-c FILE] [--alg EdDSA|ES256], list [-c FILE]",
+	 ts_cli_key},
 	{"version", "version         print the version", cmd_version},
 	{"help", "help            this list", cmd_help},
 };
