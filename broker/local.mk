@@ -1,7 +1,7 @@
 # tesserad (the daemon) and tessera (the admin CLI).
 sbin_PROGRAMS += tesserad
 tesserad_SOURCES = broker/tesserad.c broker/http.c broker/http.h broker/broker.h \
-	broker/routes.c broker/routes.h broker/route_health.c
+	broker/routes.c broker/routes.h broker/route_health.c broker/tickets.c broker/tickets.h
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
 tesserad_LDADD = $(TS_COMMON_LIBS) $(MHD_LIBS) -lpthread
 
