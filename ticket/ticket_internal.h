@@ -130,11 +130,14 @@ struct ts_tickets {
 	char *issuer;
 	long lifetime, skew;
 	const struct ts_clock *clock;
-	pthread_mutex_t ring_lock; /* guards ring and ring_gen together */
+	pthread_mutex_t ring_lock; /* guards ring; ring_gen is written under it */
 	struct ts_keyring *ring;
-	uint64_t ring_gen;
+	_Atomic uint64_t ring_gen;
 	struct ts_revocations *rev; /* may be NULL */
 	struct ts_verify_cache *cache; /* NULL when off */
+	/* Fetched once: SHA256() fetches the algorithm on every call, which
+	 * is most of the cost of a cache hit. */
+	EVP_MD *sha256;
 };
 
 /* The current ring (a new reference) and its generation. */

@@ -24,12 +24,16 @@ ts_err ts_tickets_new(const struct ts_ticket_params *params, struct ts_keyring *
 		goto out;
 	if ((err = ts_verify_cache_new(params->cache_entries, &t->cache)) != TS_ERR_OK)
 		goto out;
+	if ((t->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		err = TS_ERR_CRYPTO;
+		goto out;
+	}
 	t->lifetime = params->lifetime;
 	t->skew = params->clock_skew;
 	t->clock = params->clock;
 	t->rev = rev;
 	t->ring = ts_keyring_ref(ring);
-	t->ring_gen = 1;
+	atomic_init(&t->ring_gen, 1);
 	*out = t;
 	t = NULL;
 	err = TS_ERR_OK;
@@ -43,6 +47,7 @@ void ts_tickets_free(struct ts_tickets *t)
 	if (t == NULL)
 		return;
 	ts_verify_cache_free(t->cache);
+	EVP_MD_free(t->sha256);
 	ts_keyring_unref(t->ring);
 	pthread_mutex_destroy(&t->ring_lock);
 	free(t->issuer);
@@ -57,7 +62,7 @@ void ts_tickets_set_keyring(struct ts_tickets *t, struct ts_keyring *ring)
 	pthread_mutex_lock(&t->ring_lock);
 	old = t->ring;
 	t->ring = ring;
-	t->ring_gen++;
+	atomic_fetch_add(&t->ring_gen, 1);
 	pthread_mutex_unlock(&t->ring_lock);
 	ts_keyring_unref(old); /* freed when the last verifier using it is done */
 }
@@ -69,19 +74,14 @@ struct ts_keyring *ts_tickets_ring(struct ts_tickets *t, uint64_t *gen)
 	pthread_mutex_lock(&t->ring_lock);
 	ring = ts_keyring_ref(t->ring);
 	if (gen != NULL)
-		*gen = t->ring_gen;
+		*gen = atomic_load(&t->ring_gen);
 	pthread_mutex_unlock(&t->ring_lock);
 	return ring;
 }
 
 uint64_t ts_tickets_ring_generation(struct ts_tickets *t)
 {
-	uint64_t gen;
-
-	pthread_mutex_lock(&t->ring_lock);
-	gen = t->ring_gen;
-	pthread_mutex_unlock(&t->ring_lock);
-	return gen;
+	return atomic_load(&t->ring_gen);
 }
 
 struct ts_keyring *ts_tickets_keyring(struct ts_tickets *t)
