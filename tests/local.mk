@@ -10,3 +10,5 @@ dist_noinst_SCRIPTS += tests/tesserad.sh tests/lib.sh
 EXTRA_DIST += tests/data
 
 include $(srcdir)/tests/idp.mk
+include $(srcdir)/tests/ticket.mk
+include $(srcdir)/tests/bench/local.mk
