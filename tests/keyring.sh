@@ -31,6 +31,16 @@ write_conf "$TS_TMP/a.conf" "$keys" 3600
 
 mode_of() { stat -c %a "$1"; }
 
+# stop_tesserad LOG: SIGTERM, and a clean exit 0 (a sanitizer report at
+# exit would change it).
+stop_tesserad() {
+	kill -TERM "$TS_TESSERAD_PID"
+	ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"
+	rc=0
+	wait "$TS_TESSERAD_PID" || rc=$?
+	[ "$rc" = 0 ] || ts_fail "tesserad exit $rc after SIGTERM: $(tail -n 20 "$1")"
+}
+
 # ---- the CLI ----
 rc=0
 "$tessera" key list -c "$TS_TMP/a.conf" >/dev/null 2>"$TS_TMP/err" || rc=$?
@@ -96,8 +106,7 @@ ts_start_tesserad "$TS_TMP/fresh.conf" "$TS_TMP/fresh.log"
 grep -q "event=keyring_created dir=$TS_TMP/fresh/keys" "$TS_TMP/fresh.log" ||
 	ts_fail "no keyring_created: $(cat "$TS_TMP/fresh.log")"
 [ "$(mode_of "$TS_TMP/fresh/keys")" = 700 ] || ts_fail "created ring mode $(mode_of "$TS_TMP/fresh/keys")"
-kill -TERM "$TS_TESSERAD_PID"
-ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"
+stop_tesserad "$TS_TMP/fresh.log"
 
 # ---- a running tesserad picks up a rotation on SIGHUP ----
 ts_start_tesserad "$TS_TMP/a.conf" "$TS_TMP/a.log"
@@ -120,8 +129,7 @@ if [ -n "$CURL" ]; then
 		ts_fail "not serving after a refused key ring reload"
 fi
 chmod 600 "$keys/$kid3.key"
-kill -TERM "$TS_TESSERAD_PID"
-ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"
+stop_tesserad "$TS_TMP/a.log"
 
 # ---- ... and by its periodic check, with no signal ----
 write_conf "$TS_TMP/b.conf" "$keys" 1
@@ -130,6 +138,5 @@ ts_start_tesserad "$TS_TMP/b.conf" "$TS_TMP/b.log"
 kid4=$(cut -f1 "$TS_TMP/out")
 ts_wait_until 15 grep -q "event=keyring_reloaded keys=4 active=$kid4" "$TS_TMP/b.log" ||
 	ts_fail "periodic check did not load the rotated ring: $(cat "$TS_TMP/b.log")"
-kill -TERM "$TS_TESSERAD_PID"
-ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"
+stop_tesserad "$TS_TMP/b.log"
 echo "PASS: key ring"

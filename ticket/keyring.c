@@ -309,7 +309,8 @@ static ts_err list_dir(const char *dir, char ***names, size_t *n, unsigned char 
 		v = grown;
 		count++;
 	}
-	qsort(v, count, sizeof *v, by_name);
+	if (count > 0) /* an empty directory leaves v NULL, which qsort must not get */
+		qsort(v, count, sizeof *v, by_name);
 	if ((sha = EVP_MD_CTX_new()) == NULL || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
 		err = TS_ERR_CRYPTO;
 		goto out;
