@@ -29,7 +29,7 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	{{"tickets", "issuer", "tessera"}, TS_CONF_STRING, 0, 0, TICKETS(issuer)},
 	{{"tickets", "lifetime", "28800"}, TS_CONF_LONG, 60, 2592000, TICKETS(lifetime)},
 	{{"tickets", "clock_skew", "60"}, TS_CONF_LONG, 0, 600, TICKETS(clock_skew)},
-	{{"tickets", "verify_cache_entries", "16384"}, TS_CONF_LONG, 0, 16777216,
+	{{"tickets", "verify_cache_entries", "16384"}, TS_CONF_LONG, 0, 1048576,
 	 TICKETS(verify_cache_entries)},
 	{{"tickets", "keyring_check_interval", "60"}, TS_CONF_LONG, 1, 86400,
 	 TICKETS(keyring_check_interval)},

@@ -99,7 +99,8 @@ ts_err ts_key_kid(EVP_PKEY *pkey, char kid[TS_KID_LEN + 1]);
 
 struct ts_verify_cache;
 
-/* entries rounded up to a multiple of the set size; 0 gives NULL (off). */
+/* At most entries (rounded down to a power of two times the set size of 4,
+ * never fewer than 4); 0 gives NULL (off). */
 ts_err ts_verify_cache_new(size_t entries, struct ts_verify_cache **out);
 void ts_verify_cache_free(struct ts_verify_cache *c);
 

@@ -36,7 +36,8 @@ ts_err ts_verify_cache_new(size_t entries, struct ts_verify_cache **out)
 	*out = NULL;
 	if (entries == 0)
 		return TS_ERR_OK;
-	while (nsets * WAYS < entries)
+	/* Rounded down: the configured number is a ceiling, not a hint. */
+	while (nsets * 2 * WAYS <= entries)
 		nsets *= 2;
 	if ((c = calloc(1, sizeof *c)) == NULL || (c->sets = calloc(nsets, sizeof *c->sets)) == NULL) {
 		free(c);
