@@ -352,6 +352,14 @@ static bool is_kid_file(const char *name, const char *suffix)
 	return n == TS_KID_LEN + s && strcmp(name + TS_KID_LEN, suffix) == 0;
 }
 
+static void skipped(const char *dir, const char *name, const char *reason)
+{
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	ts_log(TS_LOG_WARN, "keyring_skipped", "path", path, "reason", reason);
+}
+
 static void ring_free(struct ts_keyring *ring)
 {
 	if (ring == NULL)
@@ -418,13 +426,11 @@ ts_err ts_keyring_load(const char *dir, long retention, struct ts_keyring **out)
 
 			snprintf(meta, sizeof meta, "%.*s.json", TS_KID_LEN, names[i]);
 			if (bsearch(&p, names, n_names, sizeof *names, by_name) == NULL)
-				ts_log(TS_LOG_WARN, "keyring_skipped", "path", names[i], "reason",
-				       "no metadata file: an unfinished rotation");
+				skipped(dir, names[i], "no metadata file: an unfinished rotation");
 			continue;
 		}
 		if (!is_kid_file(names[i], ".json")) {
-			ts_log(TS_LOG_WARN, "keyring_skipped", "path", names[i], "reason",
-			       "not <kid>.key or <kid>.json");
+			skipped(dir, names[i], "not <kid>.key or <kid>.json");
 			continue;
 		}
 		memcpy(kid, names[i], TS_KID_LEN);
