@@ -3,6 +3,7 @@
  * once, a schema_version table so a newer schema is refused, not misread. */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,4 +13,5 @@ tests_ticket_tool_CFLAGS = $(AM_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS)
 tests_ticket_tool_LDADD = $(TS_COMMON_LIBS)
 
 TESTS += tests/check_ticket tests/ticket_interop.sh tests/keyring.sh
-dist_noinst_SCRIPTS += tests/ticket_interop.sh tests/keyring.sh tests/ticket_interop.py
+dist_noinst_SCRIPTS += tests/ticket_interop.sh tests/keyring.sh
+EXTRA_DIST += tests/ticket_interop.py
