@@ -172,13 +172,19 @@ static char *forge_signed(const char *header_json, const char *payload)
 	return token;
 }
 
-static char *std_header(void)
+/* {"alg":ALG,"kid":<the active kid>EXTRA}: extra adds or repeats members. */
+static const char *header_json(const char *alg, const char *extra)
 {
-	static char h[128];
+	static char h[256];
 
-	snprintf(h, sizeof h, "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-		 ts_ticket_alg_name(fx.ring->active->info.alg), fx.ring->active->info.kid);
+	snprintf(h, sizeof h, "{\"alg\":\"%s\",\"kid\":\"%s\"%s}", alg,
+		 fx.ring->active->info.kid, extra);
 	return h;
+}
+
+static const char *std_header(void)
+{
+	return header_json(ts_ticket_alg_name(fx.ring->active->info.alg), ",\"typ\":\"JWT\"");
 }
 
 static char *std_payload(ts_time iat, const char *extra)
@@ -492,10 +498,9 @@ static char *tok_tampered_signature(void)
 
 static char *tok_alg_none(void)
 {
-	char h[128], *hb, *t = mint(fx.t), *out, *none;
+	const char *h = header_json("none", ",\"typ\":\"JWT\"");
+	char *hb, *t = mint(fx.t), *out, *none;
 
-	snprintf(h, sizeof h, "{\"alg\":\"none\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-		 fx.ring->active->info.kid);
 	hb = b64(h, strlen(h));
 	out = with_part(t, 0, hb);
 	none = with_part(out, 2, "");
@@ -508,14 +513,12 @@ static char *tok_alg_none(void)
 /* The classic confusion: HS256 keyed with the public key the JWKS gives. */
 static char *tok_alg_hs256(void)
 {
-	char h[128], *hb, *pb, *input, *sb, *out;
-	const char *p = std_payload(T0, "");
+	const char *h = header_json("HS256", ",\"typ\":\"JWT\""), *p = std_payload(T0, "");
+	char *hb, *pb, *input, *sb, *out;
 	unsigned char pub[32], mac[32];
 	size_t publen = sizeof pub;
 	unsigned int maclen = 0;
 
-	snprintf(h, sizeof h, "{\"alg\":\"HS256\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-		 fx.ring->active->info.kid);
 	hb = b64(h, strlen(h));
 	pb = b64(p, strlen(p));
 	input = malloc(strlen(hb) + strlen(pb) + 2);
@@ -535,11 +538,7 @@ static char *tok_alg_hs256(void)
 
 static char *tok_alg_mismatch(void)
 {
-	char h[128];
-
-	snprintf(h, sizeof h, "{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"JWT\"}",
-		 fx.ring->active->info.kid);
-	return forge_signed(h, std_payload(T0, ""));
+	return forge_signed(header_json("ES256", ",\"typ\":\"JWT\""), std_payload(T0, ""));
 }
 
 static char *tok_oversize(void)
@@ -590,20 +589,13 @@ static char *tok_duplicate_claim(void)
 
 static char *tok_duplicate_header_key(void)
 {
-	char h[160];
-
-	snprintf(h, sizeof h, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"alg\":\"none\"}",
-		 fx.ring->active->info.kid);
-	return forge_signed(h, std_payload(T0, ""));
+	return forge_signed(header_json("EdDSA", ",\"alg\":\"none\""), std_payload(T0, ""));
 }
 
 static char *tok_header_extra_member(void)
 {
-	char h[200];
-
-	snprintf(h, sizeof h, "{\"alg\":\"EdDSA\",\"kid\":\"%s\",\"jku\":\"https://evil/\"}",
-		 fx.ring->active->info.kid);
-	return forge_signed(h, std_payload(T0, ""));
+	return forge_signed(header_json("EdDSA", ",\"jku\":\"https://evil/\""),
+			    std_payload(T0, ""));
 }
 
 static char *tok_exp_string(void)
