@@ -41,7 +41,7 @@ static int cmd_version(int argc, char **argv)
 static const struct command commands[] = {
 	{"errors", "errors [NAME]   list the error registry (name, HTTP status, sentence)",
 	 cmd_errors},
-	{"key", "key rotate|list ticket-signing keys: rotate [-c FILE] [--alg EdDSA|ES256], list [-c FILE]",
+	{"key", "key rotate|list add a ticket-signing key, or list keys and when to delete them",
 	 ts_cli_key},
 	{"version", "version         print the version", cmd_version},
 	{"help", "help            this list", cmd_help},
