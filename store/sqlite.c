@@ -1,12 +1,15 @@
 /* SQLite backend of the state store: WAL journal (readers never wait for the
  * writer, and a kill -9 loses nothing committed), prepared statements made
  * once, a schema_version table so a newer schema is refused, not misread. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tessera/log.h"
 #include "tessera/store.h"
@@ -212,6 +215,18 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
 	if ((store = calloc(1, sizeof *store)) == NULL)
 		goto out;
 	err = TS_ERR_STORE_OPEN;
+	/* Created 0600 before SQLite sees it (its -wal and -shm files copy the
+	 * mode): the store will hold sessions and replay state, not only
+	 * revocations. */
+	if (strcmp(path, ":memory:") != 0) {
+		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
+				     strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
 			    NULL) != SQLITE_OK) {

@@ -1103,6 +1103,7 @@ END_TEST
 START_TEST(test_revocations_survive_restart)
 {
 	char path[512];
+	struct stat st;
 	struct ts_store *store = NULL;
 	struct ts_revocations *rev = NULL;
 	struct ts_ticket_claims c = {.jti = "jti-1", .jti_len = 5, .sub = "carol", .sub_len = 5,
@@ -1110,6 +1111,8 @@ START_TEST(test_revocations_survive_restart)
 
 	snprintf(path, sizeof path, "%s/state.db", fx.dir);
 	ck_assert_int_eq(ts_store_sqlite_open(path, &store), TS_ERR_OK);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(ts_revocations_new(store, T0, &rev), TS_ERR_OK);
 	ck_assert(!ts_revocations_match(rev, &c));
 	ck_assert_int_eq(ts_revoke_jti(rev, "jti-1", 5, T0 + 100), TS_ERR_OK);
