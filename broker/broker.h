@@ -5,6 +5,8 @@
 #include "tessera/clock.h"
 #include "tessera/config.h"
 
+struct ts_broker_tickets;
+
 struct ts_broker {
 	/* Read-only while serving: a reload applies what can change live
 	 * (the log level) without swapping this structure under handlers. */
@@ -12,6 +14,7 @@ struct ts_broker {
 	struct ts_clock clock;
 	unsigned short bound_port;
 	void *http; /* the HTTP layer's own state */
+	struct ts_broker_tickets *tickets; /* broker/tickets.c */
 };
 
 #endif

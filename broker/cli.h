@@ -1,11 +1,16 @@
-/* Commands of the tessera CLI, one file each (broker/cli_*.c). */
+/* Commands of the tessera CLI that live in their own files (cli_*.c); each
+ * gets argv from its own name on and returns the exit status: 0 ok,
+ * 1 refused, 2 usage. */
 #ifndef TS_BROKER_CLI_H
 #define TS_BROKER_CLI_H
 
 #define TS_DEFAULT_CONFIG TS_SYSCONFDIR "/tessera/tessera.conf"
 
-/* argv[0] is the command's own name. Exit status: 0 ok, 1 refused, 2 usage. */
+/* tessera inspect FILE --idp NAME [--at TIME] [--config FILE] (cli_inspect.c) */
 int ts_cli_inspect(int argc, char **argv);
+/* tessera sp-metadata [--config FILE] (cli_metadata.c) */
 int ts_cli_sp_metadata(int argc, char **argv);
+/* tessera key rotate|list [-c FILE] [--alg EdDSA|ES256] (cli_key.c) */
+int ts_cli_key(int argc, char **argv);
 
 #endif

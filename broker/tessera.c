@@ -47,6 +47,8 @@ static const struct command commands[] = {
 	 ts_cli_sp_metadata},
 	{"errors", "errors [NAME]   list the error registry (name, HTTP status, sentence)",
 	 cmd_errors},
+	{"key", "key rotate|list add a ticket-signing key, or list keys and when to delete them",
+	 ts_cli_key},
 	{"version", "version         print the version", cmd_version},
 	{"help", "help            this list", cmd_help},
 };

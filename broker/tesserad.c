@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "http.h"
 #include "tessera/log.h"
+#include "tickets.h"
 
 #define DEFAULT_CONFIG TS_SYSCONFDIR "/tessera/tessera.conf"
 
@@ -47,7 +48,7 @@ static void reload(struct ts_broker *broker, const char *path)
 	}
 	/* Logged before the new level applies, so a quieter level still shows it. */
 	ts_log(TS_LOG_INFO, "reloaded", "config", path, "applied", "log.level",
-	       "restart_needed_for", "broker.*");
+	       "restart_needed_for", "broker.*,tickets.*,store.*");
 	ts_log_set_level(next->log.level);
 	ts_config_free(next);
 }
@@ -77,17 +78,20 @@ static int serve(const char *path)
 	/* Block before threads start so they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (ts_http_start(&broker) != TS_ERR_OK)
+	if (ts_broker_tickets_start(&broker) != TS_ERR_OK || ts_http_start(&broker) != TS_ERR_OK)
 		goto out;
 	snprintf(port, sizeof port, "%u", broker.bound_port);
 	ts_log(TS_LOG_INFO, "listening", "address", cfg->broker.listen_address, "port", port,
 	       "config", path);
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		reload(&broker, path);
+		ts_broker_tickets_reload(&broker); /* key ring rotated, revocations */
+	}
 	ts_log(TS_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	ts_http_stop(&broker);
 	rc = 0;
 out:
+	ts_broker_tickets_stop(&broker);
 	ts_config_free(cfg);
 	return rc;
 }

@@ -261,7 +261,11 @@ static ts_err set_value(void *base, const struct ts_conf_entry *e, const char *t
 			       : TS_ERR_CONFIG_BAD_VALUE;
 	case TS_CONF_CHOICE: {
 		char **slot = (char **)(void *)field;
-		snprintf(expected, expected_len, "one of %s", e->choices);
+		gchar **names = g_strsplit(e->choices, "|", -1);
+		gchar *list = g_strjoinv(", ", names);
+		snprintf(expected, expected_len, "one of %s", list);
+		g_free(list);
+		g_strfreev(names);
 		if (!in_choices(e->choices, text))
 			return TS_ERR_CONFIG_BAD_VALUE;
 		g_free(*slot);

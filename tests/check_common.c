@@ -87,6 +87,16 @@ START_TEST(test_config_shipped_file_documents_every_default)
 	ck_assert_int_eq(shipped->broker.connection_timeout, defaults->broker.connection_timeout);
 	ck_assert_int_eq(shipped->broker.max_body_bytes, defaults->broker.max_body_bytes);
 	ck_assert_int_eq(shipped->log.level, defaults->log.level);
+	ck_assert_str_eq(shipped->tickets.key_dir, defaults->tickets.key_dir);
+	ck_assert_str_eq(shipped->tickets.algorithm, "EdDSA");
+	ck_assert_str_eq(shipped->tickets.issuer, defaults->tickets.issuer);
+	ck_assert_int_eq(shipped->tickets.lifetime, 28800);
+	ck_assert_int_eq(shipped->tickets.clock_skew, 60);
+	ck_assert_int_eq(shipped->tickets.verify_cache_entries,
+			 defaults->tickets.verify_cache_entries);
+	ck_assert_int_eq(shipped->tickets.keyring_check_interval,
+			 defaults->tickets.keyring_check_interval);
+	ck_assert_str_eq(shipped->store.path, defaults->store.path);
 
 	/* Every schema key appears in the file as "key = default". */
 	snprintf(path, sizeof path, "%s/conf/tessera.conf", srcdir());
@@ -165,7 +175,10 @@ static const struct {
 	 "idp-bad-name.conf:1: section [idp bad/name] needs a name"},
 	{"idp-bad-choice.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "idp-bad-choice.conf:2: bad value 'saml3' for protocol in [idp a]: expected one of "
-	 "saml2|wsfed"},
+	 "saml2, wsfed"},
+	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "bad-alg.conf:2: bad value 'RS256' for algorithm in [tickets]: expected one of EdDSA, "
+	 "ES256"},
 	{"idp-bad-bool.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "idp-bad-bool.conf:2: bad value 'yes' for allow_sha1 in [idp a]: expected true or false"},
 	{"idp-twice.conf", TS_ERR_CONFIG_SYNTAX,

@@ -22,3 +22,6 @@ tests_check_saml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(LASSO_CF
 tests_check_saml_LDADD = $(TS_SAML_LIBS) $(CHECK_LIBS) $(LASSO_LIBS) $(GLIB_LIBS)
 EXTRA_tests_check_saml_DEPENDENCIES = tessera-idp$(EXEEXT)
 EXTRA_DIST += tests/pysaml2_sign.py
+
+include $(srcdir)/tests/ticket.mk
+include $(srcdir)/tests/bench/local.mk

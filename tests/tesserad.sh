@@ -32,6 +32,10 @@ listen_port = 0
 threads = 2
 [log]
 level = debug
+[tickets]
+key_dir = $TS_TMP/keys
+[store]
+path = $TS_TMP/tessera.db
 CONF
 ts_start_tesserad "$TS_TMP/run.conf" "$TS_TMP/tesserad.log"
 base="http://127.0.0.1:$TS_PORT"

@@ -52,6 +52,18 @@ struct ts_config {
 		bool sign_authn_requests;
 		long max_message_bytes; /* decoded XML, before parsing */
 	} sp;
+	struct {
+		char *key_dir;   /* key ring: <kid>.key (0600) + <kid>.json, dir 0700 */
+		char *algorithm; /* for new keys: "EdDSA" or "ES256" */
+		char *issuer;    /* iss of minted tickets, required on verify */
+		long lifetime;   /* seconds from iat to exp */
+		long clock_skew; /* seconds of leeway on nbf and exp */
+		long verify_cache_entries;   /* 0 disables the verify cache */
+		long keyring_check_interval; /* seconds between key ring re-reads */
+	} tickets;
+	struct {
+		char *path; /* SQLite database file */
+	} store;
 	struct ts_config_idp *idps;
 	size_t n_idps;
 };

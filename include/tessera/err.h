@@ -64,7 +64,28 @@
 	/* HTTP layer */                                                               \
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \
-	X(METHOD_NOT_ALLOWED, 405, "method not allowed on this resource")
+	X(METHOD_NOT_ALLOWED, 405, "method not allowed on this resource")                \
+	/* Tessera web tickets: every rejection is 401, the caller signs in again */   \
+	X(TICKET_TOO_LARGE, 401, "ticket exceeds the size limit")                      \
+	X(TICKET_MALFORMED, 401, "ticket is not JWS compact with strict base64url")    \
+	X(TICKET_JSON, 401, "ticket header or claims are not strict JSON of the right types") \
+	X(TICKET_ALG, 401, "ticket algorithm is not allowed for its key")              \
+	X(TICKET_UNKNOWN_KID, 401, "ticket names a key the key ring does not hold")    \
+	X(TICKET_SIGNATURE, 401, "ticket signature does not verify")                   \
+	X(TICKET_ISSUER, 401, "ticket was issued by someone else")                     \
+	X(TICKET_AUDIENCE, 401, "ticket is for another audience")                      \
+	X(TICKET_EXPIRED, 401, "ticket has expired")                                   \
+	X(TICKET_NOT_YET_VALID, 401, "ticket is not valid yet")                        \
+	X(TICKET_REVOKED, 401, "ticket has been revoked")                              \
+	/* key ring of the ticket-signing keys */                                      \
+	X(KEYRING_DIR, 500, "key ring directory is missing or not a directory")        \
+	X(KEYRING_PERMISSIONS, 500, "key ring directory is accessible by group or others") \
+	X(KEYRING_METADATA, 500, "key ring metadata file is not valid")                \
+	X(KEYRING_EMPTY, 500, "key ring holds no active signing key")                  \
+	/* state store */                                                              \
+	X(STORE_OPEN, 500, "cannot open the state store")                              \
+	X(STORE_SCHEMA, 500, "state store schema is not one this program knows")       \
+	X(STORE_QUERY, 500, "state store query failed")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

@@ -1,0 +1,220 @@
+/* tesserad's side of the web tickets: opening the store, loading the key
+ * ring (refusing to start on unsafe permissions, creating the ring on first
+ * start), and picking up rotations and other brokers' revocations without a
+ * restart, on SIGHUP and every keyring_check_interval seconds. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "broker.h"
+#include "tickets.h"
+#include "tessera/log.h"
+#include "tessera/ticket.h"
+
+struct ts_broker_tickets {
+	struct ts_store *store;
+	struct ts_revocations *rev;
+	struct ts_tickets *tickets;
+	const struct ts_config *config;
+	const struct ts_clock *clock;
+	/* One thread does every reload, so two never race: it waits on cond
+	 * until the interval passes, SIGHUP sets wake, or stop is set. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool wake;
+	bool stop;
+	bool thread_started;
+	pthread_t thread;
+};
+
+static long retention(const struct ts_config *cfg)
+{
+	return cfg->tickets.lifetime + cfg->tickets.clock_skew;
+}
+
+/* First start: no directory yet, or one without a signing key. */
+static ts_err create_first_key(const struct ts_config *cfg, const struct ts_clock *clock)
+{
+	enum ts_ticket_alg alg;
+	char kid[TS_KID_LEN + 1];
+	ts_err err;
+
+	if ((err = ts_ticket_alg_parse(cfg->tickets.algorithm, strlen(cfg->tickets.algorithm),
+				       &alg)) != TS_ERR_OK ||
+	    (err = ts_keyring_rotate(cfg->tickets.key_dir, alg, ts_clock_now(clock), kid)) !=
+		    TS_ERR_OK)
+		return err;
+	ts_log(TS_LOG_INFO, "keyring_created", "dir", cfg->tickets.key_dir, "kid", kid, "alg",
+	       cfg->tickets.algorithm);
+	return TS_ERR_OK;
+}
+
+static ts_err load_ring(const struct ts_config *cfg, const struct ts_clock *clock,
+			struct ts_keyring **out)
+{
+	struct stat st;
+	ts_err err;
+
+	if (stat(cfg->tickets.key_dir, &st) != 0 && errno == ENOENT &&
+	    (err = create_first_key(cfg, clock)) != TS_ERR_OK)
+		return err;
+	if ((err = ts_keyring_load(cfg->tickets.key_dir, retention(cfg), out)) != TS_ERR_OK)
+		return err;
+	if (ts_keyring_count(*out) == 0) {
+		ts_keyring_unref(*out);
+		*out = NULL;
+		if ((err = create_first_key(cfg, clock)) != TS_ERR_OK)
+			return err;
+		return ts_keyring_load(cfg->tickets.key_dir, retention(cfg), out);
+	}
+	return TS_ERR_OK;
+}
+
+static void log_ring(const char *event, const struct ts_keyring *ring)
+{
+	const struct ts_key_info *active = ts_keyring_active(ring);
+	char n[24];
+
+	snprintf(n, sizeof n, "%zu", ts_keyring_count(ring));
+	ts_log(active != NULL ? TS_LOG_INFO : TS_LOG_WARN, event, "keys", n, "active",
+	       active != NULL ? active->kid : "none (every key retired: minting fails)");
+}
+
+/* Re-reads the key ring; a ring that fails to load (a key left readable by
+ * a careless copy) is refused and the running one stays. */
+static void reload_ring(struct ts_broker_tickets *bt, const char *trigger)
+{
+	struct ts_keyring *next = NULL, *current = ts_tickets_keyring(bt->tickets);
+	ts_err err = ts_keyring_load(bt->config->tickets.key_dir, retention(bt->config), &next);
+
+	if (err != TS_ERR_OK) {
+		ts_log_error(TS_LOG_ERR, "keyring_reload_refused", err, "dir",
+			     bt->config->tickets.key_dir, "trigger", trigger, "kept", "running key ring");
+	} else if (!ts_keyring_same_files(next, current)) {
+		ts_tickets_set_keyring(bt->tickets, next);
+		log_ring("keyring_reloaded", next);
+	}
+	ts_keyring_unref(next);
+	ts_keyring_unref(current);
+}
+
+static void reload_all(struct ts_broker_tickets *bt, const char *trigger)
+{
+	ts_err err;
+
+	reload_ring(bt, trigger);
+	if ((err = ts_revocations_reload(bt->rev, ts_clock_now(bt->clock))) != TS_ERR_OK)
+		ts_log_error(TS_LOG_ERR, "revocations_reload_failed", err, "trigger", trigger);
+}
+
+static void *periodic(void *arg)
+{
+	struct ts_broker_tickets *bt = arg;
+	struct timespec deadline;
+
+	pthread_mutex_lock(&bt->lock);
+	while (!bt->stop) {
+		const char *trigger = "periodic";
+
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += bt->config->tickets.keyring_check_interval;
+		while (!bt->stop && !bt->wake &&
+		       pthread_cond_timedwait(&bt->cond, &bt->lock, &deadline) != ETIMEDOUT)
+			;
+		if (bt->stop)
+			break;
+		if (bt->wake)
+			trigger = "SIGHUP";
+		bt->wake = false;
+		pthread_mutex_unlock(&bt->lock);
+		reload_all(bt, trigger);
+		pthread_mutex_lock(&bt->lock);
+	}
+	pthread_mutex_unlock(&bt->lock);
+	return NULL;
+}
+
+static void tickets_free(struct ts_broker_tickets *bt)
+{
+	if (bt == NULL)
+		return;
+	if (bt->thread_started) {
+		pthread_mutex_lock(&bt->lock);
+		bt->stop = true;
+		pthread_cond_signal(&bt->cond);
+		pthread_mutex_unlock(&bt->lock);
+		pthread_join(bt->thread, NULL);
+	}
+	ts_tickets_free(bt->tickets);
+	ts_revocations_free(bt->rev);
+	ts_store_close(bt->store);
+	pthread_cond_destroy(&bt->cond);
+	pthread_mutex_destroy(&bt->lock);
+	free(bt);
+}
+
+ts_err ts_broker_tickets_start(struct ts_broker *broker)
+{
+	const struct ts_config *cfg = broker->config;
+	struct ts_broker_tickets *bt = calloc(1, sizeof *bt);
+	struct ts_ticket_params params = {cfg->tickets.issuer, cfg->tickets.lifetime,
+					  cfg->tickets.clock_skew,
+					  (size_t)cfg->tickets.verify_cache_entries, &broker->clock};
+	struct ts_keyring *ring = NULL;
+	pthread_condattr_t attr;
+	ts_err err = TS_ERR_NOMEM;
+
+	if (bt == NULL)
+		goto out;
+	bt->config = cfg;
+	bt->clock = &broker->clock;
+	pthread_mutex_init(&bt->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&bt->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	/* The key ring first: its refusal is the one an operator most needs
+	 * to see, and creating it may create the state directory too. */
+	if ((err = load_ring(cfg, bt->clock, &ring)) != TS_ERR_OK ||
+	    (err = ts_store_sqlite_open(cfg->store.path, &bt->store)) != TS_ERR_OK ||
+	    (err = ts_revocations_new(bt->store, ts_clock_now(bt->clock), &bt->rev)) != TS_ERR_OK ||
+	    (err = ts_tickets_new(&params, ring, bt->rev, &bt->tickets)) != TS_ERR_OK)
+		goto out;
+	log_ring("keyring_loaded", ring);
+	if (pthread_create(&bt->thread, NULL, periodic, bt) != 0) {
+		err = TS_ERR_INTERNAL;
+		goto out;
+	}
+	bt->thread_started = true;
+	broker->tickets = bt;
+	bt = NULL;
+	err = TS_ERR_OK;
+out:
+	if (err != TS_ERR_OK)
+		ts_log_error(TS_LOG_ERR, "start_refused", err, "reason", ts_strerror(err));
+	ts_keyring_unref(ring);
+	tickets_free(bt);
+	return err;
+}
+
+void ts_broker_tickets_reload(struct ts_broker *broker)
+{
+	struct ts_broker_tickets *bt = broker->tickets;
+
+	if (bt == NULL)
+		return;
+	pthread_mutex_lock(&bt->lock);
+	bt->wake = true;
+	pthread_cond_signal(&bt->cond);
+	pthread_mutex_unlock(&bt->lock);
+}
+
+void ts_broker_tickets_stop(struct ts_broker *broker)
+{
+	tickets_free(broker->tickets);
+	broker->tickets = NULL;
+}

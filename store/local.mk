@@ -1,0 +1,3 @@
+# State store backends, compiled into libtessera.a.
+libtessera_a_SOURCES += store/store.c store/sqlite.c
+noinst_HEADERS += include/tessera/store.h
