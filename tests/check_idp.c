@@ -213,11 +213,13 @@ static void sign_ok(const char *out_name, const char *const extra[])
 }
 
 /* xmlsec1 --verify against cert_name, only keys given on the command line
- * (never KeyInfo); nth > 0 picks the nth ds:Signature. Returns the status. */
-static int verify(const char *file, const char *cert_name, int nth, int expect)
+ * (never KeyInfo), of the ds:Signature xpath selects (NULL: the only one).
+ * tag names the files its output goes to. Returns the status. */
+static int verify_at(const char *file, const char *cert_name, const char *xpath, const char *tag,
+		     int expect)
 {
 	struct argv a = {0};
-	char xpath[128], out[PATH_MAX];
+	char out[PATH_MAX];
 
 	arg(&a, xmlsec1);
 	arg(&a, "--verify");
@@ -231,14 +233,23 @@ static int verify(const char *file, const char *cert_name, int nth, int expect)
 	arg(&a, SAML2_RESPONSE);
 	arg(&a, "--id-attr:AssertionID");
 	arg(&a, SAML11_ASSERTION);
-	if (nth > 0) {
-		snprintf(xpath, sizeof(xpath), "(//*[local-name()='Signature'])[%d]", nth);
+	if (xpath != NULL) {
 		arg(&a, "--node-xpath");
 		arg(&a, xpath);
 	}
 	arg(&a, keep_path(&a, file));
-	snprintf(out, sizeof(out), "%s.verify%d", file, nth);
+	snprintf(out, sizeof(out), "%s.%s", file, tag);
 	return run_expect(a.v, out, expect);
+}
+
+/* nth > 0 picks the nth ds:Signature in document order. */
+static int verify(const char *file, const char *cert_name, int nth, int expect)
+{
+	char xpath[128], tag[32];
+
+	snprintf(xpath, sizeof(xpath), "(//*[local-name()='Signature'])[%d]", nth);
+	snprintf(tag, sizeof(tag), "verify%d", nth);
+	return verify_at(file, cert_name, nth > 0 ? xpath : NULL, tag, expect);
 }
 
 static void verify_ok(const char *file, int nth)
@@ -717,14 +728,33 @@ static void field(const char *body, const char *name, char **value, size_t *len)
 	(*value)[*len] = '\0';
 }
 
+/* The XML a SAMLResponse= body carries, NUL-terminated. */
+static char *saml_response(const char *body, size_t *len)
+{
+	char *b64, *raw;
+	size_t b64len;
+	int rawlen, pad;
+
+	field(body, "SAMLResponse", &b64, &b64len);
+	ck_assert(b64len % 4 == 0);
+	pad = (b64len > 0 && b64[b64len - 1] == '=') + (b64len > 1 && b64[b64len - 2] == '=');
+	raw = malloc(b64len / 4 * 3 + 1);
+	ck_assert(raw != NULL);
+	rawlen = EVP_DecodeBlock((unsigned char *)raw, (unsigned char *)b64, (int)b64len);
+	ck_assert_int_ge(rawlen, pad);
+	rawlen -= pad;
+	raw[rawlen] = '\0';
+	free(b64);
+	*len = (size_t)rawlen;
+	return raw;
+}
+
 START_TEST(post_body_saml2)
 {
 	const char *xml_args[] = {"--xml", NULL};
 	const char *body_args[] = {"--relay-state", "a b&c", NULL};
-	char *xml, *body, *b64, *relay;
-	unsigned char *raw;
-	size_t xmllen, b64len, relaylen;
-	int rawlen, pad = 0;
+	char *xml, *body, *raw, *relay;
+	size_t xmllen, rawlen, relaylen;
 
 	sign_ok("p-2.xml", xml_args);
 	sign_ok("p-2.body", body_args);
@@ -732,21 +762,13 @@ START_TEST(post_body_saml2)
 	body = read_tmp("p-2.body", NULL);
 	ck_assert_msg(strncmp(body, "SAMLResponse=", 13) == 0, "body starts '%.20s'", body);
 	ck_assert_ptr_nonnull(strstr(body, "&RelayState=a%20b%26c"));
-	field(body, "SAMLResponse", &b64, &b64len);
 	field(body, "RelayState", &relay, &relaylen);
 	ck_assert_str_eq(relay, "a b&c");
-	ck_assert(b64len % 4 == 0);
-	pad = (b64len > 0 && b64[b64len - 1] == '=') + (b64len > 1 && b64[b64len - 2] == '=');
-	raw = malloc(b64len / 4 * 3 + 1);
-	ck_assert(raw != NULL);
-	rawlen = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)b64len);
-	ck_assert_int_ge(rawlen, pad);
-	rawlen -= pad;
-	ck_assert_msg((size_t)rawlen == xmllen && memcmp(raw, xml, xmllen) == 0,
+	raw = saml_response(body, &rawlen);
+	ck_assert_msg(rawlen == xmllen && memcmp(raw, xml, xmllen) == 0,
 		      "SAMLResponse does not decode to the --xml output");
 	free(raw);
 	free(relay);
-	free(b64);
 	free(body);
 	free(xml);
 }
@@ -819,6 +841,644 @@ START_TEST(bad_input)
 }
 END_TEST
 
+/* ---- attacks (--attack, --pad) ----
+ * Each case checks the shape the validator will meet, that the bytes are
+ * the same on a second run, and, with xmlsec1, which signatures still
+ * verify: in the wrap cases the ORIGINAL assertion's signature does, which
+ * is what makes them dangerous. The xmlsec1 steps sit inside the cases
+ * (not in their own TCase) so shape and signature are told in one place. */
+
+#define ID_RESPONSE "_" FIXED_ID
+#define ID_ORIGINAL "_" FIXED_ID "-a"
+#define ID_EVIL "_" FIXED_ID "-evil"
+#define ID_SECOND "_" FIXED_ID "-b"
+#define ATTACKER "attacker@evil.test"
+#define SUBJECT "alice@example.test" /* tessera-idp's default --subject */
+#define UPN_VALUE_2 "//saml:Attribute[@Name='http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn']/saml:AttributeValue"
+#define UPN_VALUE_11 "//saml1:Attribute[@AttributeName='upn']/saml1:AttributeValue"
+/* For xmlsec1 --node-xpath, which knows no prefixes. */
+#define SIG_OF(id) "//*[@ID='" id "']/*[local-name()='Signature']"
+#define SIG_OF_11(id) "//*[@AssertionID='" id "']/*[local-name()='Signature']"
+#define RESPONSE_SIG "/*/*[local-name()='Signature']"
+
+static bool have_xmlsec1;
+
+struct parsed {
+	xmlDocPtr doc;
+	xmlXPathContextPtr ctx;
+};
+
+/* Parsed as Tessera must parse input: no entity substitution, no DTD
+ * loading, no network. */
+static void parse_tmp(const char *name, struct parsed *p)
+{
+	char path[PATH_MAX];
+
+	tpath(path, sizeof(path), name);
+	p->doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+	ck_assert_msg(p->doc != NULL, "%s is not well-formed XML", path);
+	p->ctx = xmlXPathNewContext(p->doc);
+	ck_assert(p->ctx != NULL);
+	xmlXPathRegisterNs(p->ctx, BAD_CAST "samlp", BAD_CAST "urn:oasis:names:tc:SAML:2.0:protocol");
+	xmlXPathRegisterNs(p->ctx, BAD_CAST "saml", BAD_CAST "urn:oasis:names:tc:SAML:2.0:assertion");
+	xmlXPathRegisterNs(p->ctx, BAD_CAST "saml1", BAD_CAST "urn:oasis:names:tc:SAML:1.0:assertion");
+	xmlXPathRegisterNs(p->ctx, BAD_CAST "ds", BAD_CAST "http://www.w3.org/2000/09/xmldsig#");
+	xmlXPathRegisterNs(p->ctx, BAD_CAST "t", BAD_CAST "http://schemas.xmlsoap.org/ws/2005/02/trust");
+}
+
+static void parsed_free(struct parsed *p)
+{
+	xmlXPathFreeContext(p->ctx);
+	xmlFreeDoc(p->doc);
+}
+
+/* Signs into name twice and fails unless both runs wrote the same bytes
+ * (the suite fixes --now and --id, as a fixture generator would). */
+static void sign_twice(const char *name, const char *const extra[])
+{
+	char again[PATH_MAX];
+	char *a, *b;
+	size_t la, lb;
+
+	snprintf(again, sizeof(again), "%s.again", name);
+	sign_ok(name, extra);
+	sign_ok(again, extra);
+	a = read_tmp(name, &la);
+	b = read_tmp(again, &lb);
+	ck_assert_msg(la == lb && memcmp(a, b, la) == 0, "%s differs between two runs", name);
+	free(a);
+	free(b);
+}
+
+static void verify_node_ok(const char *file, const char *xpath)
+{
+	int status = verify_at(file, "keys/idp.crt", xpath, "vnode", 0);
+	ck_assert_msg(status == 0, "xmlsec1 rejected %s in %s (exit %d)", xpath, file, status);
+}
+
+static void verify_node_fails(const char *file, const char *xpath)
+{
+	int status = verify_at(file, "keys/idp.crt", xpath, "vnode-bad", 1);
+	ck_assert_msg(status != 0, "xmlsec1 accepted %s in %s", xpath, file);
+}
+
+START_TEST(attack_comment_in_nameid)
+{
+	const char *saml2[] = {"--xml", "--attack", "comment-in-nameid", "--sign", "both", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "comment-in-nameid", "--protocol", "wsfed", NULL};
+	struct parsed p;
+
+	sign_twice("a-cmt2.xml", saml2);
+	parse_tmp("a-cmt2.xml", &p);
+	assert_xpath(p.ctx, "count(//saml:NameID/comment())", "1");
+	assert_xpath(p.ctx, "count(//saml:NameID/text())", "2");
+	/* A verifier must read all of it; a careless one reads only this. */
+	assert_xpath(p.ctx, "string(//saml:NameID/text()[1])", "alice@exa");
+	assert_xpath(p.ctx, "string(//saml:NameID)", SUBJECT);
+	parsed_free(&p);
+
+	sign_twice("a-cmt11.xml", wsfed);
+	parse_tmp("a-cmt11.xml", &p);
+	/* SAML 1.1 repeats the subject in each statement: both are split. */
+	assert_xpath(p.ctx, "count(//saml1:NameIdentifier)", "2");
+	assert_xpath(p.ctx, "count(//saml1:NameIdentifier[comment()])", "2");
+	assert_xpath(p.ctx, "string(//saml1:NameIdentifier/text()[1])", "alice@exa");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	/* Exclusive c14n drops comments: the signatures stay valid. */
+	verify_ok("a-cmt2.xml", 1);
+	verify_ok("a-cmt2.xml", 2);
+	verify_ok("a-cmt11.xml", 0);
+}
+END_TEST
+
+START_TEST(attack_comment_in_nameid_encrypted)
+{
+	char sp[PATH_MAX];
+	const char *args[] = {"--xml", "--attack", "comment-in-nameid", "--sign", "assertion",
+			      "--encrypt-to", sp, NULL};
+	char *dec;
+
+	if (!have_xmlsec1)
+		return;
+	tpath(sp, sizeof(sp), "keys/sp.crt");
+	sign_ok("a-cmte.xml", args);
+	decrypt_ok("a-cmte.xml", "a-cmte.dec");
+	dec = read_tmp("a-cmte.dec", NULL);
+	ck_assert_msg(strstr(dec, ">alice@exa<!---->mple.test</saml:NameID>") != NULL,
+		      "the comment did not survive encryption");
+	free(dec);
+	verify_ok("a-cmte.dec", 0);
+}
+END_TEST
+
+/* Evil's identity: the one the attacker wants the SP to read. */
+static void assert_evil(xmlXPathContextPtr ctx, const char *evil)
+{
+	char expr[512];
+
+	snprintf(expr, sizeof(expr), "string(%s/saml:Subject/saml:NameID)", evil);
+	assert_xpath(ctx, expr, ATTACKER);
+	snprintf(expr, sizeof(expr),
+		 "string(%s/saml:AttributeStatement/saml:Attribute"
+		 "[@Name='http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn']/saml:AttributeValue)",
+		 evil);
+	assert_xpath(ctx, expr, ATTACKER);
+}
+
+START_TEST(attack_assertion_moved)
+{
+	const char *args[] = {"--xml", "--attack", "assertion-moved", "--sign", "assertion", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "assertion-moved", "--protocol", "wsfed", NULL};
+	struct parsed p;
+
+	sign_twice("a-moved.xml", args);
+	parse_tmp("a-moved.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "2");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[1]/@ID)", ID_EVIL);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion[1]/ds:Signature)", "0");
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion[1]");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[2]/@ID)", ID_ORIGINAL);
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[2]/saml:Subject/saml:NameID)", SUBJECT);
+	parsed_free(&p);
+
+	sign_twice("a-moved11.xml", wsfed);
+	parse_tmp("a-moved11.xml", &p);
+	assert_xpath(p.ctx, "count(//t:RequestedSecurityToken/saml1:Assertion)", "2");
+	assert_xpath(p.ctx, "string(//t:RequestedSecurityToken/saml1:Assertion[1]/@AssertionID)", ID_EVIL);
+	assert_xpath(p.ctx, "string(//t:RequestedSecurityToken/saml1:Assertion[2]/@AssertionID)",
+		     ID_ORIGINAL);
+	assert_xpath(p.ctx, "string((//saml1:Assertion)[1]//saml1:NameIdentifier)", ATTACKER);
+	assert_xpath(p.ctx, "string((//saml1:Assertion)[1]" UPN_VALUE_11 ")", ATTACKER);
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-moved.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_ok("a-moved11.xml", SIG_OF_11(ID_ORIGINAL));
+}
+END_TEST
+
+START_TEST(attack_assertion_copied)
+{
+	const char *args[] = {"--xml", "--attack", "assertion-copied", "--sign", "assertion", NULL};
+	struct parsed p;
+
+	sign_twice("a-copied.xml", args);
+	parse_tmp("a-copied.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "2");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[1]/@ID)", ID_EVIL);
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion[1]");
+	/* Evil carries a signature, but one that points at the original. */
+	assert_xpath(p.ctx,
+		     "string(/samlp:Response/saml:Assertion[1]/ds:Signature/ds:SignedInfo/ds:Reference/@URI)",
+		     "#" ID_ORIGINAL);
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[2]/@ID)", ID_ORIGINAL);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion[2]/ds:Signature)", "1");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-copied.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_fails("a-copied.xml", SIG_OF(ID_EVIL));
+}
+END_TEST
+
+START_TEST(attack_wrap_extensions)
+{
+	const char *args[] = {"--xml", "--attack", "wrap-extensions", "--sign", "both", NULL};
+	struct parsed p;
+
+	sign_twice("a-ext.xml", args);
+	parse_tmp("a-ext.xml", &p);
+	/* The protocol schema's order: Issuer, Signature, Extensions, Status. */
+	assert_xpath(p.ctx, "name(/samlp:Response/*[1])", "saml:Issuer");
+	assert_xpath(p.ctx, "name(/samlp:Response/*[2])", "ds:Signature");
+	assert_xpath(p.ctx, "name(/samlp:Response/*[3])", "samlp:Extensions");
+	assert_xpath(p.ctx, "name(/samlp:Response/*[4])", "samlp:Status");
+	assert_xpath(p.ctx, "count(/samlp:Response/*)", "5");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion/@ID)", ID_EVIL);
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion");
+	assert_xpath(p.ctx, "string(/samlp:Response/samlp:Extensions/saml:Assertion/@ID)", ID_ORIGINAL);
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-ext.xml", SIG_OF(ID_ORIGINAL));
+	/* Wrapped after all signing: the response signature is broken. */
+	verify_node_fails("a-ext.xml", RESPONSE_SIG);
+}
+END_TEST
+
+START_TEST(attack_wrap_object)
+{
+	const char *args[] = {"--xml", "--attack", "wrap-object", "--sign", "assertion", NULL};
+	struct parsed p;
+
+	sign_twice("a-obj.xml", args);
+	parse_tmp("a-obj.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "1");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion/@ID)", ID_EVIL);
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion");
+	assert_xpath(p.ctx,
+		     "string(/samlp:Response/saml:Assertion/ds:Signature/ds:SignedInfo/ds:Reference/@URI)",
+		     "#" ID_ORIGINAL);
+	assert_xpath(p.ctx,
+		     "string(/samlp:Response/saml:Assertion/ds:Signature/ds:Object/saml:Assertion/@ID)",
+		     ID_ORIGINAL);
+	assert_xpath(p.ctx, "count(//ds:Object/saml:Assertion/ds:Signature)", "1");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-obj.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_fails("a-obj.xml", SIG_OF(ID_EVIL));
+}
+END_TEST
+
+START_TEST(attack_wrap_advice)
+{
+	const char *args[] = {"--xml", "--attack", "wrap-advice", "--sign", "assertion", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "wrap-advice", "--protocol", "wsfed", NULL};
+	struct parsed p;
+
+	sign_twice("a-adv.xml", args);
+	parse_tmp("a-adv.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "1");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion/@ID)", ID_EVIL);
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion");
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion/ds:Signature)", "0");
+	assert_xpath(p.ctx, "name(/samlp:Response/saml:Assertion/saml:Conditions/following-sibling::*[1])",
+		     "saml:Advice");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion/saml:Advice/saml:Assertion/@ID)",
+		     ID_ORIGINAL);
+	parsed_free(&p);
+
+	sign_twice("a-adv11.xml", wsfed);
+	parse_tmp("a-adv11.xml", &p);
+	assert_xpath(p.ctx, "count(//t:RequestedSecurityToken/saml1:Assertion)", "1");
+	assert_xpath(p.ctx,
+		     "name(//t:RequestedSecurityToken/saml1:Assertion/saml1:Conditions/following-sibling::*[1])",
+		     "saml:Advice");
+	assert_xpath(p.ctx,
+		     "string(//t:RequestedSecurityToken/saml1:Assertion/saml1:Advice/saml1:Assertion/@AssertionID)",
+		     ID_ORIGINAL);
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-adv.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_ok("a-adv11.xml", SIG_OF_11(ID_ORIGINAL));
+}
+END_TEST
+
+START_TEST(attack_duplicate_id)
+{
+	const char *args[] = {"--xml", "--attack", "duplicate-id", "--sign", "assertion", NULL};
+	struct parsed p;
+	char *err;
+
+	sign_twice("a-dup.xml", args);
+	parse_tmp("a-dup.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion[@ID='" ID_ORIGINAL "'])", "2");
+	assert_xpath(p.ctx, "count(//*[@ID='" ID_EVIL "'])", "0");
+	assert_evil(p.ctx, "/samlp:Response/saml:Assertion[1]");
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion[1]/ds:Signature)", "0");
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion[2]/ds:Signature)", "1");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	/* xmlsec1 registers IDs itself and refuses the document outright;
+	 * the validator under test must be as strict. */
+	verify_node_fails("a-dup.xml", SIG_OF(ID_ORIGINAL));
+	err = read_tmp("a-dup.xml.vnode-bad.stderr", NULL);
+	ck_assert_msg(strstr(err, "duplicate ID") != NULL, "xmlsec1 said: %s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(attack_signature_excluded)
+{
+	const char *args[] = {"--xml", "--attack", "signature-excluded", "--sign", "both", NULL};
+	struct parsed p;
+
+	sign_twice("a-nosig.xml", args);
+	parse_tmp("a-nosig.xml", &p);
+	assert_xpath(p.ctx, "count(//ds:Signature)", "0");
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "1");
+	assert_xpath(p.ctx, "string(//saml:NameID)", SUBJECT);
+	parsed_free(&p);
+}
+END_TEST
+
+START_TEST(attack_sign_other)
+{
+	const char *args[] = {"--xml", "--attack", "sign-other", "--sign", "assertion", NULL};
+	struct parsed p;
+
+	sign_twice("a-other.xml", args);
+	parse_tmp("a-other.xml", &p);
+	assert_xpath(p.ctx, "name(/samlp:Response/*[2])", "ds:Signature");
+	assert_xpath(p.ctx, "string(/samlp:Response/ds:Signature/ds:SignedInfo/ds:Reference/@URI)",
+		     "#" ID_ORIGINAL);
+	assert_xpath(p.ctx, "count(//ds:Signature)", "1");
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion/ds:Signature)", "0");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	/* Valid, but over the assertion: "the response is signed" is false. */
+	verify_node_ok("a-other.xml", RESPONSE_SIG);
+}
+END_TEST
+
+START_TEST(attack_two_assertions)
+{
+	const char *args[] = {"--xml", "--attack", "two-assertions", "--sign", "assertion", NULL};
+	const char *resp[] = {"--xml", "--attack", "two-assertions", "--sign", "response", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "two-assertions", "--protocol", "wsfed", NULL};
+	struct parsed p;
+
+	sign_twice("a-two.xml", args);
+	parse_tmp("a-two.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "2");
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[1]/@ID)", ID_ORIGINAL);
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[2]/@ID)", ID_SECOND);
+	assert_xpath(p.ctx,
+		     "string(/samlp:Response/saml:Assertion[2]/ds:Signature/ds:SignedInfo/ds:Reference/@URI)",
+		     "#" ID_SECOND);
+	assert_xpath(p.ctx, "string(/samlp:Response/saml:Assertion[2]" UPN_VALUE_2 ")", UPN);
+	parsed_free(&p);
+
+	sign_twice("a-two-r.xml", resp);
+	parse_tmp("a-two-r.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/saml:Assertion)", "2");
+	assert_xpath(p.ctx, "count(//ds:Signature)", "1");
+	parsed_free(&p);
+
+	sign_twice("a-two11.xml", wsfed);
+	parse_tmp("a-two11.xml", &p);
+	assert_xpath(p.ctx, "count(//t:RequestedSecurityToken/saml1:Assertion)", "2");
+	assert_xpath(p.ctx, "string(//t:RequestedSecurityToken/saml1:Assertion[2]/@AssertionID)",
+		     ID_SECOND);
+	assert_xpath(p.ctx, "count(//t:RequestedSecurityToken/saml1:Assertion/ds:Signature)", "2");
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_ok("a-two.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_ok("a-two.xml", SIG_OF(ID_SECOND));
+	verify_ok("a-two-r.xml", 0);
+	verify_node_ok("a-two11.xml", SIG_OF_11(ID_ORIGINAL));
+	verify_node_ok("a-two11.xml", SIG_OF_11(ID_SECOND));
+}
+END_TEST
+
+START_TEST(attack_tamper_attribute)
+{
+	const char *args[] = {"--xml", "--attack", "tamper-attribute", "--sign", "both", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "tamper-attribute", "--protocol", "wsfed", NULL};
+	struct parsed p;
+
+	sign_twice("a-tamper.xml", args);
+	parse_tmp("a-tamper.xml", &p);
+	assert_xpath(p.ctx, "string(" UPN_VALUE_2 ")", ATTACKER);
+	assert_xpath(p.ctx, "string(//saml:NameID)", SUBJECT);
+	parsed_free(&p);
+
+	sign_twice("a-tamper11.xml", wsfed);
+	parse_tmp("a-tamper11.xml", &p);
+	assert_xpath(p.ctx, "string(" UPN_VALUE_11 ")", ATTACKER);
+	parsed_free(&p);
+
+	if (!have_xmlsec1)
+		return;
+	verify_node_fails("a-tamper.xml", RESPONSE_SIG);
+	verify_node_fails("a-tamper.xml", SIG_OF(ID_ORIGINAL));
+	verify_node_fails("a-tamper11.xml", SIG_OF_11(ID_ORIGINAL));
+}
+END_TEST
+
+#define XXE_DOCTYPE "<!DOCTYPE x [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+
+START_TEST(attack_doctype_xxe)
+{
+	const char *args[] = {"--xml", "--attack", "doctype-xxe", NULL};
+	const char *body_args[] = {"--attack", "doctype-xxe", NULL};
+	const char *wsfed[] = {"--xml", "--attack", "doctype-xxe", "--protocol", "wsfed", NULL};
+	struct parsed p;
+	xmlXPathObjectPtr obj;
+	xmlNodePtr value;
+	char *xml, *body, *raw;
+	size_t xmllen, rawlen;
+
+	sign_twice("a-xxe.xml", args);
+	xml = read_tmp("a-xxe.xml", &xmllen);
+	ck_assert_msg(strncmp(xml, XXE_DOCTYPE "\n<samlp:Response ", strlen(XXE_DOCTYPE) + 17) == 0,
+		      "a-xxe.xml starts '%.80s'", xml);
+	ck_assert_ptr_nonnull(strstr(xml, "<saml:AttributeValue>&xxe;</saml:AttributeValue>"));
+
+	/* Without NOENT the reference stays a reference: nothing is read. */
+	parse_tmp("a-xxe.xml", &p);
+	obj = xmlXPathEvalExpression(BAD_CAST UPN_VALUE_2, p.ctx);
+	ck_assert(obj != NULL && obj->nodesetval != NULL && obj->nodesetval->nodeNr == 1);
+	value = obj->nodesetval->nodeTab[0];
+	ck_assert_msg(value->children != NULL && value->children->type == XML_ENTITY_REF_NODE &&
+			      value->children->next == NULL,
+		      "upn value is not a lone &xxe; reference");
+	xmlXPathFreeObject(obj);
+	parsed_free(&p);
+
+	/* The POST body carries the same bytes. */
+	sign_ok("a-xxe.body", body_args);
+	body = read_tmp("a-xxe.body", NULL);
+	raw = saml_response(body, &rawlen);
+	ck_assert_msg(rawlen == xmllen && memcmp(raw, xml, xmllen) == 0,
+		      "SAMLResponse does not decode to the --xml output");
+	free(raw);
+	free(body);
+	free(xml);
+
+	sign_twice("a-xxe11.xml", wsfed);
+	xml = read_tmp("a-xxe11.xml", NULL);
+	ck_assert_msg(strncmp(xml, XXE_DOCTYPE "\n<t:", strlen(XXE_DOCTYPE) + 4) == 0,
+		      "a-xxe11.xml starts '%.80s'", xml);
+	ck_assert_ptr_nonnull(strstr(xml, "<saml:AttributeValue>&xxe;</saml:AttributeValue>"));
+	free(xml);
+}
+END_TEST
+
+#define LOLZ_START "<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
+
+START_TEST(attack_billion_laughs)
+{
+	const char *args[] = {"--xml", "--attack", "billion-laughs", NULL};
+	char *xml;
+
+	sign_twice("a-lol.xml", args);
+	xml = read_tmp("a-lol.xml", NULL);
+	ck_assert_msg(strncmp(xml, LOLZ_START, strlen(LOLZ_START)) == 0,
+		      "a-lol.xml starts '%.80s'", xml);
+	ck_assert_uint_eq(count(xml, "<!ENTITY lol"), 10);
+	ck_assert_ptr_nonnull(strstr(xml, "<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;"
+					  "&lol8;&lol8;&lol8;&lol8;\">\n]>\n<samlp:Response "));
+	ck_assert_ptr_nonnull(strstr(xml, "<saml:AttributeValue>&lol9;</saml:AttributeValue>"));
+	/* Not parsed here: expanding it is the validator's test, not ours. */
+	free(xml);
+}
+END_TEST
+
+START_TEST(attack_truncate)
+{
+	const char *full_args[] = {"--xml", NULL};
+	const char *args[] = {"--xml", "--attack", "truncate", NULL};
+	const char *body_args[] = {"--attack", "truncate", NULL};
+	char *full, *cut, *body, *raw;
+	size_t fulllen, cutlen, rawlen;
+
+	sign_ok("a-full.xml", full_args);
+	sign_twice("a-cut.xml", args);
+	full = read_tmp("a-full.xml", &fulllen);
+	cut = read_tmp("a-cut.xml", &cutlen);
+	ck_assert_uint_eq(cutlen, fulllen / 2);
+	ck_assert_msg(memcmp(cut, full, cutlen) == 0, "a-cut.xml is not a prefix of the token");
+	ck_assert_msg(xmlReadMemory(cut, (int)cutlen, NULL, NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING) == NULL,
+		      "a truncated token parsed");
+	/* Cut before base64: SAMLResponse is valid base64 of the cut XML. */
+	sign_ok("a-cut.body", body_args);
+	body = read_tmp("a-cut.body", NULL);
+	raw = saml_response(body, &rawlen);
+	ck_assert_msg(rawlen == cutlen && memcmp(raw, cut, cutlen) == 0,
+		      "SAMLResponse does not decode to the truncated XML");
+	free(raw);
+	free(body);
+	free(cut);
+	free(full);
+}
+END_TEST
+
+START_TEST(attack_post_body)
+{
+	const char *xml_args[] = {"--xml", "--attack", "wrap-object", "--sign", "assertion", NULL};
+	const char *body_args[] = {"--attack", "wrap-object", "--sign", "assertion", NULL};
+	char *xml, *body, *raw;
+	size_t xmllen, rawlen;
+
+	sign_ok("a-objp.xml", xml_args);
+	sign_twice("a-objp.body", body_args);
+	xml = read_tmp("a-objp.xml", &xmllen);
+	body = read_tmp("a-objp.body", NULL);
+	raw = saml_response(body, &rawlen);
+	ck_assert_msg(rawlen == xmllen && memcmp(raw, xml, xmllen) == 0,
+		      "SAMLResponse does not decode to the --xml output");
+	free(raw);
+	free(body);
+	free(xml);
+}
+END_TEST
+
+START_TEST(pad_keeps_signatures)
+{
+	const char *plain[] = {"--xml", "--sign", "both", NULL};
+	const char *padded[] = {"--xml", "--sign", "both", "--pad", "100000", NULL};
+	const char *wsfed[] = {"--xml", "--protocol", "wsfed", "--pad", "7", NULL};
+	const char *too_small[] = {"--pad", "6", NULL};
+	const char *not_number[] = {"--pad", "1k", NULL};
+	struct argv a;
+	struct parsed p;
+	char *x, *y;
+	size_t lx, ly;
+
+	sign_ok("pad-0.xml", plain);
+	sign_twice("pad-1.xml", padded);
+	x = read_tmp("pad-0.xml", &lx);
+	y = read_tmp("pad-1.xml", &ly);
+	ck_assert_uint_eq(ly, lx + 100000);
+	free(x);
+	free(y);
+	parse_tmp("pad-1.xml", &p);
+	assert_xpath(p.ctx, "count(/samlp:Response/node()[last()][self::comment()])", "1");
+	assert_xpath(p.ctx, "string-length(/samlp:Response/comment())", "99993");
+	parsed_free(&p);
+	sign_ok("pad-w.xml", wsfed);
+	y = read_tmp("pad-w.xml", NULL);
+	ck_assert_ptr_nonnull(strstr(y, "<!----></t:RequestSecurityTokenResponse>"));
+	free(y);
+
+	sign_argv(&a, too_small);
+	ck_assert_int_eq(run_expect(a.v, "pad-small", 1), 1);
+	sign_argv(&a, not_number);
+	ck_assert_int_eq(run_expect(a.v, "pad-nan", 1), 1);
+
+	if (!have_xmlsec1)
+		return;
+	verify_ok("pad-1.xml", 1);
+	verify_ok("pad-1.xml", 2);
+	verify_ok("pad-w.xml", 0);
+}
+END_TEST
+
+/* Each refused combination exits 1 and says which --attack and why. */
+START_TEST(attack_refused)
+{
+	static const char *const cases[][8] = {
+		{"--attack", "wrap-extensions", "--protocol", "wsfed", NULL},
+		{"--attack", "sign-other", "--protocol", "wsfed", NULL},
+		{"--attack", "sign-other", "--sign", "both", NULL},
+		{"--attack", "wrap-object", "--sign", "response", NULL},
+		{"--attack", "assertion-copied", "--sign", "none", NULL},
+		{"--attack", "duplicate-id", "--sign", "response", NULL},
+		{"--attack", "signature-excluded", "--sign", "none", NULL},
+		{"--attack", "tamper-attribute", "--upn", "", NULL},
+		{"--attack", "doctype-xxe", "--upn", "", NULL},
+		{"--attack", "comment-in-nameid", "--subject", "a", NULL},
+		{"--attack", "assertion-moved", "--encrypt-to", "sp.crt", NULL},
+		{"--attack", "truncate", "--attack", "tamper-attribute", NULL},
+		{"--attack", "no-such-attack", NULL},
+	};
+	struct argv a;
+	char name[32], *err;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "a-refused-%zu", i);
+		sign_argv(&a, cases[i]);
+		ck_assert_int_eq(run_expect(a.v, name, 1), 1);
+		err = stderr_of(name);
+		ck_assert_msg(strstr(err, "tessera-idp: ") == err && strstr(err, "--attack") != NULL &&
+				      strchr(err, '\n') == err + strlen(err) - 1,
+			      "case %zu: want one line naming --attack, got: %s", i, err);
+		free(err);
+	}
+}
+END_TEST
+
+START_TEST(attack_help_lists_all)
+{
+	static const char *const names[] = {
+		"comment-in-nameid", "assertion-moved", "assertion-copied", "wrap-extensions",
+		"wrap-object", "wrap-advice", "duplicate-id", "signature-excluded", "sign-other",
+		"two-assertions", "tamper-attribute", "doctype-xxe", "billion-laughs", "truncate",
+	};
+	const char *const argv[] = {idp_bin, "sign", "--help", NULL};
+	char *help;
+
+	ck_assert_int_eq(run_expect(argv, "help.out", 0), 0);
+	help = read_tmp("help.out", NULL);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char line[64];
+
+		snprintf(line, sizeof(line), "\n  %s ", names[i]);
+		ck_assert_msg(strstr(help, line) != NULL, "--help does not describe %s", names[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(help, "--pad BYTES"));
+	free(help);
+}
+END_TEST
+
 /* ---- set-up ---- */
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -879,6 +1539,29 @@ static Suite *idp_suite(bool with_xmlsec1)
 	tcase_add_test(tc, bad_input);
 	suite_add_tcase(s, tc);
 
+	/* Shape and determinism always; the xmlsec1 steps inside only with it. */
+	tc = tcase_create("attacks");
+	tcase_add_test(tc, attack_comment_in_nameid);
+	tcase_add_test(tc, attack_comment_in_nameid_encrypted);
+	tcase_add_test(tc, attack_assertion_moved);
+	tcase_add_test(tc, attack_assertion_copied);
+	tcase_add_test(tc, attack_wrap_extensions);
+	tcase_add_test(tc, attack_wrap_object);
+	tcase_add_test(tc, attack_wrap_advice);
+	tcase_add_test(tc, attack_duplicate_id);
+	tcase_add_test(tc, attack_signature_excluded);
+	tcase_add_test(tc, attack_sign_other);
+	tcase_add_test(tc, attack_two_assertions);
+	tcase_add_test(tc, attack_tamper_attribute);
+	tcase_add_test(tc, attack_doctype_xxe);
+	tcase_add_test(tc, attack_billion_laughs);
+	tcase_add_test(tc, attack_truncate);
+	tcase_add_test(tc, attack_post_body);
+	tcase_add_test(tc, pad_keeps_signatures);
+	tcase_add_test(tc, attack_refused);
+	tcase_add_test(tc, attack_help_lists_all);
+	suite_add_tcase(s, tc);
+
 	if (!with_xmlsec1)
 		return s;
 	tc = tcase_create("xmlsec1_verify");
@@ -915,6 +1598,7 @@ int main(void)
 
 	xmlsec1 = getenv("XMLSEC1");
 	with_xmlsec1 = xmlsec1 != NULL && xmlsec1[0] != '\0' && access(xmlsec1, X_OK) == 0;
+	have_xmlsec1 = with_xmlsec1;
 	if (builddir == NULL || builddir[0] == '\0')
 		builddir = ".";
 	if (!join(idp_bin, sizeof(idp_bin), builddir, "tessera-idp") || access(idp_bin, X_OK) != 0) {
