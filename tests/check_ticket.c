@@ -1008,7 +1008,8 @@ START_TEST(test_keyring_refuses_mismatched_metadata)
 	/* A key renamed to another kid. */
 	ck_assert_int_eq(ts_keyring_rotate(fx.dir, TS_ALG_EDDSA, T0, kid), TS_ERR_KEY_LOAD);
 	snprintf(cmd, sizeof cmd,
-		 "cd %s && rm -f *.json && mv %s.key BBBBBBBBBBBBBBBBBBBBBB.key && printf "
+		 /* ./ because a kid may begin with '-' (base64url). */
+		 "cd %s && rm -f ./*.json && mv ./%s.key BBBBBBBBBBBBBBBBBBBBBB.key && printf "
 		 "'{\"kid\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"alg\":\"EdDSA\",\"created\":\"2025-11-25T02:"
 		 "40:00Z\"}' >BBBBBBBBBBBBBBBBBBBBBB.json",
 		 fx.dir, first);

@@ -12,11 +12,15 @@ cat >"$TS_TMP/t.conf" <<CONF
 metadata = $TS_TMP/k/idp-metadata.xml
 CONF
 
-sign() { # sign OUT FLAGS...
+sign() { # sign OUT FLAGS...: SAML 2.0 answers request _r; WS-Fed has no such field
 	out=$1
 	shift
+	case " $* " in
+	*" wsfed "*) irt= ;;
+	*) irt="--in-response-to=_r" ;;
+	esac
 	"$idp" sign --key "$TS_TMP/k/idp.key" --cert "$TS_TMP/k/idp.crt" --now "$now" --id i \
-		--in-response-to _r "$@" --out "$TS_TMP/$out"
+		$irt "$@" --out "$TS_TMP/$out"
 }
 
 inspect() { # inspect FILE [AT]: sets rc and leaves output in $TS_TMP/out
