@@ -43,6 +43,45 @@ ts_err ts_check_time_window(struct ts_check_ctx *c, const char *not_before,
 	return TS_ERR_OK;
 }
 
+ts_err ts_check_conditions(struct ts_check_ctx *c, const xmlNode *assertion, const char *ns,
+			   const char *restriction)
+{
+	xmlNodePtr cond = ts_xml_child(assertion, ns, "Conditions");
+	size_t restrictions = 0;
+	ts_err err;
+
+	if (cond == NULL)
+		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no Conditions");
+	if ((err = ts_check_time_window(c, ts_xml_attr(cond, "NotBefore"),
+					ts_xml_attr(cond, "NotOnOrAfter"), "Conditions")) !=
+	    TS_ERR_OK)
+		return err;
+	/* Every audience restriction must name us (they are ANDed). */
+	for (xmlNodePtr ar = cond->children; ar != NULL; ar = ar->next) {
+		bool ours = false;
+
+		if (!ts_xml_is(ar, ns, restriction))
+			continue;
+		restrictions++;
+		for (xmlNodePtr a = ar->children; a != NULL && !ours; a = a->next) {
+			char *text = NULL;
+			if (!ts_xml_is(a, ns, "Audience"))
+				continue;
+			if ((err = ts_xml_text(a, &text, c->diag)) != TS_ERR_OK)
+				return err;
+			ours = strcmp(text, c->audience) == 0;
+			g_free(text);
+		}
+		if (!ours)
+			return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE,
+					    "audience restriction does not name '%.100s'",
+					    c->audience);
+	}
+	if (restrictions == 0)
+		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no %s", restriction);
+	return TS_ERR_OK;
+}
+
 ts_err ts_check_in_response_to(struct ts_check_ctx *c, const char *value)
 {
 	const char *want = c->check->in_response_to;

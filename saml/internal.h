@@ -111,6 +111,10 @@ struct ts_check_ctx {
 };
 ts_err ts_check_time_window(struct ts_check_ctx *c, const char *not_before,
 			    const char *not_on_or_after, const char *what);
+/* Conditions: the validity window, and every audience restriction (named
+ * restriction in namespace ns) naming c->audience. */
+ts_err ts_check_conditions(struct ts_check_ctx *c, const xmlNode *assertion, const char *ns,
+			   const char *restriction);
 ts_err ts_check_in_response_to(struct ts_check_ctx *c, const char *value);
 ts_err ts_identity_add_attr(struct ts_identity *id, const char *name, const xmlNode *attr,
 			    const char *value_ns, const char *value_name, struct ts_saml_diag *diag);

@@ -7,43 +7,6 @@
 
 #define BEARER "urn:oasis:names:tc:SAML:1.0:cm:bearer"
 
-static ts_err check_conditions(struct ts_check_ctx *c, const xmlNode *assertion)
-{
-	xmlNodePtr cond = ts_xml_child(assertion, TS_NS_SAML1, "Conditions");
-	size_t restrictions = 0;
-	ts_err err;
-
-	if (cond == NULL)
-		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no Conditions");
-	if ((err = ts_check_time_window(c, ts_xml_attr(cond, "NotBefore"),
-					ts_xml_attr(cond, "NotOnOrAfter"), "Conditions")) !=
-	    TS_ERR_OK)
-		return err;
-	for (xmlNodePtr ar = cond->children; ar != NULL; ar = ar->next) {
-		bool ours = false;
-
-		if (!ts_xml_is(ar, TS_NS_SAML1, "AudienceRestrictionCondition"))
-			continue;
-		restrictions++;
-		for (xmlNodePtr a = ar->children; a != NULL && !ours; a = a->next) {
-			char *text = NULL;
-			if (!ts_xml_is(a, TS_NS_SAML1, "Audience"))
-				continue;
-			if ((err = ts_xml_text(a, &text, c->diag)) != TS_ERR_OK)
-				return err;
-			ours = strcmp(text, c->audience) == 0;
-			g_free(text);
-		}
-		if (!ours)
-			return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE,
-					    "audience restriction does not name '%.100s'",
-					    c->audience);
-	}
-	if (restrictions == 0)
-		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no AudienceRestrictionCondition");
-	return TS_ERR_OK;
-}
-
 /* Each statement's Subject: one NameIdentifier across all of them, and a
  * bearer confirmation somewhere. */
 static ts_err read_subject(struct ts_check_ctx *c, const xmlNode *statement, bool *bearer)
@@ -148,7 +111,7 @@ ts_err ts_saml11_check_assertion(struct ts_check_ctx *c, xmlNodePtr assertion)
 	if (issuer == NULL || strcmp(issuer, c->idp->entity_id) != 0)
 		return ts_saml_fail(c->diag, TS_ERR_SAML_ISSUER, "issuer '%.100s', expected '%.100s'",
 				    issuer != NULL ? issuer : "(none)", c->idp->entity_id);
-	if ((err = check_conditions(c, assertion)) != TS_ERR_OK ||
+	if ((err = ts_check_conditions(c, assertion, TS_NS_SAML1, "AudienceRestrictionCondition")) != TS_ERR_OK ||
 	    (err = read_statements(c, assertion)) != TS_ERR_OK)
 		return err;
 	c->id->assertion_id = g_strdup(id);

@@ -106,44 +106,6 @@ static ts_err check_subject(struct ts_check_ctx *c, const xmlNode *assertion,
 	return first;
 }
 
-static ts_err check_conditions(struct ts_check_ctx *c, const xmlNode *assertion)
-{
-	xmlNodePtr cond = ts_xml_child(assertion, TS_NS_SAML2, "Conditions");
-	size_t restrictions = 0;
-	ts_err err;
-
-	if (cond == NULL)
-		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no Conditions");
-	if ((err = ts_check_time_window(c, ts_xml_attr(cond, "NotBefore"),
-					ts_xml_attr(cond, "NotOnOrAfter"), "Conditions")) !=
-	    TS_ERR_OK)
-		return err;
-	/* Every AudienceRestriction must name us (they are ANDed). */
-	for (xmlNodePtr ar = cond->children; ar != NULL; ar = ar->next) {
-		bool ours = false;
-
-		if (!ts_xml_is(ar, TS_NS_SAML2, "AudienceRestriction"))
-			continue;
-		restrictions++;
-		for (xmlNodePtr a = ar->children; a != NULL && !ours; a = a->next) {
-			char *text = NULL;
-			if (!ts_xml_is(a, TS_NS_SAML2, "Audience"))
-				continue;
-			if ((err = ts_xml_text(a, &text, c->diag)) != TS_ERR_OK)
-				return err;
-			ours = strcmp(text, c->audience) == 0;
-			g_free(text);
-		}
-		if (!ours)
-			return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE,
-					    "audience restriction does not name '%.100s'",
-					    c->audience);
-	}
-	if (restrictions == 0)
-		return ts_saml_fail(c->diag, TS_ERR_SAML_AUDIENCE, "no AudienceRestriction");
-	return TS_ERR_OK;
-}
-
 static ts_err read_statements(struct ts_check_ctx *c, const xmlNode *assertion)
 {
 	ts_err err;
@@ -204,7 +166,7 @@ ts_err ts_saml2_check_assertion(struct ts_check_ctx *c, xmlNodePtr assertion,
 		return ts_saml_fail(c->diag, TS_ERR_SAML_UNSIGNED, "assertion %.64s is unsigned",
 				    id);
 	if ((err = check_issuer(c, assertion, true)) != TS_ERR_OK ||
-	    (err = check_conditions(c, assertion)) != TS_ERR_OK ||
+	    (err = ts_check_conditions(c, assertion, TS_NS_SAML2, "AudienceRestriction")) != TS_ERR_OK ||
 	    (err = check_subject(c, assertion, recipient, recipient_required)) != TS_ERR_OK ||
 	    (err = read_statements(c, assertion)) != TS_ERR_OK)
 		return err;
