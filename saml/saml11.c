@@ -111,8 +111,8 @@ ts_err ts_saml11_check_assertion(struct ts_check_ctx *c, xmlNodePtr assertion)
 	if (issuer == NULL || strcmp(issuer, c->idp->entity_id) != 0)
 		return ts_saml_fail(c->diag, TS_ERR_SAML_ISSUER, "issuer '%.100s', expected '%.100s'",
 				    issuer != NULL ? issuer : "(none)", c->idp->entity_id);
-	if ((err = ts_check_conditions(c, assertion, TS_NS_SAML1, "AudienceRestrictionCondition")) != TS_ERR_OK ||
-	    (err = read_statements(c, assertion)) != TS_ERR_OK)
+	err = ts_check_conditions(c, assertion, TS_NS_SAML1, "AudienceRestrictionCondition");
+	if (err != TS_ERR_OK || (err = read_statements(c, assertion)) != TS_ERR_OK)
 		return err;
 	c->id->assertion_id = g_strdup(id);
 	return TS_ERR_OK;

@@ -166,7 +166,8 @@ ts_err ts_saml2_check_assertion(struct ts_check_ctx *c, xmlNodePtr assertion,
 		return ts_saml_fail(c->diag, TS_ERR_SAML_UNSIGNED, "assertion %.64s is unsigned",
 				    id);
 	if ((err = check_issuer(c, assertion, true)) != TS_ERR_OK ||
-	    (err = ts_check_conditions(c, assertion, TS_NS_SAML2, "AudienceRestriction")) != TS_ERR_OK ||
+	    (err = ts_check_conditions(c, assertion, TS_NS_SAML2, "AudienceRestriction")) !=
+		    TS_ERR_OK ||
 	    (err = check_subject(c, assertion, recipient, recipient_required)) != TS_ERR_OK ||
 	    (err = read_statements(c, assertion)) != TS_ERR_OK)
 		return err;
