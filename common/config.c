@@ -3,6 +3,7 @@
  * GKeyFile would silently accept: unknown names and repeated keys. */
 #include <glib.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -30,6 +31,39 @@ static ts_err diag_set(struct ts_config_diag *diag, ts_err err, const char *path
 	vsnprintf(diag->text + n, sizeof diag->text - (size_t)n, fmt, ap);
 	va_end(ap);
 	return err;
+}
+
+/* Named section kinds and where their instances live in struct ts_config. */
+struct named_kind {
+	const char *kind;
+	size_t array; /* offset of the instance array pointer */
+	size_t count; /* offset of its size_t count */
+	size_t size;  /* one instance */
+	size_t name;  /* offset of char *name in an instance */
+};
+
+static const struct named_kind named_kinds[] = {
+	{"idp", offsetof(struct ts_config, idps), offsetof(struct ts_config, n_idps),
+	 sizeof(struct ts_config_idp), offsetof(struct ts_config_idp, name)},
+	{"pool", offsetof(struct ts_config, pools), offsetof(struct ts_config, n_pools),
+	 sizeof(struct ts_config_pool), offsetof(struct ts_config_pool, name)},
+};
+
+#define N_NAMED_KINDS (sizeof named_kinds / sizeof named_kinds[0])
+
+static char **field_ptr(void *base, size_t offset)
+{
+	return (char **)(void *)((char *)base + offset);
+}
+
+static char *instance(const struct ts_config *cfg, const struct named_kind *k, size_t i)
+{
+	return *(char **)(void *)((char *)cfg + k->array) + i * k->size;
+}
+
+static size_t *count_of(struct ts_config *cfg, const struct named_kind *k)
+{
+	return (size_t *)(void *)((char *)cfg + k->count);
 }
 
 /* kind is the section's first word ("broker", or "idp" of "[idp adfs]"). */
@@ -292,12 +326,14 @@ static ts_err apply_defaults(void *base, const char *named_kind)
 	return err;
 }
 
-static void free_fields(void *base, bool named)
+/* Frees the string fields of one scope: main (kind NULL) or a named kind. */
+static void free_fields(void *base, const char *kind)
 {
 	for (size_t i = 0; i < ts_conf_schema_len; i++) {
 		const struct ts_conf_entry *e = &ts_conf_schema[i];
 		void *field = (char *)base + e->offset;
-		if (e->info.named != named)
+		if (kind != NULL ? (!e->info.named || strcmp(e->info.section, kind) != 0)
+				 : e->info.named)
 			continue;
 		if (e->type == TS_CONF_STRING_LIST)
 			g_strfreev(*(char ***)field);
@@ -323,18 +359,24 @@ ts_err ts_config_defaults(struct ts_config **out)
 /* Creates the instances of named sections, in file order, with defaults. */
 static ts_err add_named_sections(struct ts_config *cfg, const GPtrArray *sections)
 {
-	cfg->idps = g_new0(struct ts_config_idp, sections->len + 1);
+	for (size_t k = 0; k < N_NAMED_KINDS; k++)
+		*(char **)(void *)((char *)cfg + named_kinds[k].array) =
+			g_malloc0(named_kinds[k].size * (sections->len + 1));
 	for (guint i = 0; i < sections->len; i++) {
 		const struct seen_section *s = g_ptr_array_index(sections, i);
-		struct ts_config_idp *idp;
 		ts_err err;
 
-		if (strcmp(s->kind, "idp") != 0)
-			continue;
-		idp = &cfg->idps[cfg->n_idps++];
-		idp->name = g_strdup(s->name);
-		if ((err = apply_defaults(idp, "idp")) != TS_ERR_OK)
-			return err;
+		for (size_t k = 0; k < N_NAMED_KINDS; k++) {
+			const struct named_kind *nk = &named_kinds[k];
+			char *inst;
+
+			if (s->name == NULL || strcmp(s->kind, nk->kind) != 0)
+				continue;
+			inst = instance(cfg, nk, (*count_of(cfg, nk))++);
+			*field_ptr(inst, nk->name) = g_strdup(s->name);
+			if ((err = apply_defaults(inst, nk->kind)) != TS_ERR_OK)
+				return err;
+		}
 	}
 	return TS_ERR_OK;
 }
@@ -343,10 +385,40 @@ static void *instance_of(struct ts_config *cfg, const struct seen_section *s)
 {
 	if (s->name == NULL)
 		return cfg;
-	for (size_t i = 0; i < cfg->n_idps; i++)
-		if (strcmp(cfg->idps[i].name, s->name) == 0)
-			return &cfg->idps[i];
+	for (size_t k = 0; k < N_NAMED_KINDS; k++) {
+		const struct named_kind *nk = &named_kinds[k];
+		if (strcmp(s->kind, nk->kind) != 0)
+			continue;
+		for (size_t i = 0; i < *count_of(cfg, nk); i++)
+			if (strcmp(*field_ptr(instance(cfg, nk, i), nk->name), s->name) == 0)
+				return instance(cfg, nk, i);
+	}
 	return NULL;
+}
+
+/* What one section needs beyond single values: required keys and
+ * references to other sections. Reports the section's header line. */
+static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections,
+			  struct ts_config_diag *diag)
+{
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		const struct ts_config_pool *p = &cfg->pools[i];
+		size_t line = 0;
+
+		for (guint j = 0; j < sections->len; j++) {
+			const struct seen_section *s = g_ptr_array_index(sections, j);
+			if (strcmp(s->kind, "pool") == 0 && strcmp(s->name, p->name) == 0)
+				line = s->line;
+		}
+		if (*p->host == '\0')
+			return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
+					"[pool %s] needs host (its public web host name)", p->name);
+		if (ts_config_find_idp(cfg, p->idp) == NULL)
+			return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
+					"[pool %s] idp '%s' is not a configured [idp NAME]",
+					p->name, p->idp);
+	}
+	return TS_ERR_OK;
 }
 
 ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config_diag *diag)
@@ -398,6 +470,8 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 			goto out;
 	}
 	cfg->path = g_strdup(path);
+	if ((err = check_pools(cfg, sections, diag)) != TS_ERR_OK)
+		goto out;
 	*out = cfg;
 	cfg = NULL;
 out:
@@ -419,16 +493,29 @@ const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, cons
 	return NULL;
 }
 
+const struct ts_config_pool *ts_config_find_pool(const struct ts_config *cfg, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < cfg->n_pools; i++)
+		if (strcmp(cfg->pools[i].name, name) == 0)
+			return &cfg->pools[i];
+	return NULL;
+}
+
 void ts_config_free(struct ts_config *cfg)
 {
 	if (cfg == NULL)
 		return;
-	for (size_t i = 0; i < cfg->n_idps; i++) {
-		free_fields(&cfg->idps[i], true);
-		g_free(cfg->idps[i].name);
+	for (size_t k = 0; k < N_NAMED_KINDS; k++) {
+		const struct named_kind *nk = &named_kinds[k];
+		char *array = *(char **)(void *)((char *)cfg + nk->array);
+
+		for (size_t i = 0; array != NULL && i < *count_of(cfg, nk); i++) {
+			free_fields(instance(cfg, nk, i), nk->kind);
+			g_free(*field_ptr(instance(cfg, nk, i), nk->name));
+		}
+		g_free(array);
 	}
-	g_free(cfg->idps);
-	free_fields(cfg, false);
+	free_fields(cfg, NULL);
 	g_free(cfg->path);
 	g_free(cfg);
 }

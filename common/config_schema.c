@@ -9,6 +9,9 @@
 #define IDP(key, def, type, min, max, choices, field)                                         \
 	{{"idp", key, def, true}, type, min, max, choices, offsetof(struct ts_config_idp, field)}
 
+#define POOL(key, def, type, field)                                                            \
+	{{"pool", key, def, true}, type, 0, 0, NULL, offsetof(struct ts_config_pool, field)}
+
 const struct ts_conf_entry ts_conf_schema[] = {
 	MAIN("broker", "listen_address", "127.0.0.1", TS_CONF_STRING, 0, 0, NULL,
 	     broker.listen_address),
@@ -20,6 +23,15 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     broker.connection_timeout),
 	MAIN("broker", "max_body_bytes", "262144", TS_CONF_LONG, 1024, 16777216, NULL,
 	     broker.max_body_bytes),
+	MAIN("broker", "max_header_bytes", "16384", TS_CONF_LONG, 4096, 1048576, NULL,
+	     broker.max_header_bytes),
+	MAIN("broker", "public_url", "https://tessera.example.test", TS_CONF_STRING, 0, 0, NULL,
+	     broker.public_url),
+	MAIN("broker", "signout_url", "https://tessera.example.test/signed-out", TS_CONF_STRING, 0,
+	     0, NULL, broker.signout_url),
+	MAIN("broker", "request_lifetime", "300", TS_CONF_LONG, 30, 3600, NULL,
+	     broker.request_lifetime),
+	MAIN("broker", "code_lifetime", "30", TS_CONF_LONG, 5, 300, NULL, broker.code_lifetime),
 	MAIN("log", "level", "info", TS_CONF_LOG_LEVEL, 0, 0, NULL, log.level),
 
 	MAIN("tickets", "key_dir", "/var/lib/tessera/keys", TS_CONF_STRING, 0, 0, NULL,
@@ -63,6 +75,10 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	IDP("clock_skew", "60", TS_CONF_LONG, 0, 600, NULL, clock_skew),
 	IDP("mfa_values", "http://schemas.microsoft.com/claims/multipleauthn",
 	    TS_CONF_STRING_LIST, 0, 0, NULL, mfa_values),
+
+	POOL("host", "", TS_CONF_OPT_STRING, host),
+	POOL("idp", "", TS_CONF_OPT_STRING, idp),
+	POOL("mfa", "false", TS_CONF_BOOL, mfa),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

@@ -176,6 +176,10 @@ static const struct {
 	{"idp-bad-choice.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "idp-bad-choice.conf:2: bad value 'saml3' for protocol in [idp a]: expected one of "
 	 "saml2, wsfed"},
+	{"pool-no-host.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-no-host.conf:4: [pool lync1] needs host"},
+	{"pool-bad-idp.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-bad-idp.conf:4: [pool lync1] idp 'okta' is not a configured [idp NAME]"},
 	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "bad-alg.conf:2: bad value 'RS256' for algorithm in [tickets]: expected one of EdDSA, "
 	 "ES256"},
@@ -186,6 +190,24 @@ static const struct {
 	{"named-plain.conf", TS_ERR_CONFIG_UNKNOWN_SECTION,
 	 "named-plain.conf:1: unknown section [broker x] ([broker] takes no name)"},
 };
+
+START_TEST(test_config_pools)
+{
+	struct ts_config *cfg = load_ok("tests/data/config/pool-good.conf");
+	const struct ts_config_pool *one = ts_config_find_pool(cfg, "lync1");
+	const struct ts_config_pool *two = ts_config_find_pool(cfg, "lync2");
+
+	ck_assert_uint_eq(cfg->n_pools, 2);
+	ck_assert_uint_eq(cfg->n_idps, 1);
+	ck_assert_str_eq(one->host, "lync1.example.test");
+	ck_assert_str_eq(one->idp, "adfs");
+	ck_assert(one->mfa);
+	ck_assert_str_eq(two->host, "lync2.example.test");
+	ck_assert(!two->mfa);
+	ck_assert_ptr_null(ts_config_find_pool(cfg, "adfs"));
+	ts_config_free(cfg);
+}
+END_TEST
 
 START_TEST(test_config_named_sections)
 {
@@ -465,6 +487,7 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_config_shipped_file_documents_every_default);
 	tcase_add_test(tc, test_config_good_file_overrides_defaults);
 	tcase_add_test(tc, test_config_named_sections);
+	tcase_add_test(tc, test_config_pools);
 	tcase_add_loop_test(tc, test_config_bad_files, 0,
 			    (int)(sizeof bad_configs / sizeof bad_configs[0]));
 	suite_add_tcase(s, tc);

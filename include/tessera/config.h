@@ -26,6 +26,14 @@ struct ts_config_idp {
 	char **mfa_values;
 };
 
+/* One SfB pool (or other upstream) Tessera serves: [pool NAME]. */
+struct ts_config_pool {
+	char *name;
+	char *host; /* its public web host name, e.g. lync.example.org */
+	char *idp;  /* the [idp NAME] its users sign in at */
+	bool mfa;   /* a second factor is required */
+};
+
 struct ts_config {
 	char *path;
 	struct {
@@ -35,6 +43,11 @@ struct ts_config {
 		long max_connections;
 		long connection_timeout; /* seconds of inactivity before a close */
 		long max_body_bytes;     /* larger request bodies get 413 */
+		long max_header_bytes;   /* request line + headers; larger ones are refused */
+		char *public_url;        /* https://broker-host: where IdPs and browsers reach us */
+		char *signout_url;       /* where /signout sends the browser */
+		long request_lifetime;   /* seconds an outstanding sign-in request waits */
+		long code_lifetime;      /* seconds a pool hand-over code lives */
 	} broker;
 	struct {
 		enum ts_log_level level;
@@ -66,6 +79,8 @@ struct ts_config {
 	} store;
 	struct ts_config_idp *idps;
 	size_t n_idps;
+	struct ts_config_pool *pools;
+	size_t n_pools;
 };
 
 /* What went wrong, for the operator: "FILE:LINE: message". */
@@ -79,6 +94,7 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 ts_err ts_config_defaults(struct ts_config **out);
 void ts_config_free(struct ts_config *cfg);
 const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, const char *name);
+const struct ts_config_pool *ts_config_find_pool(const struct ts_config *cfg, const char *name);
 
 /* The schema, for documentation checks: the i-th known key, or NULL past the end. */
 struct ts_config_key_info {
