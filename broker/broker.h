@@ -2,19 +2,28 @@
 #ifndef TS_BROKER_BROKER_H
 #define TS_BROKER_BROKER_H
 
+#include <pthread.h>
+
 #include "tessera/clock.h"
 #include "tessera/config.h"
 
 struct ts_broker_tickets;
+struct ts_runtime;
+struct ts_metrics;
 
 struct ts_broker {
-	/* Read-only while serving: a reload applies what can change live
-	 * (the log level) without swapping this structure under handlers. */
+	/* The configuration tesserad started with: listen settings, the key
+	 * ring and the store, which change only with a restart. What a reload
+	 * may change lives in runtime. */
 	const struct ts_config *config;
+	const char *config_path;
 	struct ts_clock clock;
 	unsigned short bound_port;
 	void *http; /* the HTTP layer's own state */
 	struct ts_broker_tickets *tickets; /* broker/tickets.c */
+	pthread_mutex_t runtime_lock;
+	struct ts_runtime *runtime; /* broker/runtime.c */
+	struct ts_metrics *metrics; /* broker/metrics.c */
 };
 
 #endif

@@ -8,12 +8,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <glib.h>
+#include <time.h>
+
 #include "broker.h"
 #include "http.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "tessera/form.h"
 #include "tessera/log.h"
 
 /* Per-request state between libmicrohttpd's calls of the access handler. */
 struct request_state {
+	struct timespec started;
 	char *body;
 	size_t len;
 	size_t cap;
@@ -25,14 +32,76 @@ const char *ts_http_request_header(const struct ts_http_request *req, const char
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-ts_err ts_http_respond_text(struct ts_http_response *resp, int status, const char *text)
+const char *ts_http_cookie(const struct ts_http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+struct query_find {
+	const char *name;
+	const char *value;
+	unsigned found;
+	bool has_nul;
+};
+
+static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				    size_t key_len, const char *value, size_t value_len)
+{
+	struct query_find *q = cls;
+
+	if (strcmp(key, q->name) == 0) {
+		q->found++;
+		q->value = value != NULL ? value : "";
+		/* A decoded %00 would make the C string shorter than what came. */
+		q->has_nul |= value != NULL && strlen(value) != value_len;
+	}
+	return MHD_YES;
+}
+
+ts_err ts_http_query(const struct ts_http_request *req, const char *name, const char **value)
+{
+	struct query_find q = {.name = name};
+
+	*value = NULL;
+	MHD_get_connection_values_n(req->conn, MHD_GET_ARGUMENT_KIND, on_query_arg, &q);
+	if (q.found == 0)
+		return TS_ERR_NOT_FOUND;
+	if (q.found > 1 || q.has_nul)
+		return TS_ERR_INVALID_ARGUMENT;
+	*value = q.value;
+	return TS_ERR_OK;
+}
+
+ts_err ts_http_form(const struct ts_http_request *req, const char *name, char **value,
+		    size_t *len)
+{
+	const char *type = ts_http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	*value = NULL;
+	if (type == NULL ||
+	    g_ascii_strncasecmp(type, "application/x-www-form-urlencoded", 33) != 0)
+		return TS_ERR_INVALID_ARGUMENT;
+	return ts_form_get(req->body, req->body_len, name, value, len);
+}
+
+ts_err ts_http_respond(struct ts_http_response *resp, int status, const char *content_type,
+		       const char *body, size_t len)
 {
 	free(resp->body);
 	resp->status = status;
-	resp->content_type = "text/plain; charset=utf-8";
-	resp->body_len = strlen(text);
-	resp->body = strdup(text);
-	return resp->body != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+	resp->content_type = content_type;
+	resp->body_len = len;
+	resp->body = malloc(len + 1);
+	if (resp->body == NULL)
+		return TS_ERR_NOMEM;
+	memcpy(resp->body, body, len);
+	resp->body[len] = '\0';
+	return TS_ERR_OK;
+}
+
+ts_err ts_http_respond_text(struct ts_http_response *resp, int status, const char *text)
+{
+	return ts_http_respond(resp, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 ts_err ts_http_add_header(struct ts_http_response *resp, const char *name, const char *value)
@@ -47,23 +116,60 @@ ts_err ts_http_add_header(struct ts_http_response *resp, const char *name, const
 	return TS_ERR_OK;
 }
 
+ts_err ts_http_redirect(struct ts_http_response *resp, const char *location)
+{
+	ts_err err = ts_http_respond_text(resp, 302, "");
+
+	return err != TS_ERR_OK ? err : ts_http_add_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+}
+
+ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
+			  long max_age)
+{
+	char *line = g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%ld",
+				     name, value, max_age);
+	ts_err err = ts_http_add_header(resp, MHD_HTTP_HEADER_SET_COOKIE, line);
+
+	g_free(line);
+	return err;
+}
+
+ts_err ts_http_refuse(struct ts_http_response *resp, ts_err err, const char *detail,
+		      const char *link_text, const char *link_url)
+{
+	gchar *d = g_markup_escape_text(detail != NULL ? detail : "", -1);
+	GString *page = g_string_new(NULL);
+	ts_err r;
+
+	g_string_append_printf(page,
+			       "<!doctype html>\n<html><head><meta charset=\"utf-8\">"
+			       "<title>%s</title></head>\n<body><h1>Request refused</h1>\n"
+			       "<p>%s.</p>\n<p>Error: <code>%s</code></p>\n",
+			       ts_errname(err), ts_strerror(err), ts_errname(err));
+	if (*d != '\0')
+		g_string_append_printf(page, "<p>%s</p>\n", d);
+	if (link_url != NULL) {
+		gchar *lt = g_markup_escape_text(link_text != NULL ? link_text : link_url, -1);
+		gchar *lu = g_markup_escape_text(link_url, -1);
+		g_string_append_printf(page, "<p><a href=\"%s\">%s</a></p>\n", lu, lt);
+		g_free(lt);
+		g_free(lu);
+	}
+	g_string_append(page, "</body></html>\n");
+	r = ts_http_respond(resp, ts_err_http_status(err), "text/html; charset=utf-8", page->str,
+			    page->len);
+	resp->refusal = err;
+	g_string_free(page, TRUE);
+	g_free(d);
+	return r;
+}
+
 static void response_clear(struct ts_http_response *resp)
 {
 	free(resp->body);
 	for (size_t i = 0; i < resp->n_headers; i++)
 		free(resp->headers[i].value);
 	memset(resp, 0, sizeof *resp);
-}
-
-/* An error answer: the registry's status, name and sentence. */
-static void respond_error(struct ts_http_response *resp, ts_err err)
-{
-	char text[256];
-
-	response_clear(resp);
-	snprintf(text, sizeof text, "%s: %s\n", ts_errname(err), ts_strerror(err));
-	if (ts_http_respond_text(resp, ts_err_http_status(err), text) != TS_ERR_OK)
-		resp->status = 500;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, struct ts_http_response *resp)
@@ -89,10 +195,19 @@ out:
 	return ret;
 }
 
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection *conn,
 				const char *method, const char *url, struct request_state *st)
 {
 	struct ts_http_request req = {
+		.broker = broker,
 		.method = method,
 		.path = url,
 		.body = st->body != NULL ? st->body : "",
@@ -102,19 +217,29 @@ static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection 
 	struct ts_http_response resp = {0};
 	ts_route_handler handler = NULL;
 	const char *allow = NULL;
+	size_t route = 0, n_routes = 0;
 	ts_err err;
 
+	ts_routes_names(&n_routes);
+	route = n_routes - 1; /* "no route" unless one matches */
+	req.rt = ts_runtime_acquire(broker);
 	if (st->too_large)
 		err = TS_ERR_TOO_LARGE;
-	else if ((err = ts_routes_find(method, url, &handler, &allow)) == TS_ERR_OK)
-		err = handler(broker, &req, &resp);
+	else if ((err = ts_routes_find(method, url, &handler, &route, &allow)) == TS_ERR_OK)
+		err = handler(&req, &resp);
 	if (err != TS_ERR_OK) {
-		ts_log_error(err == TS_ERR_NOT_FOUND ? TS_LOG_DEBUG : TS_LOG_WARN, "http_refused",
-			     err, "method", method, "path", url);
-		respond_error(&resp, err);
+		response_clear(&resp);
+		ts_http_refuse(&resp, err, NULL, NULL, NULL);
 		if (allow != NULL)
 			ts_http_add_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
 	}
+	if (resp.refusal != TS_ERR_OK) {
+		ts_log_error(resp.refusal == TS_ERR_NOT_FOUND ? TS_LOG_DEBUG : TS_LOG_WARN,
+			     "http_refused", resp.refusal, "method", method, "path", url);
+		ts_metrics_rejection(broker->metrics, resp.refusal);
+	}
+	ts_runtime_release(req.rt);
+	ts_metrics_request(broker->metrics, route, resp.status, since(&st->started));
 	return send_response(conn, &resp);
 }
 
@@ -130,6 +255,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		 * with a body still unread, so just set up state. */
 		if ((st = calloc(1, sizeof *st)) == NULL)
 			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &st->started);
 		st->cap = (size_t)broker->config->broker.max_body_bytes;
 		*req_cls = st;
 		return MHD_YES;
@@ -207,6 +333,10 @@ ts_err ts_http_start(struct ts_broker *broker)
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->broker.max_connections,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->broker.connection_timeout,
+			     /* Headers live in the connection's memory pool: its size
+			      * caps them (with room for the read buffer). */
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+			     (size_t)cfg->broker.max_header_bytes * 2,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, broker,
 			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, broker,
 			     MHD_OPTION_END);

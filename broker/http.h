@@ -3,20 +3,24 @@
 #ifndef TS_BROKER_HTTP_H
 #define TS_BROKER_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tessera/err.h"
 
 struct ts_broker;
+struct ts_runtime;
 
 #define TS_HTTP_MAX_HEADERS 16
 
 struct ts_http_request {
+	struct ts_broker *broker;
+	struct ts_runtime *rt; /* held for the whole request */
 	const char *method;
 	const char *path; /* as received, before any query string */
 	const char *body; /* NUL-terminated; body_len excludes the NUL */
 	size_t body_len;
-	void *conn; /* for ts_http_request_header(); opaque to handlers */
+	void *conn; /* for the accessors below; opaque to handlers */
 };
 
 struct ts_http_header {
@@ -27,15 +31,17 @@ struct ts_http_header {
 struct ts_http_response {
 	int status;
 	const char *content_type;
-	char *body; /* owned, may be NULL */
+	char *body; /* owned (malloc), may be NULL */
 	size_t body_len;
 	struct ts_http_header headers[TS_HTTP_MAX_HEADERS];
 	size_t n_headers;
+	/* Set when the handler refused the request: counted and logged by name. */
+	ts_err refusal;
 };
 
-/* A route handler fills resp; an error it returns becomes the registry's
- * status with the error's name in the body, and a log line. */
-typedef ts_err (*ts_route_handler)(struct ts_broker *broker, const struct ts_http_request *req,
+/* A route handler fills resp. An error it returns (instead of an answer it
+ * wrote itself) becomes the registry's status with the error's name. */
+typedef ts_err (*ts_route_handler)(const struct ts_http_request *req,
 				   struct ts_http_response *resp);
 
 struct ts_route {
@@ -44,13 +50,34 @@ struct ts_route {
 	ts_route_handler handler;
 };
 
-/* The route table (broker/routes.c) and its lookup. */
+/* The route table (broker/routes.c): lookup, and names for metrics (the
+ * last name counts requests that matched no route). */
 ts_err ts_routes_find(const char *method, const char *path, ts_route_handler *out,
-		      const char **allow);
+		      size_t *index, const char **allow);
+const char *const *ts_routes_names(size_t *n);
 
+/* Request accessors. A query parameter or form field given twice is
+ * INVALID_ARGUMENT: which copy would a check have seen? */
 const char *ts_http_request_header(const struct ts_http_request *req, const char *name);
+const char *ts_http_cookie(const struct ts_http_request *req, const char *name);
+ts_err ts_http_query(const struct ts_http_request *req, const char *name, const char **value);
+/* A field of an application/x-www-form-urlencoded body; *value is malloc'd. */
+ts_err ts_http_form(const struct ts_http_request *req, const char *name, char **value,
+		    size_t *len);
+
+/* Answers. */
+ts_err ts_http_respond(struct ts_http_response *resp, int status, const char *content_type,
+		       const char *body, size_t len);
 ts_err ts_http_respond_text(struct ts_http_response *resp, int status, const char *text);
 ts_err ts_http_add_header(struct ts_http_response *resp, const char *name, const char *value);
+ts_err ts_http_redirect(struct ts_http_response *resp, const char *location);
+/* __Host- cookies: Secure, HttpOnly, SameSite=Lax, Path=/; max_age 0 clears. */
+ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
+			  long max_age);
+/* A refusal as a page: status from the registry, the error's name, a
+ * sentence, the detail, and optionally one link (escaped). */
+ts_err ts_http_refuse(struct ts_http_response *resp, ts_err err, const char *detail,
+		      const char *link_text, const char *link_url);
 
 /* Starts listening as the broker's config says; the bound port is logged and
  * stored in broker->bound_port. */

@@ -4,8 +4,24 @@
 
 #include "http.h"
 
-/* broker/route_health.c */
-ts_err ts_route_healthz(struct ts_broker *broker, const struct ts_http_request *req,
-			struct ts_http_response *resp);
+#define TS_ROUTE(name) \
+	ts_err name(const struct ts_http_request *req, struct ts_http_response *resp)
+
+/* route_health.c */
+TS_ROUTE(ts_route_healthz);
+TS_ROUTE(ts_route_readyz);
+/* route_metrics.c */
+TS_ROUTE(ts_route_metrics);
+/* route_metadata.c */
+TS_ROUTE(ts_route_sp_metadata);
+TS_ROUTE(ts_route_jwks);
+/* route_signin.c */
+TS_ROUTE(ts_route_signin);
+/* route_acs.c */
+TS_ROUTE(ts_route_saml_acs);
+TS_ROUTE(ts_route_wsfed);
+/* route_session.c */
+TS_ROUTE(ts_route_pool_session);
+TS_ROUTE(ts_route_signout);
 
 #endif

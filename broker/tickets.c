@@ -218,3 +218,18 @@ void ts_broker_tickets_stop(struct ts_broker *broker)
 	tickets_free(broker->tickets);
 	broker->tickets = NULL;
 }
+
+struct ts_tickets *ts_broker_ticketing(struct ts_broker *broker)
+{
+	return broker->tickets != NULL ? broker->tickets->tickets : NULL;
+}
+
+struct ts_store *ts_broker_store(struct ts_broker *broker)
+{
+	return broker->tickets != NULL ? broker->tickets->store : NULL;
+}
+
+struct ts_revocations *ts_broker_revocations(struct ts_broker *broker)
+{
+	return broker->tickets != NULL ? broker->tickets->rev : NULL;
+}

@@ -6,6 +6,9 @@
 #include "tessera/err.h"
 
 struct ts_broker;
+struct ts_tickets;
+struct ts_store;
+struct ts_revocations;
 
 /* Opens the store, loads revocations and the key ring (creating it with a
  * first key when key_dir does not exist), and starts the periodic check.
@@ -14,5 +17,10 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker);
 /* SIGHUP: re-read the key ring and revocations now (on the check thread). */
 void ts_broker_tickets_reload(struct ts_broker *broker);
 void ts_broker_tickets_stop(struct ts_broker *broker);
+
+/* What the routes use: minting and verifying, the store, revocations. */
+struct ts_tickets *ts_broker_ticketing(struct ts_broker *broker);
+struct ts_store *ts_broker_store(struct ts_broker *broker);
+struct ts_revocations *ts_broker_revocations(struct ts_broker *broker);
 
 #endif

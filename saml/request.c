@@ -125,7 +125,9 @@ static ts_err saml2_url(const struct ts_saml *saml, const struct ts_saml_idp *id
 	char *xml = NULL, *b64 = NULL;
 	ts_err err;
 
-	if ((err = random_id(request_id)) != TS_ERR_OK)
+	if (req->request_id != NULL)
+		*request_id = g_strdup(req->request_id);
+	else if ((err = random_id(request_id)) != TS_ERR_OK)
 		return err;
 	xml = authn_request_xml(saml, idp, req, *request_id);
 	err = deflate_b64(xml, &b64);

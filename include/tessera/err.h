@@ -61,6 +61,15 @@
 	X(SAML_METADATA, 500, "IdP metadata cannot be used")                           \
 	X(SAML_METADATA_SIGNATURE, 500, "IdP metadata signature does not verify with the pinned cert") \
 	X(SAML_METADATA_EXPIRED, 500, "IdP metadata is past its validUntil")           \
+	/* sign-in at the broker (broker/) */                                          \
+	X(POOL_UNKNOWN, 400, "no pool of that name is configured")                     \
+	X(RETURN_URL, 400, "return URL is not a path on the pool's own host")          \
+	X(REQUEST_UNKNOWN, 400, "no outstanding sign-in request matches: used, expired or never made") \
+	X(MFA_REQUIRED, 403, "this pool requires a second factor the IdP did not assert") \
+	X(CODE_UNKNOWN, 400, "hand-over code is unknown, used or expired")             \
+	X(CODE_WRONG_HOST, 400, "hand-over code was issued for another pool host")     \
+	X(SESSION_UNKNOWN, 401, "no valid single sign-on session")                     \
+	X(NOT_READY, 503, "the broker is not ready to serve")                          \
 	/* HTTP layer */                                                               \
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \

@@ -65,6 +65,7 @@ ts_err ts_saml_decode_redirect(const char *in, size_t len, size_t max_out, char 
 struct ts_signin_request {
 	const char *idp;
 	const char *relay_state; /* RelayState / wctx; may be NULL */
+	const char *request_id;	 /* AuthnRequest ID to use; NULL: a random one */
 	bool mfa;		 /* ask for a second factor (RequestedAuthnContext / wauth) */
 	bool force_authn;	 /* ask again despite an IdP session (ForceAuthn / wfresh=0) */
 	ts_time now;

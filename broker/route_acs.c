@@ -1,0 +1,159 @@
+/* POST /saml/acs (SAML 2.0 POST binding) and POST /wsfed (WS-Fed wresult):
+ * the IdP's answer. The outstanding request it names is taken (single use),
+ * the assertion goes through the whole saml/ checklist, the pool's policy
+ * applies (second factor), the assertion ID is claimed against replay, and
+ * the user leaves with an SSO session and a hand-over to the pool. */
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "metrics.h"
+#include "routes.h"
+#include "runtime.h"
+#include "sso.h"
+#include "state.h"
+#include "tessera/log.h"
+
+static ts_err refuse_saml(const struct ts_http_request *req, struct ts_http_response *resp,
+			  ts_err err, const char *detail)
+{
+	return ts_http_refuse(resp, err, detail, NULL, NULL);
+}
+
+/* The second factor is missing: say so, and offer to ask the IdP again. */
+static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_response *resp,
+			 const struct ts_pending *p)
+{
+	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
+	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1",
+				     req->rt->config->broker.public_url, p->pool, ret);
+	ts_err err = ts_http_refuse(resp, TS_ERR_MFA_REQUIRED,
+				    "Sign in again with your second factor.",
+				    "Sign in with a second factor", link);
+
+	g_free(link);
+	g_free(ret);
+	return err;
+}
+
+static ts_err complete(const struct ts_http_request *req, struct ts_http_response *resp,
+		       enum ts_saml_endpoint endpoint, const char *xml, size_t xml_len,
+		       const char *state)
+{
+	struct ts_broker *b = req->broker;
+	const struct ts_config *cfg = req->rt->config;
+	struct ts_pending pending = {0};
+	const struct ts_config_pool *pool;
+	const struct ts_config_idp *idp;
+	const struct ts_ticket_claims *session = NULL;
+	struct ts_identity *id = NULL;
+	struct ts_saml_diag diag = {{0}};
+	struct ts_saml_check check = {.now = ts_clock_now(&b->clock)};
+	ts_err err;
+
+	if (state == NULL || *state == '\0')
+		return refuse_saml(req, resp, TS_ERR_SAML_UNSOLICITED,
+				   "no RelayState / wctx: not an answer to a request of ours");
+	if ((err = ts_state_pending_take(b, state, &pending)) != TS_ERR_OK)
+		return refuse_saml(req, resp, err, state);
+	pool = ts_config_find_pool(cfg, pending.pool);
+	idp = pool != NULL ? ts_config_find_idp(cfg, pool->idp) : NULL;
+	if (pool == NULL || idp == NULL) {
+		err = refuse_saml(req, resp, TS_ERR_POOL_UNKNOWN, pending.pool);
+		goto out;
+	}
+	check.in_response_to = endpoint == TS_SAML_ACS ? pending.id : NULL;
+	err = ts_saml_validate(req->rt->saml, pool->idp, endpoint, xml, xml_len, &check, &id, &diag);
+	if (err != TS_ERR_OK) {
+		err = refuse_saml(req, resp, err, diag.text);
+		goto out;
+	}
+	if (pool->mfa && !id->mfa) {
+		ts_log_error(TS_LOG_WARN, "signin_refused", TS_ERR_MFA_REQUIRED, "pool", pool->name,
+			     "sub", id->subject != NULL ? id->subject : id->upn);
+		err = refuse_mfa(req, resp, &pending);
+		goto out;
+	}
+	if (id->assertion_id == NULL)
+		err = TS_ERR_SAML_SHAPE;
+	else
+		err = ts_state_replay_claim(b, pool->idp, id->assertion_id,
+					    id->not_on_or_after + idp->clock_skew);
+	if (err == TS_ERR_SAML_REPLAY)
+		ts_metrics_replay(b->metrics);
+	if (err != TS_ERR_OK) {
+		err = refuse_saml(req, resp, err, id->assertion_id);
+		goto out;
+	}
+	if (id->subject == NULL && id->upn == NULL && id->primary_sid == NULL) {
+		err = refuse_saml(req, resp, TS_ERR_SAML_SUBJECT, "no NameID, upn or primarysid");
+		goto out;
+	}
+	if ((err = ts_sso_start(req, resp, id, &session)) != TS_ERR_OK ||
+	    (err = ts_sso_hand_over(req, resp, pool, pending.return_path, session)) != TS_ERR_OK)
+		goto out;
+	ts_metrics_signin(b->metrics, pool->idp, pool->name);
+	ts_log(TS_LOG_INFO, "signin_completed", "pool", pool->name, "idp", pool->idp, "sub",
+	       session->sub, "mfa", id->mfa ? "yes" : "no");
+out:
+	if (session != NULL)
+		ts_ticket_claims_release(session);
+	ts_identity_free(id);
+	ts_pending_clear(&pending);
+	return err;
+}
+
+TS_ROUTE(ts_route_saml_acs)
+{
+	char *b64 = NULL, *relay = NULL, *xml = NULL;
+	size_t b64_len = 0, relay_len = 0, xml_len = 0;
+	ts_err err = ts_http_form(req, "SAMLResponse", &b64, &b64_len);
+
+	if (err != TS_ERR_OK) {
+		err = ts_http_refuse(resp, err == TS_ERR_NOT_FOUND ? TS_ERR_INVALID_ARGUMENT : err,
+				     "a form with SAMLResponse is expected", NULL, NULL);
+		goto out;
+	}
+	err = ts_http_form(req, "RelayState", &relay, &relay_len);
+	if (err != TS_ERR_OK && err != TS_ERR_NOT_FOUND) {
+		err = ts_http_refuse(resp, err, "bad RelayState", NULL, NULL);
+		goto out;
+	}
+	err = ts_saml_decode_base64(b64, b64_len, (size_t)req->rt->config->sp.max_message_bytes,
+				    &xml, &xml_len);
+	if (err != TS_ERR_OK)
+		err = ts_http_refuse(resp, err, "SAMLResponse", NULL, NULL);
+	else
+		err = complete(req, resp, TS_SAML_ACS, xml, xml_len, relay);
+out:
+	free(xml);
+	free(relay);
+	free(b64);
+	return err;
+}
+
+TS_ROUTE(ts_route_wsfed)
+{
+	char *wa = NULL, *wresult = NULL, *wctx = NULL;
+	size_t wa_len = 0, wresult_len = 0, wctx_len = 0;
+	ts_err err = ts_http_form(req, "wresult", &wresult, &wresult_len);
+
+	if (err != TS_ERR_OK || ts_http_form(req, "wa", &wa, &wa_len) != TS_ERR_OK ||
+	    strcmp(wa, "wsignin1.0") != 0) {
+		err = ts_http_refuse(resp, TS_ERR_INVALID_ARGUMENT,
+				     "a form with wa=wsignin1.0 and wresult is expected", NULL, NULL);
+		goto out;
+	}
+	err = ts_http_form(req, "wctx", &wctx, &wctx_len);
+	if (err != TS_ERR_OK && err != TS_ERR_NOT_FOUND) {
+		err = ts_http_refuse(resp, err, "bad wctx", NULL, NULL);
+		goto out;
+	}
+	err = complete(req, resp, TS_SAML_WSFED, wresult, wresult_len, wctx);
+out:
+	free(wa);
+	free(wresult);
+	free(wctx);
+	return err;
+}

@@ -1,0 +1,129 @@
+/* SSO sessions and the hand-over to pool hosts. The code's payload carries
+ * what the pool ticket needs, so redeeming it costs one store read. */
+#include <glib.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "sso.h"
+#include "state.h"
+#include "tickets.h"
+#include "tessera/log.h"
+
+ts_err ts_sso_from_cookie(const struct ts_http_request *req,
+			  const struct ts_ticket_claims **claims)
+{
+	const char *cookie = ts_http_cookie(req, TS_SSO_COOKIE);
+
+	*claims = NULL;
+	if (cookie == NULL)
+		return TS_ERR_OK;
+	return ts_ticket_verify(ts_broker_ticketing(req->broker), cookie, strlen(cookie),
+				req->rt->config->broker.public_url, claims);
+}
+
+bool ts_sso_satisfies(const struct ts_config *cfg, const struct ts_config_pool *pool,
+		      const struct ts_ticket_claims *session)
+{
+	const struct ts_config_idp *idp = ts_config_find_idp(cfg, pool->idp);
+
+	if (idp == NULL || strcmp(session->idp, pool->idp) != 0)
+		return false;
+	if (!pool->mfa)
+		return true;
+	for (size_t i = 0; i < session->n_amr; i++)
+		for (char **m = idp->mfa_values; m != NULL && *m != NULL; m++)
+			if (strcmp(session->amr[i], *m) == 0)
+				return true;
+	return false;
+}
+
+/* The subject a ticket names: NameID, else UPN, else the primary SID. */
+static const char *subject_of(const struct ts_identity *id)
+{
+	return id->subject != NULL && *id->subject != '\0' ? id->subject
+	       : id->upn != NULL			  ? id->upn
+							  : id->primary_sid;
+}
+
+ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *resp,
+		    const struct ts_identity *id, const struct ts_ticket_claims **session)
+{
+	struct ts_broker *b = req->broker;
+	struct ts_tickets *t = ts_broker_ticketing(b);
+	const char *aud = req->rt->config->broker.public_url;
+	struct ts_ticket_identity who = {
+		.sub = subject_of(id),
+		.upn = id->upn,
+		.sid = id->primary_sid,
+		.idp = id->idp,
+		.amr = (const char *const *)id->amr,
+		.n_amr = id->n_amr,
+	};
+	char *token = NULL;
+	size_t len = 0;
+	ts_err err;
+
+	*session = NULL;
+	if ((err = ts_ticket_mint(t, &who, aud, &token, &len)) != TS_ERR_OK ||
+	    (err = ts_ticket_verify(t, token, len, aud, session)) != TS_ERR_OK ||
+	    (err = ts_state_session_put(b, (*session)->jti, (*session)->sub, (*session)->exp)) !=
+		    TS_ERR_OK)
+		goto out;
+	ts_metrics_ticket_minted(b->metrics);
+	err = ts_http_set_cookie(resp, TS_SSO_COOKIE, token,
+				 (long)((*session)->exp - ts_clock_now(&b->clock)));
+out:
+	if (err != TS_ERR_OK && *session != NULL) {
+		ts_ticket_claims_release(*session);
+		*session = NULL;
+	}
+	free(token);
+	return err;
+}
+
+static char *code_payload(const struct ts_config_pool *pool, const char *return_path,
+			  const struct ts_ticket_claims *s)
+{
+	json_t *amr = json_array();
+	json_t *o;
+	char *text;
+
+	for (size_t i = 0; i < s->n_amr; i++)
+		json_array_append_new(amr, json_string(s->amr[i]));
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "pool", pool->name, "return",
+		      return_path, "session", s->jti, "sub", s->sub, "upn", s->upn, "sid", s->sid,
+		      "idp", s->idp, "amr", amr);
+	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_response *resp,
+			const struct ts_config_pool *pool, const char *return_path,
+			const struct ts_ticket_claims *session)
+{
+	struct ts_broker *b = req->broker;
+	char *payload = code_payload(pool, return_path, session);
+	char *code = NULL, *ret = NULL, *location = NULL;
+	ts_err err;
+
+	if (payload == NULL)
+		return TS_ERR_NOMEM;
+	err = ts_state_code_new(b, payload,
+				ts_clock_now(&b->clock) + req->rt->config->broker.code_lifetime, &code);
+	if (err == TS_ERR_OK) {
+		ret = g_uri_escape_string(return_path, NULL, FALSE);
+		location = g_strdup_printf("https://%s/.tessera/session?code=%s&return=%s",
+					   pool->host, code, ret);
+		err = ts_http_redirect(resp, location);
+	}
+	g_free(location);
+	g_free(ret);
+	free(code);
+	free(payload);
+	return err;
+}
