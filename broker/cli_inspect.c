@@ -57,8 +57,10 @@ static void print_identity(const struct ts_identity *id)
 	print_value("assertion_id", id->assertion_id);
 	for (size_t i = 0; i < id->n_attrs; i++)
 		for (size_t j = 0; j < id->attrs[i].n_values; j++) {
-			char key[600];
-			snprintf(key, sizeof key, "attribute %s", id->attrs[i].name);
+			/* The name is the sender's too: escaped like any value. */
+			char name[TS_LOG_VALUE_MAX * 4 + 8], key[sizeof name + 16];
+			ts_log_escape(name, sizeof name, id->attrs[i].name);
+			snprintf(key, sizeof key, "attribute %s", name);
 			print_value(key, id->attrs[i].values[j]);
 		}
 }
@@ -75,7 +77,7 @@ static ts_err to_xml(const char *data, size_t len, size_t max, char **xml, size_
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		skip = 3;
 	if (data[skip] == '<') {
-		*xml = strndup(data + skip, len - skip);
+		*xml = g_memdup2(data + skip, len - skip + 1); /* with g_file's NUL */
 		*xml_len = len - skip;
 		*endpoint = TS_SAML_ANY;
 		return TS_ERR_OK;
@@ -188,7 +190,7 @@ out:
 	ts_saml_free(saml);
 	ts_config_free(cfg);
 	g_free(data);
-	free(xml);
+	g_free(xml);
 	if (library_ready)
 		ts_saml_library_shutdown();
 	return rc;

@@ -77,7 +77,8 @@ ts_err ts_time_parse(const char *text, ts_time *out)
 	}
 	if (*p == 'Z' || *p == 'z') {
 		p++;
-	} else if (*p == '+' || *p == '-') {
+	} else if ((*p == '+' || *p == '-') && strnlen(p, 7) == 6) {
+		/* exactly "+HH:MM": never read past the terminator */
 		int oh = digits(p + 1, 2), om = p[3] == ':' ? digits(p + 4, 2) : -1;
 		if (oh < 0 || oh > 23 || om < 0 || om > 59)
 			return TS_ERR_TIME_FORMAT;

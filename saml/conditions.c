@@ -182,6 +182,9 @@ ts_err ts_identity_finish(struct ts_check_ctx *c)
 		for (char **m = c->idp->mfa_values; m != NULL && *m != NULL; m++)
 			if (strcmp(id->amr[i], *m) == 0)
 				id->mfa = true;
+	if (id->not_on_or_after == 0)
+		return ts_saml_fail(c->diag, TS_ERR_SAML_SHAPE,
+				    "no NotOnOrAfter anywhere: an assertion must expire");
 	/* An assertion without NameID is valid SAML (ADFS sends such); what a
 	 * pool needs (primarysid) is the STS's to demand, with its own error. */
 	if (id->session_expiry == 0)

@@ -25,7 +25,7 @@ ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **
 			     size_t *out_len)
 {
 	unsigned char *buf;
-	size_t n = 0, pad = 0, quad = 0;
+	size_t n = 0, pad = 0, quad = 0, tail = len;
 	unsigned int acc = 0;
 
 	*out = NULL;
@@ -60,13 +60,15 @@ ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **
 				buf[n++] = (unsigned char)acc;
 			acc = 0;
 			quad = 0;
-			if (pad > 0)
+			if (pad > 0) {
+				tail = i + 1;
 				break;
+			}
 		}
 	}
-	/* Nothing may follow the padding but blanks; a partial group is bad. */
-	for (size_t i = 0; i < len && pad > 0; i++)
-		if (in[i] == '=' && strspn(in + i, "= \t\r\n") != len - i)
+	/* Nothing may follow the padding but blanks (one pass, within len). */
+	for (size_t i = tail; pad > 0 && i < len; i++)
+		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\r' && in[i] != '\n')
 			goto bad;
 	if (quad != 0 || n == 0)
 		goto bad;

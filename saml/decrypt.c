@@ -16,6 +16,7 @@
 /* RSA decryption writes up to the modulus size (OpenSSL insists on room for
  * it); the AES key is then its first 16 to 32 bytes. */
 #define TS_UNWRAP_MAX 1024
+#define MAX_KEY_TRIES 2
 
 struct data_alg {
 	const char *uri;
@@ -121,6 +122,7 @@ static ts_err find_session_key(EVP_PKEY *pkey, const xmlNode *enc_data, size_t w
 	const xmlNode *places[2] = {ts_xml_child(enc_data, TS_NS_DSIG, "KeyInfo"),
 				    enc_data->parent};
 	ts_err err = ts_saml_fail(diag, TS_ERR_SAML_DECRYPT, "no EncryptedKey");
+	size_t tried = 0;
 
 	for (size_t p = 0; p < 2; p++) {
 		for (const xmlNode *c = places[p] != NULL ? places[p]->children : NULL; c != NULL;
@@ -129,6 +131,12 @@ static ts_err find_session_key(EVP_PKEY *pkey, const xmlNode *enc_data, size_t w
 
 			if (!ts_xml_is(c, TS_NS_XENC, "EncryptedKey"))
 				continue;
+			/* Each try is a private-key operation: bound the work a
+			 * message full of EncryptedKeys can cause. */
+			if (++tried > MAX_KEY_TRIES)
+				return ts_saml_fail(diag, TS_ERR_SAML_DECRYPT,
+						    "more than %d EncryptedKey elements",
+						    MAX_KEY_TRIES);
 			err = unwrap_key(pkey, c, key, &len, diag);
 			if (err == TS_ERR_OK && len != want_len)
 				err = ts_saml_fail(diag, TS_ERR_SAML_DECRYPT,
@@ -142,6 +150,32 @@ static ts_err find_session_key(EVP_PKEY *pkey, const xmlNode *enc_data, size_t w
 		}
 	}
 	return err;
+}
+
+/* The data must be inline (CipherValue), never a CipherReference that would
+ * make xmlsec fetch a URI, and only the AES transform may run on it. */
+static bool inline_cipher_data(const xmlNode *enc_data)
+{
+	xmlNodePtr cd = ts_xml_child(enc_data, TS_NS_XENC, "CipherData");
+	xmlNodePtr only = ts_xml_first_element(cd);
+
+	return only != NULL && ts_xml_is(only, TS_NS_XENC, "CipherValue") &&
+	       ts_xml_count_children(cd, TS_NS_XENC, "CipherValue") == 1 &&
+	       ts_xml_count_children(cd, TS_NS_XENC, "CipherReference") == 0;
+}
+
+static int restrict_decryption(xmlSecEncCtxPtr ctx)
+{
+	const xmlSecTransformId aes[] = {
+		xmlSecTransformAes128CbcId, xmlSecTransformAes192CbcId, xmlSecTransformAes256CbcId,
+		xmlSecTransformAes128GcmId, xmlSecTransformAes192GcmId, xmlSecTransformAes256GcmId,
+	};
+
+	ctx->transformCtx.enabledUris = xmlSecTransformUriTypeNone;
+	for (size_t i = 0; i < sizeof aes / sizeof aes[0]; i++)
+		if (xmlSecPtrListAdd(&ctx->transformCtx.enabledTransforms, (void *)aes[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static bool is_assertion(const xmlNode *n)
@@ -178,13 +212,19 @@ ts_err ts_xml_decrypt(const struct ts_saml *saml, xmlNodePtr container, xmlNodeP
 	if (alg == NULL)
 		return ts_saml_fail(diag, TS_ERR_SAML_ENCRYPTION_ALGORITHM, "data encryption '%.80s'",
 				    alg_uri != NULL ? alg_uri : "(none)");
+	if (!inline_cipher_data(enc_data))
+		return ts_saml_fail(diag, TS_ERR_SAML_DECRYPT,
+				    "CipherData must hold one CipherValue (no CipherReference)");
 	if ((err = find_session_key(saml->decryption_key, enc_data, alg->key_len, key, diag)) !=
 	    TS_ERR_OK)
 		return err;
 	parent = enc_data->parent;
-	err = ts_saml_fail(diag, TS_ERR_SAML_DECRYPT, "EncryptedData does not decrypt");
+	/* One detail for every failure past this point: telling a padding error
+	 * from a parse error would hand out a CBC decryption oracle. */
+	err = ts_saml_fail(diag, TS_ERR_SAML_DECRYPT, "EncryptedData does not decrypt to one "
+						      "assertion");
 	ctx = xmlSecEncCtxCreate(NULL);
-	if (ctx == NULL)
+	if (ctx == NULL || restrict_decryption(ctx) < 0)
 		goto out;
 	ctx->encKey = xmlSecKeyReadMemory(xmlSecKeyDataAesId, key, (xmlSecSize)alg->key_len);
 	if (ctx->encKey == NULL)

@@ -214,6 +214,12 @@ ts_err ts_saml2_check_response(struct ts_check_ctx *c, xmlNodePtr response)
 		return err;
 	if (irt != NULL && (err = ts_check_in_response_to(c, irt)) != TS_ERR_OK)
 		return err;
+	/* An unsigned Response's InResponseTo is the sender's word only: it may
+	 * not make an unsolicited assertion look solicited. */
+	if (!is_signed) {
+		g_free(c->id->in_response_to);
+		c->id->in_response_to = NULL;
+	}
 	assertion = ts_xml_child(response, TS_NS_SAML2, "Assertion");
 	if (assertion == NULL) {
 		xmlNodePtr enc = ts_xml_child(response, TS_NS_SAML2, "EncryptedAssertion");

@@ -423,6 +423,83 @@ START_TEST(test_independent_signer)
 }
 END_TEST
 
+/* Review findings: attacks built on top of genuine fixtures by editing
+ * only parts no signature covers. */
+
+static ts_err validate_text(const char *xml, const char *irt, struct ts_saml_diag *diag)
+{
+	struct ts_saml_check check = {.now = now + 10, .in_response_to = irt};
+	struct ts_identity *id = NULL;
+	ts_err err = ts_saml_validate(saml, "fixture", TS_SAML_ACS, xml, strlen(xml), &check, &id,
+				      diag);
+
+	ts_identity_free(id);
+	return err;
+}
+
+/* A CipherReference would have xmlsec fetch a URI before any signature is
+ * checked: it must be refused, the file never read. */
+START_TEST(test_cipher_reference_refused)
+{
+	static const char *const args[] = {XML, IRT, "--sign=assertion", "--encrypt-to=@DIR/sp.crt",
+					   NULL};
+	struct ts_saml_diag diag = {{0}};
+	size_t len = 0;
+	char *xml = idp_sign(args, &len);
+	/* The assertion's data is the last CipherValue (the key's comes first). */
+	char *start = g_strrstr(xml, "<CipherValue>");
+	char *end = start != NULL ? strstr(start, "</CipherValue>") : NULL;
+	char *evil;
+
+	ck_assert_msg(end != NULL, "no CipherValue in:\n%s", xml);
+	*start = '\0';
+	evil = g_strconcat(xml, "<CipherReference URI=\"file:///etc/passwd\"/>",
+			   end + strlen("</CipherValue>"), NULL);
+	ck_assert_int_eq(validate_text(evil, "_req1", &diag), TS_ERR_SAML_DECRYPT);
+	ck_assert_ptr_nonnull(strstr(diag.text, "CipherReference"));
+	g_free(evil);
+	g_free(xml);
+}
+END_TEST
+
+/* An unsigned Response's InResponseTo must not make an unsolicited (but
+ * IdP-signed) assertion pass for an outstanding request. */
+START_TEST(test_unsigned_response_irt_not_trusted)
+{
+	static const char *const args[] = {XML, "--sign=assertion", NULL};
+	struct ts_saml_diag diag = {{0}};
+	size_t len = 0;
+	char *xml = idp_sign(args, &len);
+	char *root = strstr(xml, "<samlp:Response ");
+	char *evil;
+
+	ck_assert_ptr_nonnull(root);
+	root += strlen("<samlp:Response ");
+	evil = g_strdup_printf("%.*sInResponseTo=\"_req1\" %s", (int)(root - xml), xml, root);
+	ck_assert_int_eq(validate_text(evil, "_req1", &diag), TS_ERR_SAML_UNSOLICITED);
+	g_free(evil);
+	g_free(xml);
+}
+END_TEST
+
+/* Padding followed by a flood of '=' was accepted, in quadratic time. */
+START_TEST(test_base64_padding_flood)
+{
+	size_t n = 300000;
+	char *in = g_malloc(n + 5), *out = NULL;
+	size_t out_len = 0;
+
+	memcpy(in, "AAA=", 4);
+	memset(in + 4, '=', n);
+	in[n + 4] = '\0';
+	ck_assert_int_eq(ts_saml_decode_base64(in, n + 4, 1 << 20, &out, &out_len),
+			 TS_ERR_SAML_ENCODING);
+	ck_assert_int_eq(ts_saml_decode_base64("AAA=\r\n ", 7, 100, &out, &out_len), TS_ERR_OK);
+	free(out);
+	g_free(in);
+}
+END_TEST
+
 /* ---- sign-in requests and the Redirect binding ---- */
 
 static char *query_param(const char *url, const char *name)
@@ -771,6 +848,9 @@ int main(void)
 	tc = tcase_create("reject");
 	tcase_add_checked_fixture(tc, NULL, child_teardown);
 	tcase_add_loop_test(tc, test_reject, 0, (int)(sizeof reject_cases / sizeof reject_cases[0]));
+	tcase_add_test(tc, test_cipher_reference_refused);
+	tcase_add_test(tc, test_unsigned_response_irt_not_trusted);
+	tcase_add_test(tc, test_base64_padding_flood);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("requests");
