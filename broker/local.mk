@@ -1,9 +1,14 @@
 # tesserad (the daemon) and tessera (the admin CLI).
 sbin_PROGRAMS += tesserad
-tesserad_SOURCES = broker/tesserad.c broker/http.c broker/http.h broker/broker.h \
-	broker/routes.c broker/routes.h broker/route_health.c broker/tickets.c broker/tickets.h
-tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
-tesserad_LDADD = $(TS_COMMON_LIBS) $(MHD_LIBS) -lpthread
+tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h \
+	broker/routes.c broker/routes.h broker/runtime.c broker/runtime.h \
+	broker/metrics.c broker/metrics.h broker/tickets.c broker/tickets.h \
+	broker/state.c broker/state.h broker/sso.c broker/sso.h \
+	broker/return_url.c broker/return_url.h broker/route_health.c \
+	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
+	broker/route_acs.c broker/route_session.c
+tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
+tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
 tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c \

@@ -37,7 +37,8 @@ static bool path_safe_decoded(const char *path)
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
 		}
-		if (c < 0x21 || c >= 0x7f || c == '\\')
+		/* An encoded space is a path; controls and '\' lead elsewhere. */
+		if (c < 0x20 || c >= 0x7f || c == '\\')
 			return false;
 		decoded[n++] = (char)c;
 	}
@@ -77,12 +78,15 @@ ts_err ts_return_url_check(const char *url, const char *pool_host, char **path)
 		if (!host_matches(auth, auth_len, pool_host))
 			return TS_ERR_RETURN_URL;
 		p = auth + auth_len;
-		if (*p == '\0') {
-			*path = g_strdup("/");
+		if (*p == '\0' || *p == '?') { /* "https://host" or "https://host?q" */
+			char *rooted = g_strconcat("/", p, NULL);
+			if (!path_safe_decoded(rooted)) {
+				g_free(rooted);
+				return TS_ERR_RETURN_URL;
+			}
+			*path = rooted;
 			return TS_ERR_OK;
 		}
-		if (*p != '/')
-			return TS_ERR_RETURN_URL;
 	}
 	/* Only a path is left; "//host", "///host" and "http:host" fail here. */
 	if (p[0] != '/' || p[1] == '/' || !path_safe_decoded(p))

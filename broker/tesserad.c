@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "broker.h"
+#include "metrics.h"
+#include "routes.h"
+#include "runtime.h"
 #include "http.h"
 #include "tessera/log.h"
 #include "tickets.h"
@@ -20,57 +23,73 @@ static void usage(FILE *to)
 		    "  -V       print the version\n");
 }
 
+/* What a start or a reload would load: the file, IdP metadata, certificates. */
 static int check_config(const char *path)
 {
-	struct ts_config_diag diag = {{0}};
-	struct ts_config *cfg = NULL;
-	ts_err err = ts_config_load(path, &cfg, &diag);
+	struct ts_runtime *rt = NULL;
+	char why[512] = "";
+	ts_err err = ts_saml_library_init();
 
-	ts_config_free(cfg);
+	if (err == TS_ERR_OK)
+		err = ts_runtime_load(path, ts_clock_now(NULL), &rt, why, sizeof why);
+	ts_runtime_release(rt);
+	ts_saml_library_shutdown();
 	if (err != TS_ERR_OK) {
-		fprintf(stderr, "tesserad: %s (%s)\n", diag.text, ts_errname(err));
+		fprintf(stderr, "tesserad: %s (%s)\n", why, ts_errname(err));
 		return 1;
 	}
 	fprintf(stderr, "tesserad: configuration %s is valid\n", path);
 	return 0;
 }
 
-/* SIGHUP: a bad new file is refused and the running configuration stays. */
+/* SIGHUP: configuration, IdP metadata and keys are read again; a bad new
+ * file is refused and the running snapshot keeps serving. Requests in
+ * flight finish on the snapshot they started with. */
 static void reload(struct ts_broker *broker, const char *path)
 {
-	struct ts_config_diag diag = {{0}};
-	struct ts_config *next = NULL;
-	ts_err err = ts_config_load(path, &next, &diag);
+	struct ts_runtime *next = NULL;
+	char why[512] = "";
+	ts_err err = ts_runtime_load(path, ts_clock_now(&broker->clock), &next, why, sizeof why);
 
 	if (err != TS_ERR_OK) {
-		ts_log_error(TS_LOG_ERR, "reload_refused", err, "reason", diag.text);
+		ts_log_error(TS_LOG_ERR, "reload_refused", err, "reason", why, "kept",
+			     "running configuration");
 		return;
 	}
 	/* Logged before the new level applies, so a quieter level still shows it. */
-	ts_log(TS_LOG_INFO, "reloaded", "config", path, "applied", "log.level",
-	       "restart_needed_for", "broker.*,tickets.*,store.*");
-	ts_log_set_level(next->log.level);
-	ts_config_free(next);
+	ts_log(TS_LOG_INFO, "reloaded", "config", path, "applied", "log,sp,idp,pool",
+	       "restart_needed_for", "broker.listen*,threads,tickets.*,store.*");
+	ts_log_set_level(next->config->log.level);
+	ts_runtime_install(broker, next);
 }
 
 /* Serves until SIGTERM or SIGINT; signals are taken synchronously so no
  * handler runs in the middle of a request thread. */
 static int serve(const char *path)
 {
-	struct ts_config_diag diag = {{0}};
-	struct ts_config *cfg = NULL;
-	struct ts_broker broker = {.clock = ts_clock_real()};
+	struct ts_broker broker = {.clock = ts_clock_real(), .config_path = path};
+	struct ts_runtime *rt = NULL;
+	const char *const *route_names;
+	size_t n_routes = 0;
+	char why[512] = "";
 	sigset_t set;
 	char port[8];
 	int sig = 0, rc = 1;
 	ts_err err;
 
-	if ((err = ts_config_load(path, &cfg, &diag)) != TS_ERR_OK) {
-		ts_log_error(TS_LOG_ERR, "config_invalid", err, "reason", diag.text);
-		return 1;
+	pthread_mutex_init(&broker.runtime_lock, NULL);
+	if ((err = ts_saml_library_init()) != TS_ERR_OK ||
+	    (err = ts_runtime_load(path, ts_clock_now(&broker.clock), &rt, why, sizeof why)) !=
+		    TS_ERR_OK) {
+		ts_log_error(TS_LOG_ERR, "config_invalid", err, "reason", why);
+		goto out;
 	}
-	ts_log_set_level(cfg->log.level);
-	broker.config = cfg;
+	ts_log_set_level(rt->config->log.level);
+	broker.config = rt->config; /* restart-only settings: the first snapshot's */
+	broker.runtime = rt;
+	atomic_fetch_add(&rt->refs, 1); /* broker.config keeps the first one alive */
+	route_names = ts_routes_names(&n_routes);
+	broker.metrics = ts_metrics_new(route_names, n_routes);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -78,11 +97,12 @@ static int serve(const char *path)
 	/* Block before threads start so they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (ts_broker_tickets_start(&broker) != TS_ERR_OK || ts_http_start(&broker) != TS_ERR_OK)
+	if (broker.metrics == NULL || ts_broker_tickets_start(&broker) != TS_ERR_OK ||
+	    ts_http_start(&broker) != TS_ERR_OK)
 		goto out;
 	snprintf(port, sizeof port, "%u", broker.bound_port);
-	ts_log(TS_LOG_INFO, "listening", "address", cfg->broker.listen_address, "port", port,
-	       "config", path);
+	ts_log(TS_LOG_INFO, "listening", "address", broker.config->broker.listen_address, "port",
+	       port, "config", path);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		reload(&broker, path);
 		ts_broker_tickets_reload(&broker); /* key ring rotated, revocations */
@@ -92,7 +112,13 @@ static int serve(const char *path)
 	rc = 0;
 out:
 	ts_broker_tickets_stop(&broker);
-	ts_config_free(cfg);
+	ts_metrics_free(broker.metrics);
+	if (broker.runtime != NULL)
+		ts_runtime_release(broker.runtime);
+	if (rt != NULL)
+		ts_runtime_release(rt); /* the first snapshot, held for broker.config */
+	pthread_mutex_destroy(&broker.runtime_lock);
+	ts_saml_library_shutdown();
 	return rc;
 }
 

@@ -1,0 +1,192 @@
+/* The broker's sign-in state over the store interface. Secrets that grant
+ * something (hand-over codes, session ids) are stored as SHA-256 hashes, so
+ * a copy of the database grants nothing. */
+#include <glib.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "state.h"
+#include "tickets.h"
+#include "tessera/store.h"
+#include "tessera/ticket.h"
+
+/* Hex of SHA-256(text): 64 characters and a NUL. */
+static void hash_hex(const char *text, char out[65])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+
+	EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
+	for (size_t i = 0; i < sizeof md; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static ts_err unknown_if_missing(ts_err err, ts_err unknown)
+{
+	return err == TS_ERR_STORE_NOT_FOUND || err == TS_ERR_STORE_EXPIRED ? unknown : err;
+}
+
+void ts_pending_clear(struct ts_pending *p)
+{
+	free(p->id);
+	free(p->pool);
+	free(p->idp);
+	free(p->return_path);
+	memset(p, 0, sizeof *p);
+}
+
+ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p)
+{
+	struct ts_store *s = ts_broker_store(b);
+	struct ts_signin_pending rec = {
+		.id = p->id,
+		.pool = p->pool,
+		.idp = p->idp,
+		.return_url = p->return_path,
+		.flags = p->mfa ? TS_SIGNIN_MFA_REQUIRED : 0,
+		.created = ts_clock_now(&b->clock),
+		.expires_at = p->expires_at,
+	};
+
+	return s->request_put(s->impl, &rec);
+}
+
+ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pending *out)
+{
+	struct ts_store *s = ts_broker_store(b);
+	struct ts_signin_pending rec = {0};
+	ts_err err;
+
+	memset(out, 0, sizeof *out);
+	if (strlen(id) > TS_STORE_REQUEST_ID_MAX)
+		return TS_ERR_REQUEST_UNKNOWN;
+	err = s->request_take(s->impl, id, ts_clock_now(&b->clock), &rec);
+	if (err != TS_ERR_OK)
+		return unknown_if_missing(err, TS_ERR_REQUEST_UNKNOWN);
+	/* The strings move over; only the struct shape differs. */
+	out->id = rec.id;
+	out->pool = rec.pool;
+	out->idp = rec.idp;
+	out->return_path = rec.return_url;
+	out->mfa = (rec.flags & TS_SIGNIN_MFA_REQUIRED) != 0;
+	out->expires_at = rec.expires_at;
+	return TS_ERR_OK;
+}
+
+ts_err ts_state_replay_claim(struct ts_broker *b, const char *idp, const char *assertion_id,
+			     ts_time expires_at)
+{
+	struct ts_store *s = ts_broker_store(b);
+	char *key = g_strconcat(idp, "\n", assertion_id, NULL);
+	ts_err err = strlen(key) > TS_STORE_REPLAY_KEY_MAX
+			     ? TS_ERR_SAML_SHAPE
+			     : s->replay_claim(s->impl, key, expires_at, ts_clock_now(&b->clock));
+
+	g_free(key);
+	return err;
+}
+
+ts_err ts_state_code_new(struct ts_broker *b, const char *payload, ts_time expires_at,
+			 char **code)
+{
+	struct ts_store *s = ts_broker_store(b);
+	unsigned char raw[32];
+	char hash[65];
+	char *c;
+	ts_err err;
+
+	*code = NULL;
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return TS_ERR_CRYPTO;
+	/* base64url without padding: safe in a query string as it is. */
+	c = g_base64_encode(raw, sizeof raw);
+	g_strdelimit(c, "+", '-');
+	g_strdelimit(c, "/", '_');
+	c[strcspn(c, "=")] = '\0';
+	OPENSSL_cleanse(raw, sizeof raw);
+	hash_hex(c, hash);
+	err = s->code_put(s->impl, hash, payload, strlen(payload), expires_at);
+	if (err != TS_ERR_OK) {
+		g_free(c);
+		return err;
+	}
+	*code = strdup(c);
+	g_free(c);
+	return *code != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+}
+
+ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
+{
+	struct ts_store *s = ts_broker_store(b);
+	char hash[65];
+	size_t len = 0;
+
+	*payload = NULL;
+	if (strlen(code) > 128)
+		return TS_ERR_CODE_UNKNOWN;
+	hash_hex(code, hash);
+	return unknown_if_missing(
+		s->code_take(s->impl, hash, ts_clock_now(&b->clock), payload, &len),
+		TS_ERR_CODE_UNKNOWN);
+}
+
+ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *sub,
+			    ts_time expires_at)
+{
+	struct ts_store *s = ts_broker_store(b);
+	char hash[65];
+	struct ts_sso_session rec = {
+		.id_hash = hash,
+		.subject = (char *)sub,
+		.payload = "{}",
+		.payload_len = 2,
+		.created = ts_clock_now(&b->clock),
+		.expires_at = expires_at,
+	};
+
+	hash_hex(jti, hash);
+	return s->session_put(s->impl, &rec);
+}
+
+ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,
+				   const char *jti, ts_time exp)
+{
+	struct ts_store *s = ts_broker_store(b);
+	char hash[65];
+
+	hash_hex(session_jti, hash);
+	return s->session_ticket_add(s->impl, hash, jti, exp);
+}
+
+struct revoke_walk {
+	struct ts_revocations *rev;
+	long skew;
+	unsigned count;
+};
+
+static ts_err revoke_one(void *arg, const char *jti, size_t jti_len, ts_time exp)
+{
+	struct revoke_walk *w = arg;
+
+	w->count++;
+	return ts_revoke_jti(w->rev, jti, jti_len, exp + w->skew);
+}
+
+ts_err ts_state_session_end(struct ts_broker *b, const char *session_jti, ts_time exp)
+{
+	struct ts_store *s = ts_broker_store(b);
+	struct revoke_walk w = {ts_broker_revocations(b), b->config->tickets.clock_skew, 0};
+	char hash[65];
+	ts_err err;
+
+	hash_hex(session_jti, hash);
+	/* Every pool ticket of the session first, then the session's own. */
+	if ((err = s->session_tickets_each(s->impl, hash, revoke_one, &w)) != TS_ERR_OK ||
+	    (err = ts_revoke_jti(w.rev, session_jti, strlen(session_jti),
+				 exp + w.skew)) != TS_ERR_OK)
+		return err;
+	return s->session_delete(s->impl, hash);
+}

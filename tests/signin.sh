@@ -1,0 +1,145 @@
+#!/bin/sh
+# tesserad sign-in over HTTP: /signin → IdP → /saml/acs or /wsfed → SSO
+# cookie and a hand-over code → /.tessera/session on the pool host → pool
+# cookie; SSO to a second pool; the refusals, each with its name.
+. "$TS_SRCDIR/tests/signin_lib.sh"
+ts_setup_broker
+
+# --- SAML 2.0, pool lync1 -------------------------------------------------
+[ "$(get s1 "$B/signin?pool=lync1&return=/meet/x%3Fa%3D1")" = 302 ] || ts_fail "signin not 302"
+loc=$(header s1 Location)
+case "$loc" in https://idp.example.test/adfs/ls/\?SAMLRequest=*) ;; *) ts_fail "to IdP: $loc" ;; esac
+id=$(query "$loc" RelayState)
+sign_for "$id" >"$TS_TMP/r1.txt"
+[ "$(get a1 "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 302 ] ||
+	ts_fail "acs refused: $(cat "$TS_TMP/a1.b")"
+sso=$(cookie a1 __Host-tessera-sso)
+[ -n "$sso" ] || ts_fail "no SSO cookie"
+tr -d '\r' <"$TS_TMP/a1.h" | grep -i '^set-cookie: __Host-tessera-sso=' |
+	grep -q 'Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=' || ts_fail "SSO cookie flags"
+[ "$(jwt_claim "$sso" aud)" = https://broker.test ] || ts_fail "SSO ticket audience"
+hand=$(header a1 Location)
+case "$hand" in https://lync1.test/.tessera/session\?code=*) ;; *) ts_fail "hand-over: $hand" ;; esac
+code=$(query "$hand" code)
+[ "$(get p1 "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 302 ] ||
+	ts_fail "session refused: $(cat "$TS_TMP/p1.b")"
+[ "$(header p1 Location)" = "/meet/x?a=1" ] || ts_fail "return path: $(header p1 Location)"
+pool=$(cookie p1 __Host-tessera)
+[ "$(jwt_claim "$pool" aud)" = lync1 ] || ts_fail "pool ticket audience"
+[ "$(jwt_claim "$pool" sub)" = alice@example.test ] || ts_fail "pool ticket subject"
+[ "$(jwt_claim "$pool" sid)" = S-1-5-21-1004336348-1177238915-682003330-1104 ] ||
+	ts_fail "pool ticket sid"
+# The code is single use.
+[ "$(get p1b "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 400 ] ||
+	ts_fail "code reused"
+grep -q CODE_UNKNOWN "$TS_TMP/p1b.b" || ts_fail "reused code not named"
+
+# --- SSO to a second pool: no IdP ----------------------------------------
+[ "$(get s2 "$B/signin?pool=lync2&return=https://lync2.test/ucwa" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] ||
+	ts_fail "SSO signin"
+hand=$(header s2 Location)
+case "$hand" in https://lync2.test/.tessera/session\?code=*) ;; *) ts_fail "SSO went to: $hand" ;; esac
+code=$(query "$hand" code)
+# Redeemed on another pool's host: refused.
+[ "$(get p2x "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 400 ] ||
+	ts_fail "code on wrong host"
+grep -q CODE_WRONG_HOST "$TS_TMP/p2x.b" || ts_fail "wrong host not named"
+
+# --- replays and unsolicited answers ---------------------------------------
+[ "$(get a1r "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 400 ] || ts_fail "replayed POST"
+grep -q REQUEST_UNKNOWN "$TS_TMP/a1r.b" || ts_fail "replayed POST not named"
+get s3 "$B/signin?pool=lync1" >/dev/null
+id3=$(query "$(header s3 Location)" RelayState)
+"$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
+	--audience https://broker.test/ --recipient https://broker.test/saml/acs \
+	--in-response-to _someone-else --relay-state "$id3" >"$TS_TMP/r3.txt"
+[ "$(get a3 "$B/saml/acs" --data-binary "@$TS_TMP/r3.txt")" = 403 ] || ts_fail "other IRT"
+grep -q SAML_IN_RESPONSE_TO "$TS_TMP/a3.b" || ts_fail "other IRT not named"
+"$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
+	--audience https://broker.test/ --recipient https://broker.test/saml/acs >"$TS_TMP/r4.txt"
+[ "$(get a4 "$B/saml/acs" --data-binary "@$TS_TMP/r4.txt")" = 403 ] || ts_fail "unsolicited"
+grep -q SAML_UNSOLICITED "$TS_TMP/a4.b" || ts_fail "unsolicited not named"
+
+# --- WS-Fed, and the replay cache (WS-Fed answers carry no request ID) ----
+get w1 "$B/signin?pool=ws" >/dev/null
+loc=$(header w1 Location)
+[ "$(query "$loc" wa)" = wsignin1.0 ] || ts_fail "wsignin: $loc"
+[ "$(query "$loc" wtrealm)" = https://broker.test/ ] || ts_fail "wtrealm"
+sign_wsfed "$(query "$loc" wctx)" --id wsfed-once >"$TS_TMP/w1.txt"
+[ "$(get wa1 "$B/wsfed" --data-binary "@$TS_TMP/w1.txt")" = 302 ] ||
+	ts_fail "wsfed refused: $(cat "$TS_TMP/wa1.b")"
+get w2 "$B/signin?pool=ws" >/dev/null
+ctx2=$(query "$(header w2 Location)" wctx)
+sed "s/wctx=[^&]*/wctx=$ctx2/" "$TS_TMP/w1.txt" >"$TS_TMP/w2.txt"
+[ "$(get wa2 "$B/wsfed" --data-binary "@$TS_TMP/w2.txt")" = 403 ] || ts_fail "replay passed"
+grep -q SAML_REPLAY "$TS_TMP/wa2.b" || ts_fail "replay not named"
+
+# --- a kill -9 keeps the replay cache ---------------------------------------
+kill -KILL "$TS_TESSERAD_PID"
+ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad survived SIGKILL"
+ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad2.log"
+B="http://127.0.0.1:$TS_PORT"
+get w3 "$B/signin?pool=ws" >/dev/null
+ctx3=$(query "$(header w3 Location)" wctx)
+sed "s/wctx=[^&]*/wctx=$ctx3/" "$TS_TMP/w1.txt" >"$TS_TMP/w3.txt"
+[ "$(get wa3 "$B/wsfed" --data-binary "@$TS_TMP/w3.txt")" = 403 ] || ts_fail "replay after kill -9"
+grep -q SAML_REPLAY "$TS_TMP/wa3.b" || ts_fail "replay after restart not named"
+
+# --- MFA pool: refused without the claim, step-up link asks again ----------
+get m1 "$B/signin?pool=secure&return=/x" >/dev/null
+idm=$(query "$(header m1 Location)" RelayState)
+sign_for "$idm" >"$TS_TMP/m1.txt"
+[ "$(get ma1 "$B/saml/acs" --data-binary "@$TS_TMP/m1.txt")" = 403 ] || ts_fail "MFA pool let password in"
+grep -q MFA_REQUIRED "$TS_TMP/ma1.b" || ts_fail "MFA refusal not named"
+grep -q 'href="https://broker.test/signin?pool=secure&amp;return=%2Fx&amp;stepup=1"' \
+	"$TS_TMP/ma1.b" || ts_fail "no step-up link: $(cat "$TS_TMP/ma1.b")"
+get m2 "$B/signin?pool=secure&return=/x&stepup=1" >/dev/null
+"$PY" -c 'import base64, sys, urllib.parse as u, zlib
+q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
+xml = zlib.decompress(base64.b64decode(q["SAMLRequest"][0]), -15).decode()
+assert "ForceAuthn=\"true\"" in xml, xml
+assert "http://schemas.microsoft.com/claims/multipleauthn" in xml, xml' "$(header m2 Location)" ||
+	ts_fail "step-up request lacks ForceAuthn or the MFA context"
+idm2=$(query "$(header m2 Location)" RelayState)
+sign_for "$idm2" --authn multipleauthn >"$TS_TMP/m2.txt"
+[ "$(get ma2 "$B/saml/acs" --data-binary "@$TS_TMP/m2.txt")" = 302 ] || ts_fail "MFA sign-in refused"
+mfa_sso=$(cookie ma2 __Host-tessera-sso)
+
+# --- sign-out revokes the session: its cookie no longer skips the IdP -----
+[ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"
+[ "$(header o1 Location)" = https://broker.test/bye ] || ts_fail "signout target"
+tr -d '\r' <"$TS_TMP/o1.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
+	ts_fail "SSO cookie not cleared"
+get o2 "$B/signin?pool=secure" -H "Cookie: __Host-tessera-sso=$mfa_sso" >/dev/null
+case "$(header o2 Location)" in https://idp.example.test/*) ;; *) ts_fail "revoked session still SSO" ;; esac
+
+# --- code expiry (code_lifetime = 5 s): waiting is the behaviour tested ----
+get s5 "$B/signin?pool=lync1" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+code5=$(query "$(header s5 Location)" code)
+sleep 6
+[ "$(get p5 "$B/.tessera/session?code=$code5" -H 'Host: lync1.test')" = 400 ] ||
+	ts_fail "expired code accepted"
+
+# --- /metrics counts what happened -----------------------------------------
+get met "$B/metrics" >/dev/null
+"$PY" - "$TS_TMP/met.b" <<'PY' || ts_fail "metrics: $(cat "$TS_TMP/met.b")"
+import re, sys
+samples = {}
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if not line or line.startswith("#"):
+        assert re.match(r"# (HELP|TYPE) [a-z_]+ ", line) or not line, line
+        continue
+    m = re.fullmatch(r'([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)', line)
+    assert m, "not exposition format: " + line
+    samples[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+# Counters restart with the process: what happened since the kill -9.
+assert samples['tessera_signins_total{idp="fx",pool="secure"}'] == 1, samples
+assert 'tessera_signins_total{idp="fx",pool="lync1"}' not in samples, samples
+assert samples['tessera_replay_hits_total'] == 1, samples
+assert samples['tessera_rejections_total{error="MFA_REQUIRED"}'] == 1, samples
+assert samples['tessera_http_requests_total{route="/signin",status="302"}'] >= 3, samples
+assert samples['tessera_tickets_minted_total'] >= 1, samples
+assert 'tessera_http_request_duration_seconds_bucket{route="/signin",le="+Inf"}' in samples
+PY
+echo "PASS: signin"

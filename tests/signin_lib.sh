@@ -1,0 +1,107 @@
+# Helpers for the broker sign-in tests: a broker with pools and a fixture
+# IdP, and curl calls that keep what the tests look at.
+. "$TS_SRCDIR/tests/lib.sh"
+[ -n "$CURL" ] || ts_skip "curl not found"
+PY=${SYSTEM_PYTHON3:-python3}
+
+# ts_broker_config FILE [EXTRA broker lines]: the broker these tests run.
+ts_broker_config() {
+	cat >"$1" <<CONF
+[broker]
+listen_address = 127.0.0.1
+listen_port = 0
+threads = 2
+public_url = https://broker.test
+signout_url = https://broker.test/bye
+code_lifetime = 5
+${2:-}
+[log]
+level = debug
+[tickets]
+key_dir = $TS_TMP/keys
+issuer = https://broker.test
+[store]
+path = $TS_TMP/tessera.db
+[sp]
+entity_id = https://broker.test/
+acs_url = https://broker.test/saml/acs
+wsfed_url = https://broker.test/wsfed
+[idp fx]
+metadata = $TS_TMP/idp/idp-metadata.xml
+[idp fxws]
+protocol = wsfed
+metadata = $TS_TMP/idp/idp-metadata.xml
+[pool lync1]
+host = lync1.test
+idp = fx
+[pool lync2]
+host = lync2.test
+idp = fx
+[pool secure]
+host = secure.test
+idp = fx
+mfa = true
+[pool ws]
+host = ws.test
+idp = fxws
+CONF
+}
+
+# get NAME URL [curl args...]: headers in $TS_TMP/NAME.h, body in NAME.b;
+# prints the status.
+get() {
+	name=$1
+	url=$2
+	shift 2
+	"$CURL" -s -o "$TS_TMP/$name.b" -D "$TS_TMP/$name.h" -w '%{http_code}' --max-time 10 \
+		"$@" "$url"
+}
+
+# header NAME FIELD: the value of a response header (first one).
+header() {
+	tr -d '\r' <"$TS_TMP/$1.h" | sed -n "s/^$2: //Ip" | head -n 1
+}
+
+# cookie NAME COOKIE: a Set-Cookie's value.
+cookie() {
+	tr -d '\r' <"$TS_TMP/$1.h" | sed -n "s/^set-cookie: $2=\([^;]*\);.*/\1/Ip" | head -n 1
+}
+
+# query URL PARAM: a query parameter, percent-decoded.
+query() {
+	"$PY" -c 'import sys, urllib.parse as u
+q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
+print(q[sys.argv[2]][0])' "$1" "$2"
+}
+
+# jwt_claim TOKEN CLAIM: a claim of a JWS payload (not verified: the broker did).
+jwt_claim() {
+	"$PY" -c 'import base64, json, sys
+p = sys.argv[1].split(".")[1]
+print(json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))[sys.argv[2]])' "$1" "$2"
+}
+
+# sign_for ID [tessera-idp sign flags]: a SAML 2.0 answer to request ID, as
+# a POST body for /saml/acs with RelayState=ID.
+sign_for() {
+	id=$1
+	shift
+	"$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
+		--audience https://broker.test/ --recipient https://broker.test/saml/acs \
+		--in-response-to "$id" --relay-state "$id" "$@"
+}
+
+# sign_wsfed WCTX [flags]: a WS-Fed answer as a POST body for /wsfed.
+sign_wsfed() {
+	ctx=$1
+	shift
+	"$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
+		--protocol wsfed --audience https://broker.test/ --wctx "$ctx" "$@"
+}
+
+ts_setup_broker() {
+	"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
+	ts_broker_config "$TS_TMP/tessera.conf" "${1:-}"
+	ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
+	B="http://127.0.0.1:$TS_PORT"
+}
