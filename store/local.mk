@@ -1,3 +1,3 @@
 # State store backends, compiled into libtessera.a.
-libtessera_a_SOURCES += store/store.c store/sqlite.c
+libtessera_a_SOURCES += store/store.c store/sqlite_internal.h store/sqlite.c
 noinst_HEADERS += include/tessera/store.h

@@ -24,4 +24,5 @@ EXTRA_tests_check_saml_DEPENDENCIES = tessera-idp$(EXEEXT)
 EXTRA_DIST += tests/pysaml2_sign.py
 
 include $(srcdir)/tests/ticket.mk
+include $(srcdir)/tests/store.mk
 include $(srcdir)/tests/bench/local.mk
