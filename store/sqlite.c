@@ -80,6 +80,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EACH_USER] = "SELECT sub, before, expires_at FROM revoked_user WHERE expires_at > ?1",
 	[ST_PRUNE_JTI] = "DELETE FROM revoked_jti WHERE expires_at <= ?1",
 	[ST_PRUNE_USER] = "DELETE FROM revoked_user WHERE expires_at <= ?1",
+	[ST_REQUEST_PUT] = "INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
+			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
+			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
+	[ST_REPLAY_FIND] = "SELECT expires_at FROM replay WHERE key = ?1",
+	[ST_REPLAY_RENEW] = "UPDATE replay SET expires_at = ?2 WHERE key = ?1",
+	[ST_REPLAY_INSERT] = "INSERT INTO replay (key, expires_at) VALUES (?1, ?2)",
+	[ST_REPLAY_COUNT] = "SELECT n FROM replay_count",
+	[ST_REPLAY_COUNT_ADD] = "UPDATE replay_count SET n = n + ?1",
+	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE expires_at <= ?1",
+	[ST_CODE_PUT] = "INSERT INTO code (hash, payload, expires_at) VALUES (?1, ?2, ?3)",
+	[ST_CODE_TAKE] = "DELETE FROM code WHERE hash = ?1 RETURNING payload, expires_at",
 };
 
 ts_err ts_sq_failed(struct sqlite_store *s, const char *what)
@@ -143,10 +155,41 @@ ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durabl
 	return result;
 }
 
+ts_err ts_sq_check_text(const char *text, size_t max, size_t *len)
+{
+	size_t n;
+
+	if (text == NULL || *text == '\0')
+		return TS_ERR_INVALID_ARGUMENT;
+	if ((n = strnlen(text, max + 1)) > max)
+		return TS_ERR_TOO_LARGE;
+	if (len != NULL)
+		*len = n;
+	return TS_ERR_OK;
+}
+
 void ts_sq_bind_text(sqlite3_stmt *st, int i, const char *text, size_t len)
 {
 	/* Every caller checked len: at most INT32_MAX, most far less. */
 	sqlite3_bind_text(st, i, text, (int)len, SQLITE_TRANSIENT);
+}
+
+char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *copy = malloc(n + 1);
+
+	if (copy == NULL)
+		return NULL;
+	if (n > 0 && text != NULL)
+		memcpy(copy, text, n);
+	else
+		n = 0;
+	copy[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return copy;
 }
 
 static ts_err sqlite_revoke(void *impl, const struct ts_revocation *rev)
@@ -299,16 +342,22 @@ out:
 	return err;
 }
 
-ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
+ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limits *limits,
+				   struct ts_store **out)
 {
 	struct sqlite_store *s = NULL;
 	struct ts_store *store = NULL;
-	ts_err err = TS_ERR_NOMEM;
+	ts_err err = TS_ERR_INVALID_ARGUMENT;
 
 	*out = NULL;
+	if (limits != NULL && limits->replay_cache_entries == 0)
+		goto out;
+	err = TS_ERR_NOMEM;
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		goto out;
 	pthread_mutex_init(&s->lock, NULL);
+	s->replay_max =
+		limits != NULL ? limits->replay_cache_entries : TS_STORE_REPLAY_ENTRIES_DEFAULT;
 	if ((store = calloc(1, sizeof *store)) == NULL)
 		goto out;
 	err = TS_ERR_STORE_OPEN;
@@ -350,6 +399,7 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
 	store->revoke = sqlite_revoke;
 	store->revocations_each = sqlite_revocations_each;
 	store->revocations_prune = sqlite_revocations_prune;
+	ts_sq_signin_bind(store);
 	store->close = sqlite_close;
 	store->impl = s;
 	*out = store;
@@ -360,4 +410,9 @@ out:
 	sqlite_close(s);
 	free(store);
 	return err;
+}
+
+ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
+{
+	return ts_store_sqlite_open_limits(path, NULL, out);
 }

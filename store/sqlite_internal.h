@@ -1,6 +1,7 @@
 /* Private to store/sqlite*.c: the connection, its prepared statements and
  * the transaction helpers every operation uses. One file per job:
- * sqlite.c (open, schema, revocations). */
+ * sqlite.c (open, schema, revocations), sqlite_signin.c (requests,
+ * replay cache, codes). */
 #ifndef TS_STORE_SQLITE_INTERNAL_H
 #define TS_STORE_SQLITE_INTERNAL_H
 
@@ -20,6 +21,16 @@ enum stmt_id {
 	ST_EACH_USER,
 	ST_PRUNE_JTI,
 	ST_PRUNE_USER,
+	ST_REQUEST_PUT,
+	ST_REQUEST_TAKE,
+	ST_REPLAY_FIND,
+	ST_REPLAY_RENEW,
+	ST_REPLAY_INSERT,
+	ST_REPLAY_COUNT,
+	ST_REPLAY_COUNT_ADD,
+	ST_REPLAY_SWEEP,
+	ST_CODE_PUT,
+	ST_CODE_TAKE,
 	ST__COUNT
 };
 
@@ -29,6 +40,7 @@ struct sqlite_store {
 	 * threads mid-step, and a transaction belongs to the connection. */
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[ST__COUNT];
+	size_t replay_max;
 };
 
 /* Logs the connection's last error and returns STORE_QUERY. */
@@ -49,7 +61,20 @@ ts_err ts_sq_begin(struct sqlite_store *s, bool durable);
  * COMMIT failed (the transaction is then rolled back). */
 ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durable);
 
+/* Adds delta to the count of rows in the replay table (sqlite_signin.c),
+ * inside the transaction that inserted or deleted them. */
+ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta);
+
+/* NULL or empty: INVALID_ARGUMENT; longer than max bytes: TOO_LARGE. */
+ts_err ts_sq_check_text(const char *text, size_t max, size_t *len);
+
 /* Binds a text parameter of known length. */
 void ts_sq_bind_text(sqlite3_stmt *st, int i, const char *text, size_t len);
+/* A copy of column col as a NUL-terminated string, its length in *len (may
+ * be NULL); NULL when out of memory. A NULL column copies as "". */
+char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len);
+
+/* Fill in the store's function pointers, each from its own file. */
+void ts_sq_signin_bind(struct ts_store *store);
 
 #endif

@@ -6,18 +6,22 @@
 #include <check.h>
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tessera/log.h"
 #include "tessera/store.h"
 
 #define T0 1764042000 /* 2025-11-25T03:40:00Z */
+#define THREADS 8
 
 /* ---- fixture: an in-memory store, a temp dir, the log in memory ---- */
 
@@ -131,6 +135,16 @@ static void reopen(const char *path)
 	ck_assert_int_eq(ts_store_sqlite_open(path, &fx.store), TS_ERR_OK);
 }
 
+/* The same with a replay cache of at most replay_entries keys. */
+static void reopen_with_cap(const char *path, size_t replay_entries)
+{
+	struct ts_store_limits limits = {replay_entries};
+
+	ts_store_close(fx.store);
+	fx.store = NULL;
+	ck_assert_int_eq(ts_store_sqlite_open_limits(path, &limits, &fx.store), TS_ERR_OK);
+}
+
 /* The store under test and its backend state, as every call takes them. */
 #define STORE (fx.store)
 #define IMPL (fx.store->impl)
@@ -141,6 +155,239 @@ static ts_err count_revocation(void *arg, const struct ts_revocation *rev)
 	++*(size_t *)arg;
 	return TS_ERR_OK;
 }
+
+/* The two calls most tests make most often. */
+static ts_err claim(const char *key, ts_time expires_at, ts_time now)
+{
+	return fx.store->replay_claim(fx.store->impl, key, expires_at, now);
+}
+
+static ts_err take_code(const char *code_hash, ts_time now, char **payload, size_t *len)
+{
+	return fx.store->code_take(fx.store->impl, code_hash, now, payload, len);
+}
+
+/* ---- outstanding sign-in requests ---- */
+
+static struct ts_signin_pending request(char *id, ts_time expires_at)
+{
+	struct ts_signin_pending p = {
+		.id = id,
+		.pool = "pool1.example.org",
+		.idp = "adfs",
+		.return_url = "https://pool1.example.org/passiveauth?x=1",
+		.flags = TS_SIGNIN_MFA_REQUIRED | TS_SIGNIN_FORCE_AUTHN,
+		.created = T0,
+		.expires_at = expires_at,
+	};
+	return p;
+}
+
+START_TEST(test_request_put_take_single_use)
+{
+	struct ts_signin_pending in = request("_a1b2c3", T0 + 300), out;
+
+	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_a1b2c3", T0 + 299, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.id, "_a1b2c3");
+	ck_assert_str_eq(out.pool, in.pool);
+	ck_assert_str_eq(out.idp, in.idp);
+	ck_assert_str_eq(out.return_url, in.return_url);
+	ck_assert_uint_eq(out.flags, TS_SIGNIN_MFA_REQUIRED | TS_SIGNIN_FORCE_AUTHN);
+	ck_assert_int_eq(out.created, T0);
+	ck_assert_int_eq(out.expires_at, T0 + 300);
+	ts_signin_pending_clear(&out);
+	ck_assert_ptr_null(out.id);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_a1b2c3", T0 + 1, &out),
+			 TS_ERR_STORE_NOT_FOUND);
+	ck_assert_ptr_null(out.id);
+}
+END_TEST
+
+START_TEST(test_request_take_after_expiry)
+{
+	struct ts_signin_pending in = request("_exp", T0 + 300), out;
+
+	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_exp", T0 + 300, &out), TS_ERR_STORE_EXPIRED);
+	ck_assert_ptr_null(out.id);
+	/* Used up by the expired take: it is gone, not waiting for prune. */
+	ck_assert_int_eq(STORE->request_take(IMPL, "_exp", T0, &out), TS_ERR_STORE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_request_unknown)
+{
+	struct ts_signin_pending out;
+
+	ck_assert_int_eq(STORE->request_take(IMPL, "_never", T0, &out), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_ptr_null(out.pool);
+}
+END_TEST
+
+START_TEST(test_request_duplicate_put_refused)
+{
+	struct ts_signin_pending first = request("_dup", T0 + 300),
+				 second = request("_dup", T0 + 900), out;
+
+	second.pool = "pool2.example.org";
+	ck_assert_int_eq(STORE->request_put(IMPL, &first), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &second), TS_ERR_STORE_DUPLICATE);
+	/* The first stands as it was. */
+	ck_assert_int_eq(STORE->request_take(IMPL, "_dup", T0, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.pool, "pool1.example.org");
+	ck_assert_int_eq(out.expires_at, T0 + 300);
+	ts_signin_pending_clear(&out);
+}
+END_TEST
+
+START_TEST(test_request_bad_arguments)
+{
+	char id[TS_STORE_REQUEST_ID_MAX + 2];
+	struct ts_signin_pending p = request(id, T0 + 300), out;
+
+	memset(id, 'a', sizeof id - 1);
+	id[sizeof id - 1] = '\0';
+	ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_TOO_LARGE);
+	ck_assert_int_eq(STORE->request_take(IMPL, id, T0, &out), TS_ERR_TOO_LARGE);
+	id[TS_STORE_REQUEST_ID_MAX] = '\0'; /* exactly the maximum */
+	ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_OK);
+	p.id = "";
+	ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_INVALID_ARGUMENT);
+	p.id = "_x", p.idp = NULL;
+	ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_INVALID_ARGUMENT);
+	p = request("_x", T0);
+	ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* ---- replay cache ---- */
+
+START_TEST(test_replay_first_claim_then_replay)
+{
+	ck_assert_int_eq(claim("adfs\n_id1", T0 + 600, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_id1", T0 + 600, T0 + 1), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(claim("adfs\n_id1", T0 + 900, T0 + 599), TS_ERR_SAML_REPLAY);
+	/* The same ID from another IdP is another assertion. */
+	ck_assert_int_eq(claim("okta\n_id1", T0 + 600, T0), TS_ERR_OK);
+}
+END_TEST
+
+START_TEST(test_replay_after_expiry)
+{
+	ck_assert_int_eq(claim("adfs\n_id2", T0 + 600, T0), TS_ERR_OK);
+	/* Expired: the validator refuses the assertion itself by then, so the
+	 * key may be claimed again (and is guarded anew). */
+	ck_assert_int_eq(claim("adfs\n_id2", T0 + 1200, T0 + 600), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_id2", T0 + 1200, T0 + 601), TS_ERR_SAML_REPLAY);
+}
+END_TEST
+
+START_TEST(test_replay_bad_arguments)
+{
+	char key[TS_STORE_REPLAY_KEY_MAX + 2];
+
+	memset(key, 'k', sizeof key - 1);
+	key[sizeof key - 1] = '\0';
+	ck_assert_int_eq(claim(key, T0 + 60, T0), TS_ERR_TOO_LARGE);
+	ck_assert_int_eq(claim("", T0 + 60, T0), TS_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(claim("adfs\n_late", T0, T0), TS_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(test_replay_full_claim_sweeps_expired)
+{
+	reopen_with_cap(":memory:", 2);
+	ck_assert_int_eq(claim("adfs\n_1", T0 + 10, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_2", T0 + 50, T0), TS_ERR_OK);
+	/* Full, but _1 has expired: the claim sweeps it and fits. */
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 50, T0 + 10), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_4", T0 + 50, T0 + 10), TS_ERR_STORE_FULL);
+	ck_assert_int_eq(claim("adfs\n_2", T0 + 50, T0 + 10), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 50, T0 + 10), TS_ERR_SAML_REPLAY);
+}
+END_TEST
+
+START_TEST(test_replay_limits_refused)
+{
+	struct ts_store_limits zero = {0};
+	struct ts_store *store = NULL;
+
+	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &zero, &store),
+			 TS_ERR_INVALID_ARGUMENT);
+	ck_assert_ptr_null(store);
+}
+END_TEST
+
+/* ---- single-use codes ---- */
+
+START_TEST(test_code_single_use)
+{
+	static const char payload[] = "{\"sub\":\"alice\",\"pool\":\"pool1\"}";
+	char *got = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(code1)", payload, sizeof payload - 1, T0 + 60),
+			 TS_ERR_OK);
+	ck_assert_int_eq(take_code("h(code1)", T0 + 59, &got, &len), TS_ERR_OK);
+	ck_assert_uint_eq(len, sizeof payload - 1);
+	ck_assert_str_eq(got, payload); /* NUL-terminated after len */
+	free(got);
+	ck_assert_int_eq(take_code("h(code1)", T0 + 1, &got, &len), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_ptr_null(got);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_int_eq(take_code("h(never)", T0, &got, &len), TS_ERR_STORE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_code_take_after_expiry)
+{
+	char *got = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(code2)", "x", 1, T0 + 60), TS_ERR_OK);
+	ck_assert_int_eq(take_code("h(code2)", T0 + 60, &got, &len), TS_ERR_STORE_EXPIRED);
+	ck_assert_ptr_null(got);
+	ck_assert_int_eq(take_code("h(code2)", T0, &got, &len), TS_ERR_STORE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_code_duplicate_put_refused)
+{
+	char *got = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(code3)", "first", 5, T0 + 60), TS_ERR_OK);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(code3)", "second", 6, T0 + 60),
+			 TS_ERR_STORE_DUPLICATE);
+	ck_assert_int_eq(take_code("h(code3)", T0, &got, &len), TS_ERR_OK);
+	ck_assert_str_eq(got, "first");
+	free(got);
+}
+END_TEST
+
+START_TEST(test_code_binary_and_empty_payload)
+{
+	static const char bin[] = {'a', '\0', 'b', '\n', '\xff'};
+	char *got = NULL, big[2];
+	size_t len = 0;
+
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(bin)", bin, sizeof bin, T0 + 60), TS_ERR_OK);
+	ck_assert_int_eq(take_code("h(bin)", T0, &got, &len), TS_ERR_OK);
+	ck_assert_uint_eq(len, sizeof bin);
+	ck_assert_mem_eq(got, bin, sizeof bin);
+	free(got);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(empty)", "", 0, T0 + 60), TS_ERR_OK);
+	ck_assert_int_eq(take_code("h(empty)", T0, &got, &len), TS_ERR_OK);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_str_eq(got, "");
+	free(got);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(null)", NULL, 0, T0 + 60),
+			 TS_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(big)", big, TS_STORE_PAYLOAD_MAX + 1, T0 + 60),
+			 TS_ERR_TOO_LARGE);
+}
+END_TEST
 
 /* ---- schema ---- */
 
@@ -237,6 +484,10 @@ START_TEST(test_migration_v1_to_v2)
 	reopen(fx.path);
 	ck_assert(!logged("store_schema_upgraded"));
 	ck_assert_int_eq(schema_version(fx.path), 2);
+	/* And version 2 serves: a claim made now is there after a reopen. */
+	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_OK);
+	reopen(fx.path);
+	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_SAML_REPLAY);
 }
 END_TEST
 
@@ -255,6 +506,164 @@ START_TEST(test_newer_schema_refused)
 	ck_assert(logged("version=3 want=2"));
 	/* Refused, not rewritten. */
 	ck_assert_int_eq(schema_version(fx.path), 3);
+}
+END_TEST
+
+/* ---- races: exactly one taker wins ---- */
+
+enum race_kind { RACE_CODE, RACE_REQUEST, RACE_REPLAY };
+
+struct race {
+	pthread_barrier_t start;
+	enum race_kind kind;
+	ts_err result[THREADS];
+};
+
+struct racer {
+	struct race *race;
+	int i;
+};
+
+static void *race_one(void *arg)
+{
+	struct racer *r = arg;
+	struct ts_signin_pending p;
+	char *payload = NULL;
+	size_t len;
+	ts_err err;
+
+	/* All threads leave the barrier together: the takes overlap. */
+	pthread_barrier_wait(&r->race->start);
+	switch (r->race->kind) {
+	case RACE_CODE:
+		err = take_code("h(race)", T0, &payload, &len);
+		free(payload);
+		break;
+	case RACE_REQUEST:
+		err = STORE->request_take(IMPL, "_race", T0, &p);
+		ts_signin_pending_clear(&p);
+		break;
+	default:
+		err = claim("adfs\n_race", T0 + 60, T0);
+		break;
+	}
+	r->race->result[r->i] = err;
+	return NULL;
+}
+
+/* Runs THREADS racers; returns how many got OK, checks the others got lose. */
+static int race_run(enum race_kind kind, ts_err lose)
+{
+	struct race race = {.kind = kind};
+	struct racer racers[THREADS];
+	pthread_t threads[THREADS];
+	int wins = 0;
+
+	ck_assert_int_eq(pthread_barrier_init(&race.start, NULL, THREADS), 0);
+	for (int i = 0; i < THREADS; i++) {
+		racers[i] = (struct racer){&race, i};
+		ck_assert_int_eq(pthread_create(&threads[i], NULL, race_one, &racers[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_join(threads[i], NULL), 0);
+	pthread_barrier_destroy(&race.start);
+	for (int i = 0; i < THREADS; i++) {
+		if (race.result[i] == TS_ERR_OK)
+			wins++;
+		else
+			ck_assert_msg(race.result[i] == lose, "thread %d: %s", i,
+				      ts_errname(race.result[i]));
+	}
+	return wins;
+}
+
+START_TEST(test_race_code_take)
+{
+	for (int round = 0; round < 50; round++) {
+		ck_assert_int_eq(STORE->code_put(IMPL, "h(race)", "p", 1, T0 + 60), TS_ERR_OK);
+		ck_assert_int_eq(race_run(RACE_CODE, TS_ERR_STORE_NOT_FOUND), 1);
+	}
+}
+END_TEST
+
+START_TEST(test_race_request_take)
+{
+	struct ts_signin_pending p = request("_race", T0 + 60);
+
+	for (int round = 0; round < 50; round++) {
+		ck_assert_int_eq(STORE->request_put(IMPL, &p), TS_ERR_OK);
+		ck_assert_int_eq(race_run(RACE_REQUEST, TS_ERR_STORE_NOT_FOUND), 1);
+	}
+}
+END_TEST
+
+START_TEST(test_race_replay_claim)
+{
+	/* On a file, so the threads go through WAL and the durable commits. */
+	reopen(fx.path);
+	ck_assert_int_eq(race_run(RACE_REPLAY, TS_ERR_SAML_REPLAY), 1);
+}
+END_TEST
+
+/* ---- durability: what a call committed survives kill -9 ---- */
+
+/* In the child: no Check assertions, just the results down the pipe. */
+static void child_claims(const char *path, int out_fd)
+{
+	struct ts_store *store = NULL;
+	ts_err results[3] = {TS_ERR_INTERNAL, TS_ERR_INTERNAL, TS_ERR_INTERNAL};
+	char *payload = NULL;
+	size_t len;
+
+	if (ts_store_sqlite_open(path, &store) == TS_ERR_OK) {
+		results[0] = store->replay_claim(store->impl, "adfs\n_killed", T0 + 600, T0);
+		results[1] = store->code_take(store->impl, "h(before)", T0, &payload, &len);
+		results[2] = store->code_put(store->impl, "h(child)", "c", 1, T0 + 600);
+	}
+	if (write(out_fd, results, sizeof results) != (ssize_t)sizeof results)
+		_exit(2);
+	/* Right after the calls returned: no close, no checkpoint, no exit. */
+	raise(SIGKILL);
+	_exit(3);
+}
+
+START_TEST(test_durable_across_kill9)
+{
+	ts_err results[3];
+	char *payload = NULL;
+	size_t len;
+	int fds[2], status;
+	pid_t pid;
+
+	reopen(fx.path);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(before)", "b", 1, T0 + 600), TS_ERR_OK);
+	/* No connection may cross the fork. */
+	ts_store_close(fx.store);
+	fx.store = NULL;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child_claims(fx.path, fds[1]);
+	}
+	close(fds[1]);
+	ck_assert_int_eq(read(fds[0], results, sizeof results), (ssize_t)sizeof results);
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
+	ck_assert_int_eq(results[0], TS_ERR_OK);
+	ck_assert_int_eq(results[1], TS_ERR_OK);
+	ck_assert_int_eq(results[2], TS_ERR_OK);
+
+	reopen(fx.path);
+	ck_assert_int_eq(claim("adfs\n_killed", T0 + 600, T0 + 1), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(take_code("h(before)", T0 + 1, &payload, &len), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_int_eq(take_code("h(child)", T0 + 1, &payload, &len), TS_ERR_OK);
+	ck_assert_str_eq(payload, "c");
+	free(payload);
 }
 END_TEST
 
@@ -415,14 +824,25 @@ static void count_syncs_end(void)
 START_TEST(test_durable_writes_sync_hot_writes_do_not)
 {
 	struct ts_revocation rev = {TS_REVOKE_JTI, "j-sync", 6, 0, T0 + 60};
+	struct ts_signin_pending p = request("_sync", T0 + 60), out;
+	char *payload = NULL;
+	size_t len;
 
 	count_syncs_begin();
 	reopen(fx.path);
+	/* Losing these to a power cut costs a sign-in, never reopens anything. */
 	CHECK_SYNCS(STORE->revocations_prune(IMPL, T0), false);
+	CHECK_SYNCS(STORE->request_put(IMPL, &p), false);
+	CHECK_SYNCS(STORE->code_put(IMPL, "h(sync)", "p", 1, T0 + 60), false);
 	/* These must survive one: the WAL is synced before they return, and
 	 * the connection goes back to NORMAL after each. */
 	CHECK_SYNCS(STORE->revoke(IMPL, &rev), true);
 	CHECK_SYNCS(STORE->revocations_prune(IMPL, T0), false);
+	CHECK_SYNCS(claim("adfs\n_sync", T0 + 60, T0), true);
+	CHECK_SYNCS(STORE->request_take(IMPL, "_sync", T0, &out), false);
+	ts_signin_pending_clear(&out);
+	CHECK_SYNCS(take_code("h(sync)", T0, &payload, &len), true);
+	free(payload);
 	count_syncs_end();
 }
 END_TEST
@@ -453,12 +873,38 @@ static Suite *store_suite(void)
 	Suite *s = suite_create("store");
 	TCase *tc;
 
+	tc = add_case(s, "requests");
+	tcase_add_test(tc, test_request_put_take_single_use);
+	tcase_add_test(tc, test_request_take_after_expiry);
+	tcase_add_test(tc, test_request_unknown);
+	tcase_add_test(tc, test_request_duplicate_put_refused);
+	tcase_add_test(tc, test_request_bad_arguments);
+
+	tc = add_case(s, "replay");
+	tcase_add_test(tc, test_replay_first_claim_then_replay);
+	tcase_add_test(tc, test_replay_after_expiry);
+	tcase_add_test(tc, test_replay_bad_arguments);
+	tcase_add_test(tc, test_replay_full_claim_sweeps_expired);
+	tcase_add_test(tc, test_replay_limits_refused);
+
+	tc = add_case(s, "codes");
+	tcase_add_test(tc, test_code_single_use);
+	tcase_add_test(tc, test_code_take_after_expiry);
+	tcase_add_test(tc, test_code_duplicate_put_refused);
+	tcase_add_test(tc, test_code_binary_and_empty_payload);
+
 	tc = add_case(s, "schema");
 	tcase_add_test(tc, test_migration_v1_to_v2);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_file_mode_0600);
 
+	tc = add_case(s, "concurrency");
+	tcase_add_test(tc, test_race_code_take);
+	tcase_add_test(tc, test_race_request_take);
+	tcase_add_test(tc, test_race_replay_claim);
+
 	tc = add_case(s, "durability");
+	tcase_add_test(tc, test_durable_across_kill9);
 	tcase_add_test(tc, test_durable_writes_sync_hot_writes_do_not);
 	return s;
 }
