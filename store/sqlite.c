@@ -92,6 +92,18 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE expires_at <= ?1",
 	[ST_CODE_PUT] = "INSERT INTO code (hash, payload, expires_at) VALUES (?1, ?2, ?3)",
 	[ST_CODE_TAKE] = "DELETE FROM code WHERE hash = ?1 RETURNING payload, expires_at",
+	[ST_SESSION_PUT] = "INSERT INTO sso_session (id, subject, payload, created, expires_at)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] = "SELECT subject, payload, created, expires_at FROM sso_session"
+			   " WHERE id = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sso_session WHERE id = ?1",
+	[ST_SESSION_TICKETS_DELETE] = "DELETE FROM session_ticket WHERE session_id = ?1",
+	/* The WHERE keeps the parser from reading ON CONFLICT as a join. */
+	[ST_SESSION_TICKET_ADD] = "INSERT INTO session_ticket (session_id, jti, exp)"
+				  " SELECT id, ?2, ?3 FROM sso_session WHERE id = ?1"
+				  " ON CONFLICT (session_id, jti) DO UPDATE SET"
+				  " exp = max(exp, excluded.exp)",
+	[ST_SESSION_TICKETS_EACH] = "SELECT jti, exp FROM session_ticket WHERE session_id = ?1",
 };
 
 ts_err ts_sq_failed(struct sqlite_store *s, const char *what)
@@ -400,6 +412,7 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	store->revocations_each = sqlite_revocations_each;
 	store->revocations_prune = sqlite_revocations_prune;
 	ts_sq_signin_bind(store);
+	ts_sq_session_bind(store);
 	store->close = sqlite_close;
 	store->impl = s;
 	*out = store;

@@ -1,7 +1,7 @@
 /* Private to store/sqlite*.c: the connection, its prepared statements and
  * the transaction helpers every operation uses. One file per job:
  * sqlite.c (open, schema, revocations), sqlite_signin.c (requests,
- * replay cache, codes). */
+ * replay cache, codes), sqlite_session.c (SSO sessions). */
 #ifndef TS_STORE_SQLITE_INTERNAL_H
 #define TS_STORE_SQLITE_INTERNAL_H
 
@@ -31,6 +31,12 @@ enum stmt_id {
 	ST_REPLAY_SWEEP,
 	ST_CODE_PUT,
 	ST_CODE_TAKE,
+	ST_SESSION_PUT,
+	ST_SESSION_GET,
+	ST_SESSION_DELETE,
+	ST_SESSION_TICKETS_DELETE,
+	ST_SESSION_TICKET_ADD,
+	ST_SESSION_TICKETS_EACH,
 	ST__COUNT
 };
 
@@ -76,5 +82,6 @@ char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len);
 
 /* Fill in the store's function pointers, each from its own file. */
 void ts_sq_signin_bind(struct ts_store *store);
+void ts_sq_session_bind(struct ts_store *store);
 
 #endif

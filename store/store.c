@@ -1,4 +1,5 @@
 /* Backend-independent helpers of the state store interface. */
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,4 +23,17 @@ void ts_signin_pending_clear(struct ts_signin_pending *p)
 	free(p->idp);
 	free(p->return_url);
 	memset(p, 0, sizeof *p);
+}
+
+void ts_sso_session_clear(struct ts_sso_session *s)
+{
+	if (s == NULL)
+		return;
+	/* The payload carries the user's identity claims. */
+	if (s->payload != NULL)
+		OPENSSL_cleanse(s->payload, s->payload_len);
+	free(s->id_hash);
+	free(s->subject);
+	free(s->payload);
+	memset(s, 0, sizeof *s);
 }

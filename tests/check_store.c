@@ -389,6 +389,163 @@ START_TEST(test_code_binary_and_empty_payload)
 }
 END_TEST
 
+/* ---- SSO sessions and their tickets ---- */
+
+static const char session_json[] = "{\"sub\":\"alice\",\"mfa\":true}";
+
+static void put_session(char *id_hash, ts_time expires_at)
+{
+	struct ts_sso_session s = {.id_hash = id_hash,
+				   .subject = "alice@example.org",
+				   .payload = (char *)session_json,
+				   .payload_len = sizeof session_json - 1,
+				   .created = T0,
+				   .expires_at = expires_at};
+
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_OK);
+}
+
+START_TEST(test_session_put_get)
+{
+	struct ts_sso_session out;
+
+	put_session("h(sess1)", T0 + 3600);
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(sess1)", T0 + 3599, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.id_hash, "h(sess1)");
+	ck_assert_str_eq(out.subject, "alice@example.org");
+	ck_assert_uint_eq(out.payload_len, sizeof session_json - 1);
+	ck_assert_str_eq(out.payload, session_json);
+	ck_assert_int_eq(out.created, T0);
+	ck_assert_int_eq(out.expires_at, T0 + 3600);
+	ts_sso_session_clear(&out);
+	ck_assert_ptr_null(out.payload);
+	/* A get is not a take. */
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(sess1)", T0, &out), TS_ERR_OK);
+	ts_sso_session_clear(&out);
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(nosuch)", T0, &out), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_ptr_null(out.subject);
+}
+END_TEST
+
+START_TEST(test_session_expired)
+{
+	struct ts_sso_session out;
+
+	put_session("h(sess2)", T0 + 3600);
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(sess2)", T0 + 3600, &out),
+			 TS_ERR_STORE_EXPIRED);
+	ck_assert_ptr_null(out.payload);
+}
+END_TEST
+
+START_TEST(test_session_delete)
+{
+	struct ts_sso_session out;
+
+	put_session("h(sess3)", T0 + 3600);
+	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess3)"), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(sess3)", T0, &out), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess3)"), TS_ERR_STORE_NOT_FOUND);
+}
+END_TEST
+
+START_TEST(test_session_duplicate_and_bad_arguments)
+{
+	struct ts_sso_session s = {"h(sess4)", "bob", "{}", 2, T0, T0 + 60};
+
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_STORE_DUPLICATE);
+	s.id_hash = "h(sess5)", s.payload_len = 0;
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_INVALID_ARGUMENT);
+	s.payload_len = TS_STORE_PAYLOAD_MAX + 1;
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_TOO_LARGE);
+	s.payload_len = 2, s.expires_at = T0;
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_INVALID_ARGUMENT);
+	s.expires_at = T0 + 60, s.subject = "";
+	ck_assert_int_eq(STORE->session_put(IMPL, &s), TS_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+struct seen {
+	char jti[8][32];
+	ts_time exp[8];
+	size_t n;
+	size_t stop_after; /* 0: never */
+	struct ts_store *revoke_into;
+};
+
+static ts_err see_ticket(void *arg, const char *jti, size_t jti_len, ts_time exp)
+{
+	struct seen *seen = arg;
+
+	ck_assert_uint_lt(seen->n, 8);
+	ck_assert_uint_lt(jti_len, sizeof seen->jti[0]);
+	memcpy(seen->jti[seen->n], jti, jti_len);
+	seen->jti[seen->n][jti_len] = '\0';
+	seen->exp[seen->n++] = exp;
+	/* What a sign-out does: revoke through the same store, mid-walk. */
+	if (seen->revoke_into != NULL) {
+		struct ts_revocation rev = {TS_REVOKE_JTI, jti, jti_len, 0, exp};
+		ck_assert_int_eq(seen->revoke_into->revoke(seen->revoke_into->impl, &rev),
+				 TS_ERR_OK);
+	}
+	return seen->n == seen->stop_after ? TS_ERR_TICKET_REVOKED : TS_ERR_OK;
+}
+
+static ts_time seen_exp(const struct seen *seen, const char *jti)
+{
+	for (size_t i = 0; i < seen->n; i++)
+		if (strcmp(seen->jti[i], jti) == 0)
+			return seen->exp[i];
+	return -1;
+}
+
+START_TEST(test_session_tickets_listed)
+{
+	struct seen seen = {.revoke_into = fx.store};
+	size_t revoked = 0;
+
+	put_session("h(sess6)", T0 + 3600);
+	put_session("h(other)", T0 + 3600);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-a", T0 + 100), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-b", T0 + 200), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-c", T0 + 300), TS_ERR_OK);
+	/* Again: the later exp stays, and no second record. */
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-a", T0 + 150), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-a", T0 + 50), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(other)", "jti-z", T0 + 100), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(nosuch)", "jti-y", T0 + 100),
+			 TS_ERR_STORE_NOT_FOUND);
+
+	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 3);
+	ck_assert_int_eq(seen_exp(&seen, "jti-a"), T0 + 150);
+	ck_assert_int_eq(seen_exp(&seen, "jti-b"), T0 + 200);
+	ck_assert_int_eq(seen_exp(&seen, "jti-c"), T0 + 300);
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, count_revocation, &revoked), TS_ERR_OK);
+	ck_assert_uint_eq(revoked, 3);
+
+	/* An error from visit stops the walk and comes back. */
+	memset(&seen, 0, sizeof seen);
+	seen.stop_after = 2;
+	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
+			 TS_ERR_TICKET_REVOKED);
+	ck_assert_uint_eq(seen.n, 2);
+
+	/* Sign-out: the session and its records go, the other session's stay. */
+	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess6)"), TS_ERR_OK);
+	memset(&seen, 0, sizeof seen);
+	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 0);
+	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(other)", see_ticket, &seen),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 1);
+	ck_assert_str_eq(seen.jti[0], "jti-z");
+}
+END_TEST
+
 /* ---- schema ---- */
 
 /* Version 1 exactly as it shipped (store/sqlite.c before version 2). */
@@ -827,6 +984,7 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	struct ts_signin_pending p = request("_sync", T0 + 60), out;
 	char *payload = NULL;
 	size_t len;
+	struct ts_sso_session sess = {"h(sync)", "alice", "{}", 2, T0, T0 + 60};
 
 	count_syncs_begin();
 	reopen(fx.path);
@@ -834,6 +992,8 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	CHECK_SYNCS(STORE->revocations_prune(IMPL, T0), false);
 	CHECK_SYNCS(STORE->request_put(IMPL, &p), false);
 	CHECK_SYNCS(STORE->code_put(IMPL, "h(sync)", "p", 1, T0 + 60), false);
+	CHECK_SYNCS(STORE->session_put(IMPL, &sess), false);
+	CHECK_SYNCS(STORE->session_ticket_add(IMPL, "h(sync)", "j1", T0 + 60), false);
 	/* These must survive one: the WAL is synced before they return, and
 	 * the connection goes back to NORMAL after each. */
 	CHECK_SYNCS(STORE->revoke(IMPL, &rev), true);
@@ -843,6 +1003,7 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	ts_signin_pending_clear(&out);
 	CHECK_SYNCS(take_code("h(sync)", T0, &payload, &len), true);
 	free(payload);
+	CHECK_SYNCS(STORE->session_delete(IMPL, "h(sync)"), true);
 	count_syncs_end();
 }
 END_TEST
@@ -892,6 +1053,13 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_code_take_after_expiry);
 	tcase_add_test(tc, test_code_duplicate_put_refused);
 	tcase_add_test(tc, test_code_binary_and_empty_payload);
+
+	tc = add_case(s, "sessions");
+	tcase_add_test(tc, test_session_put_get);
+	tcase_add_test(tc, test_session_expired);
+	tcase_add_test(tc, test_session_delete);
+	tcase_add_test(tc, test_session_duplicate_and_bad_arguments);
+	tcase_add_test(tc, test_session_tickets_listed);
 
 	tc = add_case(s, "schema");
 	tcase_add_test(tc, test_migration_v1_to_v2);

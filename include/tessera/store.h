@@ -1,8 +1,8 @@
 /* The state store: one interface, backends chosen by configuration (SQLite
  * now, Redis later for several brokers). A backend fills in the function
  * pointers and keeps its own state behind impl. It holds revocations,
- * outstanding sign-in requests, the replay cache and single-use codes.
- * Every operation is safe to call from several threads at once,
+ * outstanding sign-in requests, the replay cache, single-use codes and SSO
+ * sessions. Every operation is safe to call from several threads at once,
  * every write is one transaction, and a write that returned TS_ERR_OK
  * survives the process being killed (kill -9).
  *
@@ -64,6 +64,22 @@ struct ts_signin_pending {
 	ts_time expires_at;
 };
 
+/* An SSO session at the broker. id_hash is a hash of the cookie value, never
+ * the value. payload is JSON text (payload_len bytes; from session_get also
+ * NUL-terminated). From session_get the strings are the caller's:
+ * ts_sso_session_clear(). */
+struct ts_sso_session {
+	char *id_hash;
+	char *subject;
+	char *payload;
+	size_t payload_len;
+	ts_time created;
+	ts_time expires_at;
+};
+
+/* One ticket minted in a session; jti is not NUL-terminated, use jti_len. */
+typedef ts_err (*ts_session_ticket_visit)(void *arg, const char *jti, size_t jti_len, ts_time exp);
+
 struct ts_store {
 	/* Records rev; a second TS_REVOKE_USER for one subject keeps the later
 	 * before and expires_at (a revocation is never narrowed). */
@@ -102,6 +118,26 @@ struct ts_store {
 	ts_err (*code_take)(void *impl, const char *code_hash, ts_time now, char **payload,
 			    size_t *len);
 
+	/* Stores a new session; an existing id_hash is STORE_DUPLICATE (a
+	 * changed session gets a new id). */
+	ts_err (*session_put)(void *impl, const struct ts_sso_session *s);
+	/* Copies the session into *out. Unknown: STORE_NOT_FOUND; expires_at
+	 * <= now: STORE_EXPIRED. On error *out is zeroed. */
+	ts_err (*session_get)(void *impl, const char *id_hash, ts_time now,
+			      struct ts_sso_session *out);
+	/* Deletes the session and its ticket records; unknown: STORE_NOT_FOUND.
+	 * A sign-out lists the tickets (session_tickets_each) first. */
+	ts_err (*session_delete)(void *impl, const char *id_hash);
+	/* Records that ticket jti (valid until exp) was minted in the session;
+	 * a session that is not stored: STORE_NOT_FOUND. Adding a jti again
+	 * keeps the later exp. */
+	ts_err (*session_ticket_add)(void *impl, const char *id_hash, const char *jti, ts_time exp);
+	/* Calls visit for every ticket recorded in the session (none for an
+	 * unknown session); an error from visit stops the walk and is returned.
+	 * visit may call the store (e.g. revoke). */
+	ts_err (*session_tickets_each)(void *impl, const char *id_hash,
+				       ts_session_ticket_visit visit, void *arg);
+
 	void (*close)(void *impl);
 	void *impl;
 };
@@ -123,8 +159,9 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out);
 /* Closes any backend; NULL is ignored. */
 void ts_store_close(struct ts_store *store);
 
-/* Frees the strings request_take handed out and zeroes the record; NULL is
- * ignored. */
+/* Free the strings request_take and session_get handed out and zero the
+ * record (the session payload is wiped first); NULL is ignored. */
 void ts_signin_pending_clear(struct ts_signin_pending *p);
+void ts_sso_session_clear(struct ts_sso_session *s);
 
 #endif
