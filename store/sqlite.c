@@ -84,6 +84,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
 			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
+	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE expires_at <= ?1",
 	[ST_REPLAY_FIND] = "SELECT expires_at FROM replay WHERE key = ?1",
 	[ST_REPLAY_RENEW] = "UPDATE replay SET expires_at = ?2 WHERE key = ?1",
 	[ST_REPLAY_INSERT] = "INSERT INTO replay (key, expires_at) VALUES (?1, ?2)",
@@ -92,6 +93,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE expires_at <= ?1",
 	[ST_CODE_PUT] = "INSERT INTO code (hash, payload, expires_at) VALUES (?1, ?2, ?3)",
 	[ST_CODE_TAKE] = "DELETE FROM code WHERE hash = ?1 RETURNING payload, expires_at",
+	[ST_PRUNE_CODE] = "DELETE FROM code WHERE expires_at <= ?1",
 	[ST_SESSION_PUT] = "INSERT INTO sso_session (id, subject, payload, created, expires_at)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_SESSION_GET] = "SELECT subject, payload, created, expires_at FROM sso_session"
@@ -104,6 +106,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 				  " ON CONFLICT (session_id, jti) DO UPDATE SET"
 				  " exp = max(exp, excluded.exp)",
 	[ST_SESSION_TICKETS_EACH] = "SELECT jti, exp FROM session_ticket WHERE session_id = ?1",
+	/* A ticket record is of no use once its session is gone: no sign-out
+	 * can reach it. */
+	[ST_PRUNE_SESSION_TICKET] = "DELETE FROM session_ticket WHERE exp <= ?1 OR session_id IN"
+				    " (SELECT id FROM sso_session WHERE expires_at <= ?1)",
+	[ST_PRUNE_SESSION] = "DELETE FROM sso_session WHERE expires_at <= ?1",
 };
 
 ts_err ts_sq_failed(struct sqlite_store *s, const char *what)
@@ -354,6 +361,54 @@ out:
 	return err;
 }
 
+/* Runs one DELETE of prune and counts the rows it removed. */
+static ts_err prune_one(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
+			uint64_t *count)
+{
+	ts_err err;
+
+	sqlite3_bind_int64(s->stmt[id], 1, now);
+	if ((err = ts_sq_done(s, id, what)) == TS_ERR_OK)
+		*count += (uint64_t)sqlite3_changes64(s->db);
+	return err;
+}
+
+static ts_err sqlite_prune(void *impl, ts_time now, struct ts_store_prune_counts *counts)
+{
+	struct sqlite_store *s = impl;
+	struct ts_store_prune_counts c = {0};
+	/* Ticket records before sessions: their DELETE reads which sessions
+	 * expired. */
+	const struct {
+		enum stmt_id id;
+		const char *what;
+		uint64_t *count;
+	} steps[] = {
+		{ST_PRUNE_REQUEST, "prune_requests", &c.requests},
+		{ST_REPLAY_SWEEP, "prune_replay", &c.replay},
+		{ST_PRUNE_CODE, "prune_codes", &c.codes},
+		{ST_PRUNE_SESSION_TICKET, "prune_session_tickets", &c.session_tickets},
+		{ST_PRUNE_SESSION, "prune_sessions", &c.sessions},
+		{ST_PRUNE_JTI, "prune_jti", &c.revocations},
+		{ST_PRUNE_USER, "prune_user", &c.revocations},
+	};
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
+		goto out;
+	for (size_t i = 0; err == TS_ERR_OK && i < sizeof steps / sizeof steps[0]; i++)
+		err = prune_one(s, steps[i].id, now, steps[i].what, steps[i].count);
+	if (err == TS_ERR_OK)
+		err = ts_sq_replay_count_add(s, -(sqlite3_int64)c.replay);
+	err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_OK && counts != NULL)
+		*counts = c;
+	return err;
+}
+
 ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limits *limits,
 				   struct ts_store **out)
 {
@@ -411,6 +466,7 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	store->revoke = sqlite_revoke;
 	store->revocations_each = sqlite_revocations_each;
 	store->revocations_prune = sqlite_revocations_prune;
+	store->prune = sqlite_prune;
 	ts_sq_signin_bind(store);
 	ts_sq_session_bind(store);
 	store->close = sqlite_close;

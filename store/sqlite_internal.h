@@ -1,6 +1,6 @@
 /* Private to store/sqlite*.c: the connection, its prepared statements and
  * the transaction helpers every operation uses. One file per job:
- * sqlite.c (open, schema, revocations), sqlite_signin.c (requests,
+ * sqlite.c (open, schema, revocations, prune), sqlite_signin.c (requests,
  * replay cache, codes), sqlite_session.c (SSO sessions). */
 #ifndef TS_STORE_SQLITE_INTERNAL_H
 #define TS_STORE_SQLITE_INTERNAL_H
@@ -23,6 +23,7 @@ enum stmt_id {
 	ST_PRUNE_USER,
 	ST_REQUEST_PUT,
 	ST_REQUEST_TAKE,
+	ST_PRUNE_REQUEST,
 	ST_REPLAY_FIND,
 	ST_REPLAY_RENEW,
 	ST_REPLAY_INSERT,
@@ -31,12 +32,15 @@ enum stmt_id {
 	ST_REPLAY_SWEEP,
 	ST_CODE_PUT,
 	ST_CODE_TAKE,
+	ST_PRUNE_CODE,
 	ST_SESSION_PUT,
 	ST_SESSION_GET,
 	ST_SESSION_DELETE,
 	ST_SESSION_TICKETS_DELETE,
 	ST_SESSION_TICKET_ADD,
 	ST_SESSION_TICKETS_EACH,
+	ST_PRUNE_SESSION_TICKET,
+	ST_PRUNE_SESSION,
 	ST__COUNT
 };
 

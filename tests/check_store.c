@@ -295,6 +295,29 @@ START_TEST(test_replay_bad_arguments)
 }
 END_TEST
 
+START_TEST(test_replay_cap_refuses_then_prune_frees)
+{
+	struct ts_store_prune_counts c;
+
+	reopen_with_cap(":memory:", 3);
+	ck_assert_int_eq(claim("adfs\n_1", T0 + 100, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_2", T0 + 100, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 200, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_4", T0 + 100, T0 + 1), TS_ERR_STORE_FULL);
+	ck_assert(logged("level=warn event=replay_cache_full error=STORE_FULL entries=3"));
+	/* Full is no excuse to forget: every claimed key is still a replay. */
+	ck_assert_int_eq(claim("adfs\n_1", T0 + 100, T0 + 1), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 200, T0 + 1), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(claim("adfs\n_4", T0 + 100, T0 + 1), TS_ERR_STORE_FULL);
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 100, &c), TS_ERR_OK);
+	ck_assert_uint_eq(c.replay, 2);
+	ck_assert_int_eq(claim("adfs\n_4", T0 + 300, T0 + 100), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_5", T0 + 300, T0 + 100), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_6", T0 + 300, T0 + 100), TS_ERR_STORE_FULL);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 200, T0 + 100), TS_ERR_SAML_REPLAY);
+}
+END_TEST
+
 START_TEST(test_replay_full_claim_sweeps_expired)
 {
 	reopen_with_cap(":memory:", 2);
@@ -543,6 +566,84 @@ START_TEST(test_session_tickets_listed)
 			 TS_ERR_OK);
 	ck_assert_uint_eq(seen.n, 1);
 	ck_assert_str_eq(seen.jti[0], "jti-z");
+}
+END_TEST
+
+/* ---- prune ---- */
+
+START_TEST(test_prune_counts)
+{
+	struct ts_signin_pending r1 = request("_r1", T0 + 10), r2 = request("_r2", T0 + 1000), out;
+	struct ts_revocation jti = {TS_REVOKE_JTI, "j-old", 5, 0, T0 + 10};
+	struct ts_revocation user = {TS_REVOKE_USER, "mallory", 7, T0, T0 + 10};
+	struct ts_revocation keep = {TS_REVOKE_JTI, "j-new", 5, 0, T0 + 1000};
+	struct ts_store_prune_counts c;
+	struct ts_sso_session sess;
+	struct seen seen = {0};
+	size_t revocations = 0;
+	char *payload;
+	size_t len;
+
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r2), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_1", T0 + 10, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_2", T0 + 5, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 1000, T0), TS_ERR_OK);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(c1)", "p", 1, T0 + 10), TS_ERR_OK);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(c2)", "p", 1, T0 + 1000), TS_ERR_OK);
+	put_session("h(s-old)", T0 + 10);
+	put_session("h(s-new)", T0 + 1000);
+	/* The expired session takes its ticket records along, even unexpired ones. */
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(s-old)", "t1", T0 + 500), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(s-new)", "t2", T0 + 10), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(s-new)", "t3", T0 + 500), TS_ERR_OK);
+	ck_assert_int_eq(STORE->revoke(IMPL, &jti), TS_ERR_OK);
+	ck_assert_int_eq(STORE->revoke(IMPL, &user), TS_ERR_OK);
+	ck_assert_int_eq(STORE->revoke(IMPL, &keep), TS_ERR_OK);
+
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, &c), TS_ERR_OK);
+	ck_assert_uint_eq(c.requests, 1);
+	ck_assert_uint_eq(c.replay, 2);
+	ck_assert_uint_eq(c.codes, 1);
+	ck_assert_uint_eq(c.sessions, 1);
+	ck_assert_uint_eq(c.session_tickets, 2);
+	ck_assert_uint_eq(c.revocations, 2);
+
+	/* Nothing left to go; counts may be NULL. */
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, &c), TS_ERR_OK);
+	ck_assert_uint_eq(c.requests + c.replay + c.codes + c.sessions + c.session_tickets +
+				  c.revocations,
+			  0);
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, NULL), TS_ERR_OK);
+
+	/* What had not expired is all there. */
+	ck_assert_int_eq(STORE->request_take(IMPL, "_r2", T0 + 10, &out), TS_ERR_OK);
+	ts_signin_pending_clear(&out);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 1000, T0 + 10), TS_ERR_SAML_REPLAY);
+	ck_assert_int_eq(take_code("h(c2)", T0 + 10, &payload, &len), TS_ERR_OK);
+	free(payload);
+	ck_assert_int_eq(STORE->session_get(IMPL, "h(s-new)", T0 + 10, &sess), TS_ERR_OK);
+	ts_sso_session_clear(&sess);
+	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(s-new)", see_ticket, &seen),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 1);
+	ck_assert_str_eq(seen.jti[0], "t3");
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0 + 10, count_revocation, &revocations),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(revocations, 1);
+}
+END_TEST
+
+START_TEST(test_prune_keeps_replay_bound_exact)
+{
+	/* prune's deletions count against the bound like a claim's sweep. */
+	reopen_with_cap(":memory:", 2);
+	ck_assert_int_eq(claim("adfs\n_1", T0 + 10, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_2", T0 + 10, T0), TS_ERR_OK);
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, NULL), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_3", T0 + 100, T0 + 10), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_4", T0 + 100, T0 + 10), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_5", T0 + 100, T0 + 10), TS_ERR_STORE_FULL);
 }
 END_TEST
 
@@ -994,6 +1095,7 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	CHECK_SYNCS(STORE->code_put(IMPL, "h(sync)", "p", 1, T0 + 60), false);
 	CHECK_SYNCS(STORE->session_put(IMPL, &sess), false);
 	CHECK_SYNCS(STORE->session_ticket_add(IMPL, "h(sync)", "j1", T0 + 60), false);
+	CHECK_SYNCS(STORE->prune(IMPL, T0, NULL), false);
 	/* These must survive one: the WAL is synced before they return, and
 	 * the connection goes back to NORMAL after each. */
 	CHECK_SYNCS(STORE->revoke(IMPL, &rev), true);
@@ -1045,6 +1147,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_replay_first_claim_then_replay);
 	tcase_add_test(tc, test_replay_after_expiry);
 	tcase_add_test(tc, test_replay_bad_arguments);
+	tcase_add_test(tc, test_replay_cap_refuses_then_prune_frees);
 	tcase_add_test(tc, test_replay_full_claim_sweeps_expired);
 	tcase_add_test(tc, test_replay_limits_refused);
 
@@ -1060,6 +1163,10 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_session_delete);
 	tcase_add_test(tc, test_session_duplicate_and_bad_arguments);
 	tcase_add_test(tc, test_session_tickets_listed);
+
+	tc = add_case(s, "prune");
+	tcase_add_test(tc, test_prune_counts);
+	tcase_add_test(tc, test_prune_keeps_replay_bound_exact);
 
 	tc = add_case(s, "schema");
 	tcase_add_test(tc, test_migration_v1_to_v2);

@@ -80,6 +80,16 @@ struct ts_sso_session {
 /* One ticket minted in a session; jti is not NUL-terminated, use jti_len. */
 typedef ts_err (*ts_session_ticket_visit)(void *arg, const char *jti, size_t jti_len, ts_time exp);
 
+/* What prune removed, per table, for metrics. */
+struct ts_store_prune_counts {
+	uint64_t requests;
+	uint64_t replay;
+	uint64_t codes;
+	uint64_t sessions;
+	uint64_t session_tickets;
+	uint64_t revocations;
+};
+
 struct ts_store {
 	/* Records rev; a second TS_REVOKE_USER for one subject keeps the later
 	 * before and expires_at (a revocation is never narrowed). */
@@ -137,6 +147,11 @@ struct ts_store {
 	 * visit may call the store (e.g. revoke). */
 	ts_err (*session_tickets_each)(void *impl, const char *id_hash,
 				       ts_session_ticket_visit visit, void *arg);
+
+	/* Deletes every row with expires_at <= now (exp for session tickets) in
+	 * every table, and the ticket records of expired sessions, in one
+	 * transaction. counts (may be NULL) says how many went. */
+	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
 
 	void (*close)(void *impl);
 	void *impl;
