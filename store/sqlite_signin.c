@@ -37,16 +37,47 @@ static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
 	return err;
 }
 
-/* Steps a DELETE ... RETURNING that matched a row to its end: the delete
- * is only done when the statement is. */
-static ts_err take_finish(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
+/* Copies out the row a take deleted, and its expiry for the check. */
+typedef ts_err (*take_copy)(sqlite3_stmt *st, void *out, ts_time *expires_at);
+
+/* A single-use take: the DELETE ... RETURNING statement id for key, in a
+ * transaction of its own (durable or not), the row copied out by copy.
+ * Unknown: STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED, and the
+ * delete stands (an expired record is used up all the same). */
+static ts_err take(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
+		   ts_time now, bool durable, take_copy copy, void *out, const char *what)
 {
-	return sqlite3_step(st) == SQLITE_DONE ? TS_ERR_OK : ts_sq_failed(s, what);
+	sqlite3_stmt *st = s->stmt[id];
+	ts_time expires_at = 0;
+	ts_err err;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, durable)) != TS_ERR_OK)
+		goto out;
+	ts_sq_bind_text(st, 1, key, key_len);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The delete is only done when the statement is. */
+		if ((err = copy(st, out, &expires_at)) == TS_ERR_OK &&
+		    sqlite3_step(st) != SQLITE_DONE)
+			err = ts_sq_failed(s, what);
+	} else {
+		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, what);
+	}
+	ts_sq_reset(st);
+	if (err == TS_ERR_OK && expires_at <= now)
+		err = TS_ERR_STORE_EXPIRED;
+	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, durable);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return err;
 }
 
-/* The row request_take deleted, into out. */
-static ts_err request_copy(sqlite3_stmt *st, struct ts_signin_pending *out)
+/* The row request_take deleted, into a struct ts_signin_pending. */
+static ts_err request_copy(sqlite3_stmt *st, void *arg, ts_time *expires_at)
 {
+	struct ts_signin_pending *out = arg;
+
 	if ((out->id = ts_sq_column_dup(st, 0, NULL)) == NULL ||
 	    (out->pool = ts_sq_column_dup(st, 1, NULL)) == NULL ||
 	    (out->idp = ts_sq_column_dup(st, 2, NULL)) == NULL ||
@@ -54,39 +85,21 @@ static ts_err request_copy(sqlite3_stmt *st, struct ts_signin_pending *out)
 		return TS_ERR_NOMEM;
 	out->flags = (unsigned)sqlite3_column_int64(st, 4);
 	out->created = sqlite3_column_int64(st, 5);
-	out->expires_at = sqlite3_column_int64(st, 6);
+	*expires_at = out->expires_at = sqlite3_column_int64(st, 6);
 	return TS_ERR_OK;
 }
 
 static ts_err sqlite_request_take(void *impl, const char *id, ts_time now,
 				  struct ts_signin_pending *out)
 {
-	struct sqlite_store *s = impl;
-	sqlite3_stmt *st = s->stmt[ST_REQUEST_TAKE];
 	size_t id_len;
 	ts_err err;
-	int rc;
 
 	memset(out, 0, sizeof *out);
 	if ((err = ts_sq_check_text(id, TS_STORE_REQUEST_ID_MAX, &id_len)) != TS_ERR_OK)
 		return err;
-	pthread_mutex_lock(&s->lock);
-	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
-		goto out;
-	ts_sq_bind_text(st, 1, id, id_len);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((err = request_copy(st, out)) == TS_ERR_OK)
-			err = take_finish(s, st, "request_take");
-	} else {
-		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, "request_take");
-	}
-	ts_sq_reset(st);
-	/* An expired request is used up all the same: it goes. */
-	if (err == TS_ERR_OK && out->expires_at <= now)
-		err = TS_ERR_STORE_EXPIRED;
-	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, false);
-out:
-	pthread_mutex_unlock(&s->lock);
+	err = take(impl, ST_REQUEST_TAKE, id, id_len, now, false, request_copy, out,
+		   "request_take");
 	if (err != TS_ERR_OK)
 		ts_signin_pending_clear(out);
 	return err;
@@ -206,54 +219,43 @@ static ts_err sqlite_code_put(void *impl, const char *code_hash, const char *pay
 	return err;
 }
 
+struct code_out {
+	char **payload;
+	size_t *len;
+};
+
 /* The payload code_take deleted: a NUL-terminated copy. */
-static ts_err code_copy(sqlite3_stmt *st, char **payload, size_t *len)
+static ts_err code_copy(sqlite3_stmt *st, void *arg, ts_time *expires_at)
 {
+	struct code_out *out = arg;
 	const void *blob = sqlite3_column_blob(st, 0);
 	size_t n = (size_t)sqlite3_column_bytes(st, 0);
 
-	if ((*payload = malloc(n + 1)) == NULL)
+	if ((*out->payload = malloc(n + 1)) == NULL)
 		return TS_ERR_NOMEM;
 	if (n > 0)
-		memcpy(*payload, blob, n);
-	(*payload)[n] = '\0';
-	*len = n;
+		memcpy(*out->payload, blob, n);
+	(*out->payload)[n] = '\0';
+	*out->len = n;
+	*expires_at = sqlite3_column_int64(st, 1);
 	return TS_ERR_OK;
 }
 
 static ts_err sqlite_code_take(void *impl, const char *code_hash, ts_time now, char **payload,
 			       size_t *len)
 {
-	struct sqlite_store *s = impl;
-	sqlite3_stmt *st = s->stmt[ST_CODE_TAKE];
-	ts_time expires_at = 0;
+	struct code_out out = {payload, len};
 	size_t hash_len;
 	ts_err err;
-	int rc;
 
 	*payload = NULL;
 	*len = 0;
 	if ((err = ts_sq_check_text(code_hash, TS_STORE_TEXT_MAX, &hash_len)) != TS_ERR_OK)
 		return err;
-	pthread_mutex_lock(&s->lock);
 	/* Durable: a redemption lost to a power cut would make the code good
 	 * for a second one. */
-	if ((err = ts_sq_begin(s, true)) != TS_ERR_OK)
-		goto out;
-	ts_sq_bind_text(st, 1, code_hash, hash_len);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		expires_at = sqlite3_column_int64(st, 1);
-		if ((err = code_copy(st, payload, len)) == TS_ERR_OK)
-			err = take_finish(s, st, "code_take");
-	} else {
-		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, "code_take");
-	}
-	ts_sq_reset(st);
-	if (err == TS_ERR_OK && expires_at <= now)
-		err = TS_ERR_STORE_EXPIRED;
-	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, true);
-out:
-	pthread_mutex_unlock(&s->lock);
+	err = take(impl, ST_CODE_TAKE, code_hash, hash_len, now, true, code_copy, &out,
+		   "code_take");
 	if (err != TS_ERR_OK && *payload != NULL) {
 		OPENSSL_cleanse(*payload, *len);
 		free(*payload);
