@@ -392,9 +392,10 @@ END_TEST
 START_TEST(test_code_binary_and_empty_payload)
 {
 	static const char bin[] = {'a', '\0', 'b', '\n', '\xff'};
-	char *got = NULL, big[2];
+	char *got = NULL, *big = calloc(1, TS_STORE_PAYLOAD_MAX + 1);
 	size_t len = 0;
 
+	ck_assert_ptr_nonnull(big);
 	ck_assert_int_eq(STORE->code_put(IMPL, "h(bin)", bin, sizeof bin, T0 + 60), TS_ERR_OK);
 	ck_assert_int_eq(take_code("h(bin)", T0, &got, &len), TS_ERR_OK);
 	ck_assert_uint_eq(len, sizeof bin);
@@ -409,6 +410,9 @@ START_TEST(test_code_binary_and_empty_payload)
 			 TS_ERR_INVALID_ARGUMENT);
 	ck_assert_int_eq(STORE->code_put(IMPL, "h(big)", big, TS_STORE_PAYLOAD_MAX + 1, T0 + 60),
 			 TS_ERR_TOO_LARGE);
+	ck_assert_int_eq(STORE->code_put(IMPL, "h(max)", big, TS_STORE_PAYLOAD_MAX, T0 + 60),
+			 TS_ERR_OK);
+	free(big);
 }
 END_TEST
 
