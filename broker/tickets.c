@@ -164,6 +164,7 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	struct ts_ticket_params params = {cfg->tickets.issuer, cfg->tickets.lifetime,
 					  cfg->tickets.clock_skew,
 					  (size_t)cfg->tickets.verify_cache_entries, &broker->clock};
+	struct ts_store_limits limits = {(size_t)cfg->store.replay_cache_entries};
 	struct ts_keyring *ring = NULL;
 	pthread_condattr_t attr;
 	ts_err err = TS_ERR_NOMEM;
@@ -180,7 +181,8 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	/* The key ring first: its refusal is the one an operator most needs
 	 * to see, and creating it may create the state directory too. */
 	if ((err = load_ring(cfg, bt->clock, &ring)) != TS_ERR_OK ||
-	    (err = ts_store_sqlite_open(cfg->store.path, &bt->store)) != TS_ERR_OK ||
+	    (err = ts_store_sqlite_open_limits(cfg->store.path, &limits, &bt->store)) !=
+		    TS_ERR_OK ||
 	    (err = ts_revocations_new(bt->store, ts_clock_now(bt->clock), &bt->rev)) != TS_ERR_OK ||
 	    (err = ts_tickets_new(&params, ring, bt->rev, &bt->tickets)) != TS_ERR_OK)
 		goto out;

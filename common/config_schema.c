@@ -47,6 +47,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     tickets.keyring_check_interval),
 	MAIN("store", "path", "/var/lib/tessera/tessera.db", TS_CONF_STRING, 0, 0, NULL,
 	     store.path),
+	MAIN("store", "replay_cache_entries", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
+	     store.replay_cache_entries),
 
 	MAIN("sp", "entity_id", "https://tessera.example.test/", TS_CONF_STRING, 0, 0, NULL,
 	     sp.entity_id),

@@ -1,21 +1,33 @@
 /* SQLite backend of the state store: WAL journal (readers never wait for the
  * writer, and a kill -9 loses nothing committed), prepared statements made
- * once, a schema_version table so a newer schema is refused, not misread. */
+ * once, a schema_version table so an older schema is upgraded and a newer
+ * one refused, not misread.
+ *
+ * Durability: the connection runs synchronous=NORMAL, which in WAL mode
+ * loses nothing when the process dies and never corrupts, but a power cut
+ * or kernel crash may lose the last commits. Writes whose loss would reopen
+ * something closed (a replay claim, a redeemed code, a revocation, a
+ * sign-out) commit with synchronous=FULL: the WAL is synced before the
+ * commit returns, and with it every commit before. The hot writes (session
+ * and request records, ticket records on every STS issue) stay NORMAL: their
+ * loss makes a user sign in again. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "sqlite_internal.h"
 #include "tessera/log.h"
-#include "tessera/store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
+/* Version 1 as it shipped: a new database is made by running every step
+ * from here, so new and upgraded databases are the same. */
 static const char schema_v1[] =
 	"CREATE TABLE schema_version (version INTEGER NOT NULL);"
 	"CREATE TABLE revoked_jti (jti TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);"
@@ -25,17 +37,39 @@ static const char schema_v1[] =
 	"CREATE INDEX revoked_user_expires ON revoked_user (expires_at);"
 	"INSERT INTO schema_version (version) VALUES (1);";
 
-enum stmt_id {
-	ST_REVOKE_JTI,
-	ST_REVOKE_USER,
-	ST_EACH_JTI,
-	ST_EACH_USER,
-	ST_PRUNE_JTI,
-	ST_PRUNE_USER,
-	ST__COUNT
+/* 1 -> 2: sign-in state. replay_count holds the number of rows in replay,
+ * kept by the code that inserts and deletes them in the same transaction,
+ * so the bound is checked without counting a million rows per claim. */
+static const char schema_v2[] =
+	"CREATE TABLE signin_request (id TEXT NOT NULL PRIMARY KEY, pool TEXT NOT NULL,"
+	" idp TEXT NOT NULL, return_url TEXT NOT NULL, flags INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX signin_request_expires ON signin_request (expires_at);"
+	"CREATE TABLE replay (key TEXT NOT NULL PRIMARY KEY, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX replay_expires ON replay (expires_at);"
+	"CREATE TABLE replay_count (n INTEGER NOT NULL);"
+	"INSERT INTO replay_count (n) VALUES (0);"
+	"CREATE TABLE code (hash TEXT NOT NULL PRIMARY KEY, payload BLOB NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX code_expires ON code (expires_at);"
+	"CREATE TABLE sso_session (id TEXT NOT NULL PRIMARY KEY, subject TEXT NOT NULL,"
+	" payload TEXT NOT NULL, created INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX sso_session_expires ON sso_session (expires_at);"
+	"CREATE TABLE session_ticket (session_id TEXT NOT NULL, jti TEXT NOT NULL,"
+	" exp INTEGER NOT NULL, PRIMARY KEY (session_id, jti)) WITHOUT ROWID;"
+	"CREATE INDEX session_ticket_exp ON session_ticket (exp);"
+	"UPDATE schema_version SET version = 2;";
+
+/* migrations[v] takes a database from version v to v + 1. */
+static const char *const migrations[SCHEMA_VERSION] = {
+	[0] = schema_v1,
+	[1] = schema_v2,
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_REVOKE_JTI] = "INSERT INTO revoked_jti (jti, expires_at) VALUES (?1, ?2)"
 			  " ON CONFLICT (jti) DO UPDATE SET"
 			  " expires_at = max(expires_at, excluded.expires_at)",
@@ -46,53 +80,160 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_EACH_USER] = "SELECT sub, before, expires_at FROM revoked_user WHERE expires_at > ?1",
 	[ST_PRUNE_JTI] = "DELETE FROM revoked_jti WHERE expires_at <= ?1",
 	[ST_PRUNE_USER] = "DELETE FROM revoked_user WHERE expires_at <= ?1",
+	[ST_REQUEST_PUT] = "INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
+			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
+			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
+	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE expires_at <= ?1",
+	[ST_REPLAY_FIND] = "SELECT expires_at FROM replay WHERE key = ?1",
+	[ST_REPLAY_RENEW] = "UPDATE replay SET expires_at = ?2 WHERE key = ?1",
+	[ST_REPLAY_INSERT] = "INSERT INTO replay (key, expires_at) VALUES (?1, ?2)",
+	[ST_REPLAY_COUNT] = "SELECT n FROM replay_count",
+	[ST_REPLAY_COUNT_ADD] = "UPDATE replay_count SET n = n + ?1",
+	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE expires_at <= ?1",
+	[ST_CODE_PUT] = "INSERT INTO code (hash, payload, expires_at) VALUES (?1, ?2, ?3)",
+	[ST_CODE_TAKE] = "DELETE FROM code WHERE hash = ?1 RETURNING payload, expires_at",
+	[ST_PRUNE_CODE] = "DELETE FROM code WHERE expires_at <= ?1",
+	[ST_SESSION_PUT] = "INSERT INTO sso_session (id, subject, payload, created, expires_at)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] = "SELECT subject, payload, created, expires_at FROM sso_session"
+			   " WHERE id = ?1",
+	[ST_SESSION_DELETE] = "DELETE FROM sso_session WHERE id = ?1",
+	[ST_SESSION_TICKETS_DELETE] = "DELETE FROM session_ticket WHERE session_id = ?1",
+	/* The WHERE keeps the parser from reading ON CONFLICT as a join. */
+	[ST_SESSION_TICKET_ADD] = "INSERT INTO session_ticket (session_id, jti, exp)"
+				  " SELECT id, ?2, ?3 FROM sso_session WHERE id = ?1"
+				  " ON CONFLICT (session_id, jti) DO UPDATE SET"
+				  " exp = max(exp, excluded.exp)",
+	[ST_SESSION_TICKETS_EACH] = "SELECT jti, exp FROM session_ticket WHERE session_id = ?1",
+	/* A ticket record is of no use once its session is gone: no sign-out
+	 * can reach it. */
+	[ST_PRUNE_SESSION_TICKET] = "DELETE FROM session_ticket WHERE exp <= ?1 OR session_id IN"
+				    " (SELECT id FROM sso_session WHERE expires_at <= ?1)",
+	[ST_PRUNE_SESSION] = "DELETE FROM sso_session WHERE expires_at <= ?1",
 };
 
-struct sqlite_store {
-	sqlite3 *db;
-	/* A prepared statement is not shareable between threads mid-step. */
-	pthread_mutex_t lock;
-	sqlite3_stmt *stmt[ST__COUNT];
-};
-
-static ts_err query_failed(struct sqlite_store *s, const char *what)
+ts_err ts_sq_failed(struct sqlite_store *s, const char *what)
 {
 	ts_log_error(TS_LOG_ERR, "store_query_failed", TS_ERR_STORE_QUERY, "backend", "sqlite",
 		     "query", what, "reason", sqlite3_errmsg(s->db));
 	return TS_ERR_STORE_QUERY;
 }
 
-/* Runs a prepared statement that returns no rows, then resets it. */
-static ts_err step_done(struct sqlite_store *s, sqlite3_stmt *st, const char *what)
+ts_err ts_sq_done(struct sqlite_store *s, enum stmt_id id, const char *what)
 {
-	ts_err err = sqlite3_step(st) == SQLITE_DONE ? TS_ERR_OK : query_failed(s, what);
+	sqlite3_stmt *st = s->stmt[id];
+	ts_err err = TS_ERR_OK;
 
+	if (sqlite3_step(st) != SQLITE_DONE)
+		/* A key that is already there is the caller's news, not a fault. */
+		err = sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_PRIMARYKEY
+			      ? TS_ERR_STORE_DUPLICATE
+			      : ts_sq_failed(s, what);
+	ts_sq_reset(st);
+	return err;
+}
+
+void ts_sq_reset(sqlite3_stmt *st)
+{
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* Not a prepared statement: SQLite applies this pragma when it compiles it,
+ * not when it runs, so one prepared at open would take effect once. */
+static ts_err set_synchronous(struct sqlite_store *s, bool full)
+{
+	if (sqlite3_exec(s->db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return ts_sq_failed(s, full ? "synchronous_full" : "synchronous_normal");
+	return TS_ERR_OK;
+}
+
+ts_err ts_sq_begin(struct sqlite_store *s, bool durable)
+{
+	ts_err err;
+
+	if (durable && (err = set_synchronous(s, true)) != TS_ERR_OK)
+		return err;
+	if ((err = ts_sq_done(s, ST_BEGIN, "begin")) != TS_ERR_OK && durable)
+		set_synchronous(s, false);
 	return err;
+}
+
+ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durable)
+{
+	if (commit && ts_sq_done(s, ST_COMMIT, "commit") != TS_ERR_OK)
+		result = TS_ERR_STORE_QUERY;
+	/* A failed COMMIT (SQLITE_BUSY, I/O) may leave the transaction open. */
+	if (!sqlite3_get_autocommit(s->db))
+		ts_sq_done(s, ST_ROLLBACK, "rollback");
+	/* Failing to go back to NORMAL only costs speed; it is logged. */
+	if (durable)
+		set_synchronous(s, false);
+	return result;
+}
+
+ts_err ts_sq_check_text(const char *text, size_t max, size_t *len)
+{
+	size_t n;
+
+	if (text == NULL || *text == '\0')
+		return TS_ERR_INVALID_ARGUMENT;
+	if ((n = strnlen(text, max + 1)) > max)
+		return TS_ERR_TOO_LARGE;
+	if (len != NULL)
+		*len = n;
+	return TS_ERR_OK;
+}
+
+void ts_sq_bind_text(sqlite3_stmt *st, int i, const char *text, size_t len)
+{
+	/* Every caller checked len: at most INT32_MAX, most far less. */
+	sqlite3_bind_text(st, i, text, (int)len, SQLITE_TRANSIENT);
+}
+
+char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len)
+{
+	const unsigned char *text = sqlite3_column_text(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *copy = malloc(n + 1);
+
+	if (copy == NULL)
+		return NULL;
+	if (n > 0 && text != NULL)
+		memcpy(copy, text, n);
+	else
+		n = 0;
+	copy[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return copy;
 }
 
 static ts_err sqlite_revoke(void *impl, const struct ts_revocation *rev)
 {
 	struct sqlite_store *s = impl;
-	sqlite3_stmt *st;
+	enum stmt_id id = rev->kind == TS_REVOKE_JTI ? ST_REVOKE_JTI : ST_REVOKE_USER;
+	sqlite3_stmt *st = s->stmt[id];
 	ts_err err;
 
 	if (rev->key_len == 0 || rev->key_len > INT32_MAX)
 		return TS_ERR_INVALID_ARGUMENT;
 	pthread_mutex_lock(&s->lock);
+	/* Durable: a revocation lost to a power cut would bring a ticket back. */
+	if ((err = ts_sq_begin(s, true)) != TS_ERR_OK)
+		goto out;
+	ts_sq_bind_text(st, 1, rev->key, rev->key_len);
 	if (rev->kind == TS_REVOKE_JTI) {
-		st = s->stmt[ST_REVOKE_JTI];
-		sqlite3_bind_text(st, 1, rev->key, (int)rev->key_len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, rev->expires_at);
-		err = step_done(s, st, "revoke_jti");
 	} else {
-		st = s->stmt[ST_REVOKE_USER];
-		sqlite3_bind_text(st, 1, rev->key, (int)rev->key_len, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 2, rev->before);
 		sqlite3_bind_int64(st, 3, rev->expires_at);
-		err = step_done(s, st, "revoke_user");
 	}
+	err = ts_sq_done(s, id, rev->kind == TS_REVOKE_JTI ? "revoke_jti" : "revoke_user");
+	err = ts_sq_end(s, err, err == TS_ERR_OK, true);
+out:
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -120,9 +261,8 @@ static ts_err each_rows(struct sqlite_store *s, sqlite3_stmt *st, enum ts_revoca
 		err = visit(arg, &rev);
 	}
 	if (err == TS_ERR_OK && rc != SQLITE_DONE)
-		err = query_failed(s, "revocations_each");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+		err = ts_sq_failed(s, "revocations_each");
+	ts_sq_reset(st);
 	return err;
 }
 
@@ -146,12 +286,16 @@ static ts_err sqlite_revocations_prune(void *impl, ts_time now)
 	ts_err err;
 
 	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
+		goto out;
 	sqlite3_bind_int64(s->stmt[ST_PRUNE_JTI], 1, now);
-	err = step_done(s, s->stmt[ST_PRUNE_JTI], "prune_jti");
+	err = ts_sq_done(s, ST_PRUNE_JTI, "prune_jti");
 	if (err == TS_ERR_OK) {
 		sqlite3_bind_int64(s->stmt[ST_PRUNE_USER], 1, now);
-		err = step_done(s, s->stmt[ST_PRUNE_USER], "prune_user");
+		err = ts_sq_done(s, ST_PRUNE_USER, "prune_user");
 	}
+	err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+out:
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -169,55 +313,123 @@ static void sqlite_close(void *impl)
 	free(s);
 }
 
-/* Creates the schema in an empty database, or checks the version of an
- * existing one. */
+/* Creates the schema in an empty database, upgrades an older one, or refuses
+ * a newer one; all in one write transaction, so two processes opening the
+ * same file never both migrate, and a failed step leaves the old version
+ * intact. */
 static ts_err schema_ensure(struct sqlite_store *s, const char *path)
 {
 	sqlite3_stmt *st = NULL;
-	char version[16];
-	ts_err err = TS_ERR_OK;
-	int rc;
+	sqlite3_int64 version = 0, from;
+	char shown[24];
+	ts_err err = TS_ERR_STORE_SCHEMA;
 
-	rc = sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		/* No version table: a new database (or not ours: the CREATEs fail). */
-		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, schema_v1, NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-			ts_log_error(TS_LOG_ERR, "store_open_failed", TS_ERR_STORE_SCHEMA, "path",
-				     path, "reason", sqlite3_errmsg(s->db));
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-			err = TS_ERR_STORE_SCHEMA;
-		}
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto failed;
+	/* No version table: a new database (or not ours: the CREATEs fail). An
+	 * empty one is damaged: refused like an unknown version. */
+	if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1, &st, NULL) ==
+	    SQLITE_OK)
+		version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	if ((st != NULL && version < 1) || version > SCHEMA_VERSION) {
+		snprintf(shown, sizeof shown, "%lld", (long long)version);
+		ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "version", shown,
+			     "want", STR(SCHEMA_VERSION));
 		goto out;
 	}
-	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) != SCHEMA_VERSION) {
-		snprintf(version, sizeof version, "%lld", (long long)sqlite3_column_int64(st, 0));
-		ts_log_error(TS_LOG_ERR, "store_open_failed", TS_ERR_STORE_SCHEMA, "path", path,
-			     "version", version, "want", "1");
-		err = TS_ERR_STORE_SCHEMA;
+	sqlite3_finalize(st);
+	st = NULL;
+	for (from = version; version < SCHEMA_VERSION; version++)
+		if (sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK)
+			goto failed;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto failed;
+	if (from > 0 && from < SCHEMA_VERSION) {
+		snprintf(shown, sizeof shown, "%lld", (long long)from);
+		ts_log(TS_LOG_INFO, "store_schema_upgraded", "path", path, "from", shown, "to",
+		       STR(SCHEMA_VERSION));
 	}
+	err = TS_ERR_OK;
+	goto out;
+failed:
+	ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
+		     sqlite3_errmsg(s->db));
 out:
 	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return err;
 }
 
-ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
+/* Runs one DELETE of prune and counts the rows it removed. */
+static ts_err prune_one(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
+			uint64_t *count)
+{
+	ts_err err;
+
+	sqlite3_bind_int64(s->stmt[id], 1, now);
+	if ((err = ts_sq_done(s, id, what)) == TS_ERR_OK)
+		*count += (uint64_t)sqlite3_changes64(s->db);
+	return err;
+}
+
+static ts_err sqlite_prune(void *impl, ts_time now, struct ts_store_prune_counts *counts)
+{
+	struct sqlite_store *s = impl;
+	struct ts_store_prune_counts c = {0};
+	/* Ticket records before sessions: their DELETE reads which sessions
+	 * expired. */
+	const struct {
+		enum stmt_id id;
+		const char *what;
+		uint64_t *count;
+	} steps[] = {
+		{ST_PRUNE_REQUEST, "prune_requests", &c.requests},
+		{ST_REPLAY_SWEEP, "prune_replay", &c.replay},
+		{ST_PRUNE_CODE, "prune_codes", &c.codes},
+		{ST_PRUNE_SESSION_TICKET, "prune_session_tickets", &c.session_tickets},
+		{ST_PRUNE_SESSION, "prune_sessions", &c.sessions},
+		{ST_PRUNE_JTI, "prune_jti", &c.revocations},
+		{ST_PRUNE_USER, "prune_user", &c.revocations},
+	};
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
+		goto out;
+	for (size_t i = 0; err == TS_ERR_OK && i < sizeof steps / sizeof steps[0]; i++)
+		err = prune_one(s, steps[i].id, now, steps[i].what, steps[i].count);
+	if (err == TS_ERR_OK)
+		err = ts_sq_replay_count_add(s, -(sqlite3_int64)c.replay);
+	err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_OK && counts != NULL)
+		*counts = c;
+	return err;
+}
+
+ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limits *limits,
+				   struct ts_store **out)
 {
 	struct sqlite_store *s = NULL;
 	struct ts_store *store = NULL;
-	ts_err err = TS_ERR_NOMEM;
+	ts_err err = TS_ERR_INVALID_ARGUMENT;
 
 	*out = NULL;
+	if (limits != NULL && limits->replay_cache_entries == 0)
+		goto out;
+	err = TS_ERR_NOMEM;
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		goto out;
 	pthread_mutex_init(&s->lock, NULL);
+	s->replay_max =
+		limits != NULL ? limits->replay_cache_entries : TS_STORE_REPLAY_ENTRIES_DEFAULT;
 	if ((store = calloc(1, sizeof *store)) == NULL)
 		goto out;
 	err = TS_ERR_STORE_OPEN;
 	/* Created 0600 before SQLite sees it (its -wal and -shm files copy the
-	 * mode): the store will hold sessions and replay state, not only
-	 * revocations. */
+	 * mode): the store holds sessions and replay state. */
 	if (strcmp(path, ":memory:") != 0) {
 		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
@@ -235,8 +447,7 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
 		goto out;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	/* WAL: readers do not block the writer; NORMAL sync is crash-safe in WAL
-	 * (a power cut may lose the last commits, a killed process loses none). */
+	/* See the top of this file for NORMAL, and which writes go FULL. */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
 			 NULL, NULL) != SQLITE_OK) {
 		ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
@@ -248,13 +459,16 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
 	for (int i = 0; i < ST__COUNT; i++) {
 		if (sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 				       &s->stmt[i], NULL) != SQLITE_OK) {
-			err = query_failed(s, stmt_sql[i]);
+			err = ts_sq_failed(s, stmt_sql[i]);
 			goto out;
 		}
 	}
 	store->revoke = sqlite_revoke;
 	store->revocations_each = sqlite_revocations_each;
 	store->revocations_prune = sqlite_revocations_prune;
+	store->prune = sqlite_prune;
+	ts_sq_signin_bind(store);
+	ts_sq_session_bind(store);
 	store->close = sqlite_close;
 	store->impl = s;
 	*out = store;
@@ -265,4 +479,9 @@ out:
 	sqlite_close(s);
 	free(store);
 	return err;
+}
+
+ts_err ts_store_sqlite_open(const char *path, struct ts_store **out)
+{
+	return ts_store_sqlite_open_limits(path, NULL, out);
 }

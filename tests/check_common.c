@@ -97,6 +97,8 @@ START_TEST(test_config_shipped_file_documents_every_default)
 	ck_assert_int_eq(shipped->tickets.keyring_check_interval,
 			 defaults->tickets.keyring_check_interval);
 	ck_assert_str_eq(shipped->store.path, defaults->store.path);
+	ck_assert_int_eq(shipped->store.replay_cache_entries, 1000000);
+	ck_assert_int_eq(defaults->store.replay_cache_entries, 1000000);
 
 	/* Every schema key appears in the file as "key = default". */
 	snprintf(path, sizeof path, "%s/conf/tessera.conf", srcdir());

@@ -24,5 +24,6 @@ EXTRA_tests_check_saml_DEPENDENCIES = tessera-idp$(EXEEXT)
 EXTRA_DIST += tests/pysaml2_sign.py
 
 include $(srcdir)/tests/ticket.mk
+include $(srcdir)/tests/store.mk
 include $(srcdir)/tests/bench/local.mk
 include $(srcdir)/tests/broker.mk

@@ -76,6 +76,7 @@ struct ts_config {
 	} tickets;
 	struct {
 		char *path; /* SQLite database file */
+		long replay_cache_entries; /* unexpired assertion IDs held at most */
 	} store;
 	struct ts_config_idp *idps;
 	size_t n_idps;

@@ -94,7 +94,11 @@
 	/* state store */                                                              \
 	X(STORE_OPEN, 500, "cannot open the state store")                              \
 	X(STORE_SCHEMA, 500, "state store schema is not one this program knows")       \
-	X(STORE_QUERY, 500, "state store query failed")
+	X(STORE_QUERY, 500, "state store query failed")                                \
+	X(STORE_NOT_FOUND, 400, "no such record: unknown, already used or deleted")    \
+	X(STORE_EXPIRED, 400, "record has expired")                                    \
+	X(STORE_DUPLICATE, 500, "a record with that key already exists")               \
+	X(STORE_FULL, 503, "replay cache is full of unexpired entries")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

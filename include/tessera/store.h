@@ -1,15 +1,33 @@
 /* The state store: one interface, backends chosen by configuration (SQLite
  * now, Redis later for several brokers). A backend fills in the function
- * pointers and keeps its own state behind impl. Only revocations so far;
- * outstanding requests, the replay cache and sessions come with their issues.
- * Every operation is safe to call from several threads at once. */
+ * pointers and keeps its own state behind impl. It holds revocations,
+ * outstanding sign-in requests, the replay cache, single-use codes and SSO
+ * sessions. Every operation is safe to call from several threads at once,
+ * every write is one transaction, and a write that returned TS_ERR_OK
+ * survives the process being killed (kill -9).
+ *
+ * Strings in are NUL-terminated and bounded by the TS_STORE_*_MAX below
+ * (TOO_LARGE past them, INVALID_ARGUMENT when empty or NULL). Records are
+ * looked up by exact bytes. */
 #ifndef TESSERA_STORE_H
 #define TESSERA_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tessera/clock.h"
 #include "tessera/err.h"
+
+/* A sign-in request ID: SAML AuthnRequest ID or WS-Fed wctx. */
+#define TS_STORE_REQUEST_ID_MAX 128
+/* A replay cache key: "idp\n" + assertion ID. */
+#define TS_STORE_REPLAY_KEY_MAX 1024
+/* Any other string field: pool, IdP, return URL, subject, hashes, jti. */
+#define TS_STORE_TEXT_MAX 8192
+/* A code's payload or a session's JSON. */
+#define TS_STORE_PAYLOAD_MAX 65536
+/* [store] replay_cache_entries when the caller sets none. */
+#define TS_STORE_REPLAY_ENTRIES_DEFAULT 1000000
 
 enum ts_revocation_kind {
 	TS_REVOKE_JTI,  /* one ticket, by its jti */
@@ -30,6 +48,48 @@ struct ts_revocation {
 
 typedef ts_err (*ts_revocation_visit)(void *arg, const struct ts_revocation *rev);
 
+/* ts_signin_pending.flags */
+#define TS_SIGNIN_MFA_REQUIRED 0x1u /* the pool's policy asks for a second factor */
+#define TS_SIGNIN_FORCE_AUTHN 0x2u  /* the IdP was asked to authenticate afresh */
+
+/* A sign-in Tessera sent to an IdP and has not seen come back. From
+ * request_take the strings are the caller's: ts_signin_pending_clear(). */
+struct ts_signin_pending {
+	char *id; /* AuthnRequest ID or wctx, at most TS_STORE_REQUEST_ID_MAX bytes */
+	char *pool;
+	char *idp;
+	char *return_url;
+	unsigned flags;
+	ts_time created;
+	ts_time expires_at;
+};
+
+/* An SSO session at the broker. id_hash is a hash of the cookie value, never
+ * the value. payload is JSON text (payload_len bytes; from session_get also
+ * NUL-terminated). From session_get the strings are the caller's:
+ * ts_sso_session_clear(). */
+struct ts_sso_session {
+	char *id_hash;
+	char *subject;
+	char *payload;
+	size_t payload_len;
+	ts_time created;
+	ts_time expires_at;
+};
+
+/* One ticket minted in a session; jti is not NUL-terminated, use jti_len. */
+typedef ts_err (*ts_session_ticket_visit)(void *arg, const char *jti, size_t jti_len, ts_time exp);
+
+/* What prune removed, per table, for metrics. */
+struct ts_store_prune_counts {
+	uint64_t requests;
+	uint64_t replay;
+	uint64_t codes;
+	uint64_t sessions;
+	uint64_t session_tickets;
+	uint64_t revocations;
+};
+
 struct ts_store {
 	/* Records rev; a second TS_REVOKE_USER for one subject keeps the later
 	 * before and expires_at (a revocation is never narrowed). */
@@ -39,15 +99,84 @@ struct ts_store {
 	ts_err (*revocations_each)(void *impl, ts_time now, ts_revocation_visit visit, void *arg);
 	/* Deletes revocations with expires_at <= now. */
 	ts_err (*revocations_prune)(void *impl, ts_time now);
+
+	/* Records an outstanding sign-in; an id already stored (expired or
+	 * not) is STORE_DUPLICATE. */
+	ts_err (*request_put)(void *impl, const struct ts_signin_pending *p);
+	/* Deletes the request id and returns it in *out: single use, atomic
+	 * (two takers never both get it). Unknown or already taken:
+	 * STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED (it is deleted all
+	 * the same). On error *out is zeroed. */
+	ts_err (*request_take)(void *impl, const char *id, ts_time now,
+			       struct ts_signin_pending *out);
+
+	/* Claims key ("idp\n" + assertion ID) until expires_at (> now). A key
+	 * already claimed and not expired: SAML_REPLAY. At most
+	 * replay_cache_entries unexpired keys are held: when full, expired
+	 * keys are swept, and if none were, the claim is refused with
+	 * STORE_FULL (an unexpired key is never evicted: that would reopen its
+	 * replay). Committed with a synced WAL (see sqlite.c). */
+	ts_err (*replay_claim)(void *impl, const char *key, ts_time expires_at, ts_time now);
+
+	/* Stores payload under code_hash (the caller hashes the code and never
+	 * stores the code) until expires_at; an existing hash: STORE_DUPLICATE. */
+	ts_err (*code_put)(void *impl, const char *code_hash, const char *payload,
+			   size_t payload_len, ts_time expires_at);
+	/* Deletes code_hash and returns its payload (malloc'd, NUL-terminated
+	 * after len bytes, the caller's): single use, atomic. Unknown or used:
+	 * STORE_NOT_FOUND; expired: STORE_EXPIRED (deleted all the same). */
+	ts_err (*code_take)(void *impl, const char *code_hash, ts_time now, char **payload,
+			    size_t *len);
+
+	/* Stores a new session; an existing id_hash is STORE_DUPLICATE (a
+	 * changed session gets a new id). */
+	ts_err (*session_put)(void *impl, const struct ts_sso_session *s);
+	/* Copies the session into *out. Unknown: STORE_NOT_FOUND; expires_at
+	 * <= now: STORE_EXPIRED. On error *out is zeroed. */
+	ts_err (*session_get)(void *impl, const char *id_hash, ts_time now,
+			      struct ts_sso_session *out);
+	/* Deletes the session and its ticket records; unknown: STORE_NOT_FOUND.
+	 * A sign-out lists the tickets (session_tickets_each) first. */
+	ts_err (*session_delete)(void *impl, const char *id_hash);
+	/* Records that ticket jti (valid until exp) was minted in the session;
+	 * a session that is not stored: STORE_NOT_FOUND. Adding a jti again
+	 * keeps the later exp. */
+	ts_err (*session_ticket_add)(void *impl, const char *id_hash, const char *jti, ts_time exp);
+	/* Calls visit for every ticket recorded in the session (none for an
+	 * unknown session); an error from visit stops the walk and is returned.
+	 * visit may call the store (e.g. revoke). */
+	ts_err (*session_tickets_each)(void *impl, const char *id_hash,
+				       ts_session_ticket_visit visit, void *arg);
+
+	/* Deletes every row with expires_at <= now (exp for session tickets) in
+	 * every table, and the ticket records of expired sessions, in one
+	 * transaction. counts (may be NULL) says how many went. */
+	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
+
 	void (*close)(void *impl);
 	void *impl;
 };
 
-/* SQLite backend (store/sqlite.c): path is a file (created if missing, WAL
- * journal) or ":memory:" for tests. The schema is created or checked. */
+/* Limits a backend enforces, from [store]. */
+struct ts_store_limits {
+	size_t replay_cache_entries; /* >= 1 */
+};
+
+/* SQLite backend (store/sqlite*.c): path is a file (created 0600 if missing,
+ * WAL journal) or ":memory:" for tests. The schema is created, upgraded
+ * from an older version, or refused (STORE_SCHEMA) when newer. limits NULL:
+ * the defaults above. */
+ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limits *limits,
+				   struct ts_store **out);
+/* The same with the default limits. */
 ts_err ts_store_sqlite_open(const char *path, struct ts_store **out);
 
 /* Closes any backend; NULL is ignored. */
 void ts_store_close(struct ts_store *store);
+
+/* Free the strings request_take and session_get handed out and zero the
+ * record (the session payload is wiped first); NULL is ignored. */
+void ts_signin_pending_clear(struct ts_signin_pending *p);
+void ts_sso_session_clear(struct ts_sso_session *s);
 
 #endif

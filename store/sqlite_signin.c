@@ -1,0 +1,275 @@
+/* The sign-in state of the SQLite store: outstanding requests, the replay
+ * cache and single-use codes. A take is DELETE ... RETURNING: the row is
+ * gone in the statement that reads it, so of two takers (threads here, or
+ * another process on the same file) exactly one gets it. */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_internal.h"
+#include "tessera/log.h"
+
+static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = s->stmt[ST_REQUEST_PUT];
+	size_t id_len, pool_len, idp_len, url_len;
+	ts_err err;
+
+	if ((err = ts_sq_check_text(p->id, TS_STORE_REQUEST_ID_MAX, &id_len)) != TS_ERR_OK ||
+	    (err = ts_sq_check_text(p->pool, TS_STORE_TEXT_MAX, &pool_len)) != TS_ERR_OK ||
+	    (err = ts_sq_check_text(p->idp, TS_STORE_TEXT_MAX, &idp_len)) != TS_ERR_OK ||
+	    (err = ts_sq_check_text(p->return_url, TS_STORE_TEXT_MAX, &url_len)) != TS_ERR_OK)
+		return err;
+	if (p->expires_at <= p->created)
+		return TS_ERR_INVALID_ARGUMENT;
+	pthread_mutex_lock(&s->lock);
+	ts_sq_bind_text(st, 1, p->id, id_len);
+	ts_sq_bind_text(st, 2, p->pool, pool_len);
+	ts_sq_bind_text(st, 3, p->idp, idp_len);
+	ts_sq_bind_text(st, 4, p->return_url, url_len);
+	sqlite3_bind_int64(st, 5, p->flags);
+	sqlite3_bind_int64(st, 6, p->created);
+	sqlite3_bind_int64(st, 7, p->expires_at);
+	err = ts_sq_done(s, ST_REQUEST_PUT, "request_put");
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* Copies out the row a take deleted, and its expiry for the check. */
+typedef ts_err (*take_copy)(sqlite3_stmt *st, void *out, ts_time *expires_at);
+
+/* A single-use take: the DELETE ... RETURNING statement id for key, in a
+ * transaction of its own (durable or not), the row copied out by copy.
+ * Unknown: STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED, and the
+ * delete stands (an expired record is used up all the same). */
+static ts_err take(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
+		   ts_time now, bool durable, take_copy copy, void *out, const char *what)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	ts_time expires_at = 0;
+	ts_err err;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, durable)) != TS_ERR_OK)
+		goto out;
+	ts_sq_bind_text(st, 1, key, key_len);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The delete is only done when the statement is. */
+		if ((err = copy(st, out, &expires_at)) == TS_ERR_OK &&
+		    sqlite3_step(st) != SQLITE_DONE)
+			err = ts_sq_failed(s, what);
+	} else {
+		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, what);
+	}
+	ts_sq_reset(st);
+	if (err == TS_ERR_OK && expires_at <= now)
+		err = TS_ERR_STORE_EXPIRED;
+	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, durable);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+/* The row request_take deleted, into a struct ts_signin_pending. */
+static ts_err request_copy(sqlite3_stmt *st, void *arg, ts_time *expires_at)
+{
+	struct ts_signin_pending *out = arg;
+
+	if ((out->id = ts_sq_column_dup(st, 0, NULL)) == NULL ||
+	    (out->pool = ts_sq_column_dup(st, 1, NULL)) == NULL ||
+	    (out->idp = ts_sq_column_dup(st, 2, NULL)) == NULL ||
+	    (out->return_url = ts_sq_column_dup(st, 3, NULL)) == NULL)
+		return TS_ERR_NOMEM;
+	out->flags = (unsigned)sqlite3_column_int64(st, 4);
+	out->created = sqlite3_column_int64(st, 5);
+	*expires_at = out->expires_at = sqlite3_column_int64(st, 6);
+	return TS_ERR_OK;
+}
+
+static ts_err sqlite_request_take(void *impl, const char *id, ts_time now,
+				  struct ts_signin_pending *out)
+{
+	size_t id_len;
+	ts_err err;
+
+	memset(out, 0, sizeof *out);
+	if ((err = ts_sq_check_text(id, TS_STORE_REQUEST_ID_MAX, &id_len)) != TS_ERR_OK)
+		return err;
+	err = take(impl, ST_REQUEST_TAKE, id, id_len, now, false, request_copy, out,
+		   "request_take");
+	if (err != TS_ERR_OK)
+		ts_signin_pending_clear(out);
+	return err;
+}
+
+ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta)
+{
+	sqlite3_bind_int64(s->stmt[ST_REPLAY_COUNT_ADD], 1, delta);
+	return ts_sq_done(s, ST_REPLAY_COUNT_ADD, "replay_count_add");
+}
+
+static ts_err replay_rows(struct sqlite_store *s, sqlite3_int64 *n)
+{
+	sqlite3_stmt *st = s->stmt[ST_REPLAY_COUNT];
+	ts_err err = TS_ERR_OK;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		err = ts_sq_failed(s, "replay_count");
+	ts_sq_reset(st);
+	return err;
+}
+
+/* Makes room for one new key: below the bound as it is, or after sweeping
+ * the expired keys; else STORE_FULL. */
+static ts_err replay_room(struct sqlite_store *s, ts_time now)
+{
+	sqlite3_int64 n = 0, swept;
+	ts_err err;
+
+	if ((err = replay_rows(s, &n)) != TS_ERR_OK || (size_t)n < s->replay_max)
+		return err;
+	sqlite3_bind_int64(s->stmt[ST_REPLAY_SWEEP], 1, now);
+	if ((err = ts_sq_done(s, ST_REPLAY_SWEEP, "replay_sweep")) != TS_ERR_OK)
+		return err;
+	swept = sqlite3_changes64(s->db);
+	if (swept > 0 && (err = ts_sq_replay_count_add(s, -swept)) != TS_ERR_OK)
+		return err;
+	return (size_t)(n - swept) < s->replay_max ? TS_ERR_OK : TS_ERR_STORE_FULL;
+}
+
+static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_at, ts_time now)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *find = s->stmt[ST_REPLAY_FIND];
+	enum stmt_id write = ST_REPLAY_INSERT;
+	bool replay = false;
+	size_t key_len;
+	ts_err err;
+	int rc;
+
+	if ((err = ts_sq_check_text(key, TS_STORE_REPLAY_KEY_MAX, &key_len)) != TS_ERR_OK)
+		return err;
+	/* Nothing to guard: the assertion is no longer accepted anyway. */
+	if (expires_at <= now)
+		return TS_ERR_INVALID_ARGUMENT;
+	pthread_mutex_lock(&s->lock);
+	/* Durable: a claim lost to a power cut would let the assertion in again. */
+	if ((err = ts_sq_begin(s, true)) != TS_ERR_OK)
+		goto out;
+	ts_sq_bind_text(find, 1, key, key_len);
+	if ((rc = sqlite3_step(find)) == SQLITE_ROW) {
+		replay = sqlite3_column_int64(find, 0) > now;
+		/* An expired key not swept yet is reused, not added. */
+		write = ST_REPLAY_RENEW;
+	} else if (rc != SQLITE_DONE) {
+		err = ts_sq_failed(s, "replay_find");
+	}
+	ts_sq_reset(find);
+	if (err == TS_ERR_OK && replay)
+		err = TS_ERR_SAML_REPLAY;
+	if (err != TS_ERR_OK)
+		goto end;
+	if (write == ST_REPLAY_INSERT && (err = replay_room(s, now)) != TS_ERR_OK)
+		goto end;
+	ts_sq_bind_text(s->stmt[write], 1, key, key_len);
+	sqlite3_bind_int64(s->stmt[write], 2, expires_at);
+	if ((err = ts_sq_done(s, write, "replay_claim")) == TS_ERR_OK && write == ST_REPLAY_INSERT)
+		err = ts_sq_replay_count_add(s, 1);
+end:
+	/* A sweep made before finding the cache full is kept. */
+	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_FULL, true);
+out:
+	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_STORE_FULL) {
+		char max[24];
+		snprintf(max, sizeof max, "%zu", s->replay_max);
+		ts_log_error(TS_LOG_WARN, "replay_cache_full", err, "entries", max);
+	}
+	return err;
+}
+
+static ts_err sqlite_code_put(void *impl, const char *code_hash, const char *payload,
+			      size_t payload_len, ts_time expires_at)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = s->stmt[ST_CODE_PUT];
+	size_t hash_len;
+	ts_err err;
+
+	if ((err = ts_sq_check_text(code_hash, TS_STORE_TEXT_MAX, &hash_len)) != TS_ERR_OK)
+		return err;
+	if (payload == NULL)
+		return TS_ERR_INVALID_ARGUMENT;
+	if (payload_len > TS_STORE_PAYLOAD_MAX)
+		return TS_ERR_TOO_LARGE;
+	/* Not durable: a code lost to a power cut fails its redemption, and the
+	 * user signs in again. */
+	pthread_mutex_lock(&s->lock);
+	ts_sq_bind_text(st, 1, code_hash, hash_len);
+	/* A non-NULL pointer keeps a zero-length payload a blob, not NULL. */
+	sqlite3_bind_blob(st, 2, payload, (int)payload_len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, expires_at);
+	err = ts_sq_done(s, ST_CODE_PUT, "code_put");
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+struct code_out {
+	char **payload;
+	size_t *len;
+};
+
+/* The payload code_take deleted: a NUL-terminated copy. */
+static ts_err code_copy(sqlite3_stmt *st, void *arg, ts_time *expires_at)
+{
+	struct code_out *out = arg;
+	const void *blob = sqlite3_column_blob(st, 0);
+	size_t n = (size_t)sqlite3_column_bytes(st, 0);
+
+	if ((*out->payload = malloc(n + 1)) == NULL)
+		return TS_ERR_NOMEM;
+	if (n > 0)
+		memcpy(*out->payload, blob, n);
+	(*out->payload)[n] = '\0';
+	*out->len = n;
+	*expires_at = sqlite3_column_int64(st, 1);
+	return TS_ERR_OK;
+}
+
+static ts_err sqlite_code_take(void *impl, const char *code_hash, ts_time now, char **payload,
+			       size_t *len)
+{
+	struct code_out out = {payload, len};
+	size_t hash_len;
+	ts_err err;
+
+	*payload = NULL;
+	*len = 0;
+	if ((err = ts_sq_check_text(code_hash, TS_STORE_TEXT_MAX, &hash_len)) != TS_ERR_OK)
+		return err;
+	/* Durable: a redemption lost to a power cut would make the code good
+	 * for a second one. */
+	err = take(impl, ST_CODE_TAKE, code_hash, hash_len, now, true, code_copy, &out,
+		   "code_take");
+	if (err != TS_ERR_OK && *payload != NULL) {
+		OPENSSL_cleanse(*payload, *len);
+		free(*payload);
+		*payload = NULL;
+		*len = 0;
+	}
+	return err;
+}
+
+void ts_sq_signin_bind(struct ts_store *store)
+{
+	store->request_put = sqlite_request_put;
+	store->request_take = sqlite_request_take;
+	store->replay_claim = sqlite_replay_claim;
+	store->code_put = sqlite_code_put;
+	store->code_take = sqlite_code_take;
+}
