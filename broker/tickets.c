@@ -102,6 +102,24 @@ static void reload_ring(struct ts_broker_tickets *bt, const char *trigger)
 	ts_keyring_unref(current);
 }
 
+/* Expired sign-in state goes on the same beat: outstanding requests,
+ * replay keys past their assertion's end, codes, sessions. */
+static void sweep_store(struct ts_broker_tickets *bt)
+{
+	struct ts_store_prune_counts n = {0};
+	char removed[32];
+	ts_err err = bt->store->prune(bt->store->impl, ts_clock_now(bt->clock), &n);
+
+	if (err != TS_ERR_OK) {
+		ts_log_error(TS_LOG_ERR, "store_prune_failed", err, "kept", "expired rows");
+		return;
+	}
+	snprintf(removed, sizeof removed, "%llu",
+		 (unsigned long long)(n.requests + n.replay + n.codes + n.sessions +
+				      n.session_tickets + n.revocations));
+	ts_log(TS_LOG_DEBUG, "store_pruned", "rows", removed);
+}
+
 static void reload_all(struct ts_broker_tickets *bt, const char *trigger)
 {
 	ts_err err;
@@ -109,6 +127,7 @@ static void reload_all(struct ts_broker_tickets *bt, const char *trigger)
 	reload_ring(bt, trigger);
 	if ((err = ts_revocations_reload(bt->rev, ts_clock_now(bt->clock))) != TS_ERR_OK)
 		ts_log_error(TS_LOG_ERR, "revocations_reload_failed", err, "trigger", trigger);
+	sweep_store(bt);
 }
 
 static void *periodic(void *arg)
