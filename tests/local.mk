@@ -25,3 +25,4 @@ EXTRA_DIST += tests/pysaml2_sign.py
 
 include $(srcdir)/tests/ticket.mk
 include $(srcdir)/tests/bench/local.mk
+include $(srcdir)/tests/idp_serve.mk
