@@ -27,3 +27,4 @@ include $(srcdir)/tests/ticket.mk
 include $(srcdir)/tests/store.mk
 include $(srcdir)/tests/bench/local.mk
 include $(srcdir)/tests/broker.mk
+include $(srcdir)/tests/idp_serve.mk
