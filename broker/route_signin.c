@@ -3,7 +3,6 @@
  * an outstanding request remembered (single use, expiring). stepup=1 asks
  * the IdP again (ForceAuthn / wfresh=0) with the second factor. */
 #include <glib.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,57 +13,6 @@
 #include "sso.h"
 #include "state.h"
 #include "tessera/log.h"
-
-static ts_err random_request_id(char out[34])
-{
-	unsigned char raw[16];
-
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		return TS_ERR_CRYPTO;
-	out[0] = '_';
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(out + 1 + 2 * i, 3, "%02x", raw[i]);
-	return TS_ERR_OK;
-}
-
-static ts_err to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
-		     const struct ts_config_pool *pool, const char *return_path, bool stepup)
-{
-	struct ts_broker *b = req->broker;
-	const ts_time now = ts_clock_now(&b->clock);
-	char id[34];
-	struct ts_signin_request sr = {
-		.idp = pool->idp,
-		.relay_state = id,
-		.request_id = id,
-		.mfa = pool->mfa || stepup,
-		.force_authn = stepup,
-		.now = now,
-	};
-	struct ts_pending pending = {
-		.id = id,
-		.pool = pool->name,
-		.idp = pool->idp,
-		.return_path = (char *)return_path,
-		.mfa = sr.mfa,
-		.expires_at = now + req->rt->config->broker.request_lifetime,
-	};
-	struct ts_saml_diag diag = {{0}};
-	char *url = NULL, *request_id = NULL;
-	ts_err err;
-
-	if ((err = random_request_id(id)) != TS_ERR_OK ||
-	    (err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK)
-		goto out;
-	if ((err = ts_state_pending_put(b, &pending)) == TS_ERR_OK)
-		err = ts_http_redirect(resp, url);
-	ts_log(TS_LOG_INFO, "signin_started", "pool", pool->name, "idp", pool->idp, "request", id,
-	       "stepup", stepup ? "yes" : "no");
-out:
-	g_free(url);
-	g_free(request_id);
-	return err;
-}
 
 TS_ROUTE(ts_route_signin)
 {
@@ -95,7 +43,8 @@ TS_ROUTE(ts_route_signin)
 		err = ts_sso_hand_over(req, resp, pool, path, session);
 		ts_log(TS_LOG_INFO, "signin_sso", "pool", pool->name, "sub", session->sub);
 	} else {
-		err = to_idp(req, resp, pool, path, stepup != NULL && strcmp(stepup, "1") == 0);
+		bool up = stepup != NULL && strcmp(stepup, "1") == 0;
+		err = ts_signin_to_idp(req, resp, pool, path, false, pool->mfa || up, up);
 	}
 	if (session != NULL)
 		ts_ticket_claims_release(session);

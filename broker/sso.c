@@ -2,6 +2,8 @@
  * what the pool ticket needs, so redeeming it costs one store read. */
 #include <glib.h>
 #include <jansson.h>
+#include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,27 @@ static const char *subject_of(const struct ts_identity *id)
 							  : id->primary_sid;
 }
 
+/* What the session keeps beside its ticket: group SIDs and the display
+ * name, which the STS puts in pools' tokens and tickets do not carry. */
+static char *session_extras(const struct ts_identity *id)
+{
+	const struct ts_identity_attr *name =
+		ts_identity_attr(id, "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name");
+	json_t *groups = json_array();
+	json_t *o;
+	char *text;
+
+	for (size_t i = 0; i < id->n_groups; i++)
+		json_array_append_new(groups, json_string(id->groups[i]));
+	o = json_pack("{s:o, s:s}", "groups", groups, "name",
+		      name != NULL && name->n_values > 0 ? name->values[0]
+		      : id->upn != NULL		       ? id->upn
+							       : "");
+	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
 ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *resp,
 		    const struct ts_identity *id, const struct ts_ticket_claims **session)
 {
@@ -63,15 +86,17 @@ ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *
 		.amr = (const char *const *)id->amr,
 		.n_amr = id->n_amr,
 	};
-	char *token = NULL;
+	char *token = NULL, *extras = NULL;
 	size_t len = 0;
 	ts_err err;
 
 	*session = NULL;
+	if ((extras = session_extras(id)) == NULL)
+		return TS_ERR_NOMEM;
 	if ((err = ts_ticket_mint(t, &who, aud, &token, &len)) != TS_ERR_OK ||
 	    (err = ts_ticket_verify(t, token, len, aud, session)) != TS_ERR_OK ||
-	    (err = ts_state_session_put(b, (*session)->jti, (*session)->sub, (*session)->exp)) !=
-		    TS_ERR_OK)
+	    (err = ts_state_session_put(b, (*session)->jti, (*session)->sub,
+					extras, (*session)->exp)) != TS_ERR_OK)
 		goto out;
 	ts_metrics_ticket_minted(b->metrics);
 	err = ts_http_set_cookie(resp, TS_SSO_COOKIE, token,
@@ -81,6 +106,7 @@ out:
 		ts_ticket_claims_release(*session);
 		*session = NULL;
 	}
+	free(extras);
 	free(token);
 	return err;
 }
@@ -125,5 +151,58 @@ ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_respon
 	g_free(ret);
 	free(code);
 	free(payload);
+	return err;
+}
+
+static ts_err random_request_id(char out[34])
+{
+	unsigned char raw[16];
+
+	if (RAND_bytes(raw, sizeof raw) != 1)
+		return TS_ERR_CRYPTO;
+	out[0] = '_';
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(out + 1 + 2 * i, 3, "%02x", raw[i]);
+	return TS_ERR_OK;
+}
+
+ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
+			const struct ts_config_pool *pool, const char *resume, bool sts, bool mfa,
+			bool force)
+{
+	struct ts_broker *b = req->broker;
+	const ts_time now = ts_clock_now(&b->clock);
+	char id[34];
+	struct ts_signin_request sr = {
+		.idp = pool->idp,
+		.relay_state = id,
+		.request_id = id,
+		.mfa = mfa,
+		.force_authn = force,
+		.now = now,
+	};
+	struct ts_pending pending = {
+		.id = id,
+		.pool = pool->name,
+		.idp = pool->idp,
+		.return_path = (char *)resume,
+		.mfa = mfa,
+		.sts = sts,
+		.expires_at = now + req->rt->config->broker.request_lifetime,
+	};
+	struct ts_saml_diag diag = {{0}};
+	char *url = NULL, *request_id = NULL;
+	ts_err err;
+
+	if ((err = random_request_id(id)) != TS_ERR_OK ||
+	    (err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK)
+		goto out;
+	if ((err = ts_state_pending_put(b, &pending)) == TS_ERR_OK)
+		err = ts_http_redirect(resp, url);
+	ts_log(TS_LOG_INFO, "signin_started", "pool", pool->name, "idp", pool->idp, "request", id,
+	       "for", sts ? "sts" : "pool", "force", force ? "yes" : "no");
+out:
+	g_free(url);
+	g_free(request_id);
 	return err;
 }

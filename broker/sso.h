@@ -30,4 +30,10 @@ ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_respon
 			const struct ts_config_pool *pool, const char *return_path,
 			const struct ts_ticket_claims *session);
 
+/* To the pool's IdP with an outstanding request remembered: resume is the
+ * checked return path, or (sts) the STS resume record. */
+ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
+			const struct ts_config_pool *pool, const char *resume, bool sts, bool mfa,
+			bool force);
+
 #endif

@@ -46,7 +46,7 @@ ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p)
 		.pool = p->pool,
 		.idp = p->idp,
 		.return_url = p->return_path,
-		.flags = p->mfa ? TS_SIGNIN_MFA_REQUIRED : 0,
+		.flags = (p->mfa ? TS_SIGNIN_MFA_REQUIRED : 0) | (p->sts ? TS_SIGNIN_STS : 0),
 		.created = ts_clock_now(&b->clock),
 		.expires_at = p->expires_at,
 	};
@@ -72,6 +72,7 @@ ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pend
 	out->idp = rec.idp;
 	out->return_path = rec.return_url;
 	out->mfa = (rec.flags & TS_SIGNIN_MFA_REQUIRED) != 0;
+	out->sts = (rec.flags & TS_SIGNIN_STS) != 0;
 	out->expires_at = rec.expires_at;
 	return TS_ERR_OK;
 }
@@ -134,21 +135,38 @@ ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
 }
 
 ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *sub,
-			    ts_time expires_at)
+			    const char *payload, ts_time expires_at)
 {
 	struct ts_store *s = ts_broker_store(b);
 	char hash[65];
 	struct ts_sso_session rec = {
 		.id_hash = hash,
 		.subject = (char *)sub,
-		.payload = "{}",
-		.payload_len = 2,
+		.payload = (char *)payload,
+		.payload_len = strlen(payload),
 		.created = ts_clock_now(&b->clock),
 		.expires_at = expires_at,
 	};
 
 	hash_hex(jti, hash);
 	return s->session_put(s->impl, &rec);
+}
+
+ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **payload)
+{
+	struct ts_store *s = ts_broker_store(b);
+	struct ts_sso_session rec = {0};
+	char hash[65];
+	ts_err err;
+
+	*payload = NULL;
+	hash_hex(jti, hash);
+	err = s->session_get(s->impl, hash, ts_clock_now(&b->clock), &rec);
+	if (err != TS_ERR_OK)
+		return unknown_if_missing(err, TS_ERR_SESSION_UNKNOWN);
+	*payload = strdup(rec.payload != NULL ? rec.payload : "{}");
+	ts_sso_session_clear(&rec);
+	return *payload != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
 }
 
 ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,

@@ -18,6 +18,7 @@ struct ts_pending {
 	char *idp;
 	char *return_path; /* already checked: a path on the pool's host */
 	bool mfa;
+	bool sts; /* return_path holds the STS resume record, not a path */
 	ts_time expires_at;
 };
 
@@ -37,8 +38,11 @@ ts_err ts_state_code_new(struct ts_broker *b, const char *payload, ts_time expir
 ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload);
 
 /* SSO sessions, keyed by the jti of the session's broker ticket. */
+/* payload: JSON with what tickets do not carry (groups, display name). */
 ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *sub,
-			    ts_time expires_at);
+			    const char *payload, ts_time expires_at);
+/* The session's payload (malloc'd); SESSION_UNKNOWN when gone or expired. */
+ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **payload);
 ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,
 				   const char *jti, ts_time exp);
 /* Revokes every ticket of the session and the session's own, then forgets it. */

@@ -45,6 +45,12 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     tickets.verify_cache_entries),
 	MAIN("tickets", "keyring_check_interval", "60", TS_CONF_LONG, 1, 86400, NULL,
 	     tickets.keyring_check_interval),
+	MAIN("sts", "entity_id", "", TS_CONF_OPT_STRING, 0, 0, NULL, sts.entity_id),
+	MAIN("sts", "key_dir", "/var/lib/tessera/sts", TS_CONF_STRING, 0, 0, NULL, sts.key_dir),
+	MAIN("sts", "token_lifetime", "3600", TS_CONF_LONG, 60, 86400, NULL, sts.token_lifetime),
+	MAIN("sts", "rollover_lead_time", "432000", TS_CONF_LONG, 0, 7776000, NULL,
+	     sts.rollover_lead_time),
+	MAIN("sts", "key_bits", "2048", TS_CONF_LONG, 2048, 4096, NULL, sts.key_bits),
 	MAIN("store", "path", "/var/lib/tessera/tessera.db", TS_CONF_STRING, 0, 0, NULL,
 	     store.path),
 	MAIN("store", "replay_cache_entries", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
@@ -81,6 +87,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	POOL("host", "", TS_CONF_OPT_STRING, host),
 	POOL("idp", "", TS_CONF_OPT_STRING, idp),
 	POOL("mfa", "false", TS_CONF_BOOL, mfa),
+	POOL("realm", "", TS_CONF_OPT_STRING, realm),
+	POOL("reply_urls", "", TS_CONF_STRING_LIST, reply_urls),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

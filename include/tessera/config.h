@@ -32,6 +32,8 @@ struct ts_config_pool {
 	char *host; /* its public web host name, e.g. lync.example.org */
 	char *idp;  /* the [idp NAME] its users sign in at */
 	bool mfa;   /* a second factor is required */
+	char *realm;	    /* its WS-Fed relying-party identifier (wtrealm); "" = https://HOST/passiveauth */
+	char **reply_urls;  /* registered wreply values; none = https://HOST/passiveauth/ */
 };
 
 struct ts_config {
@@ -74,6 +76,14 @@ struct ts_config {
 		long verify_cache_entries;   /* 0 disables the verify cache */
 		long keyring_check_interval; /* seconds between key ring re-reads */
 	} tickets;
+	/* Tessera as the pools' STS (what their WsFedPassiveMetadataUri names). */
+	struct {
+		char *entity_id;	 /* "" = public_url + /adfs/services/trust */
+		char *key_dir;		 /* token-signing keys, with rollover */
+		long token_lifetime;	 /* seconds a token for a pool is valid */
+		long rollover_lead_time; /* seconds a new key is published before it signs */
+		long key_bits;
+	} sts;
 	struct {
 		char *path; /* SQLite database file */
 		long replay_cache_entries; /* unexpired assertion IDs held at most */

@@ -70,6 +70,12 @@
 	X(CODE_WRONG_HOST, 400, "hand-over code was issued for another pool host")     \
 	X(SESSION_UNKNOWN, 401, "no valid single sign-on session")                     \
 	X(NOT_READY, 503, "the broker is not ready to serve")                          \
+	/* Tessera as the pools' STS (broker/route_sts.c) */                           \
+	X(STS_REQUEST, 400, "not a WS-Fed sign-in request (wa=wsignin1.0)")            \
+	X(STS_REALM, 400, "wtrealm names no configured pool")                          \
+	X(STS_WREPLY, 400, "wreply is not a reply URL registered for that pool")       \
+	X(STS_WCTX_TOO_LARGE, 400, "wctx is longer than the STS keeps")                \
+	X(STS_NO_PRIMARYSID, 403, "the identity has no primary SID, which the pool requires") \
 	/* HTTP layer */                                                               \
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \

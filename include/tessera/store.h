@@ -51,6 +51,7 @@ typedef ts_err (*ts_revocation_visit)(void *arg, const struct ts_revocation *rev
 /* ts_signin_pending.flags */
 #define TS_SIGNIN_MFA_REQUIRED 0x1u /* the pool's policy asks for a second factor */
 #define TS_SIGNIN_FORCE_AUTHN 0x2u  /* the IdP was asked to authenticate afresh */
+#define TS_SIGNIN_STS 0x4u	     /* a pool's wsignin1.0 waits: return_url holds where to post */
 
 /* A sign-in Tessera sent to an IdP and has not seen come back. From
  * request_take the strings are the caller's: ts_signin_pending_clear(). */
