@@ -13,4 +13,9 @@ int ts_cli_sp_metadata(int argc, char **argv);
 /* tessera key rotate|list [-c FILE] [--alg EdDSA|ES256] (cli_key.c) */
 int ts_cli_key(int argc, char **argv);
 
+struct ts_config;
+/* tessera key rotate --sts [--lead SECONDS] | key list --sts (cli_sts_key.c) */
+int ts_cli_sts_key_rotate(const struct ts_config *cfg, const char *lead);
+int ts_cli_sts_key_list(const struct ts_config *cfg);
+
 #endif

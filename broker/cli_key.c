@@ -13,7 +13,9 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: tessera key rotate [-c FILE] [--alg EdDSA|ES256]\n"
-			"       tessera key list [-c FILE]\n");
+			"       tessera key list [-c FILE]\n"
+			"       tessera key rotate --sts [-c FILE] [--lead SECONDS]\n"
+			"       tessera key list --sts [-c FILE]\n");
 	return 2;
 }
 
@@ -69,7 +71,8 @@ static int key_list(const struct ts_config *cfg)
 
 int ts_cli_key(int argc, char **argv)
 {
-	const char *path = TS_DEFAULT_CONFIG, *alg = NULL;
+	const char *path = TS_DEFAULT_CONFIG, *alg = NULL, *lead = NULL;
+	bool sts = false;
 	struct ts_config_diag diag = {{0}};
 	struct ts_config *cfg = NULL;
 	bool rotate;
@@ -86,6 +89,10 @@ int ts_cli_key(int argc, char **argv)
 			alg = argv[++i];
 		else if (rotate && strncmp(argv[i], "--alg=", 6) == 0)
 			alg = argv[i] + 6;
+		else if (strcmp(argv[i], "--sts") == 0)
+			sts = true;
+		else if (rotate && strcmp(argv[i], "--lead") == 0 && i + 1 < argc)
+			lead = argv[++i];
 		else
 			return usage();
 	}
@@ -94,7 +101,14 @@ int ts_cli_key(int argc, char **argv)
 		return 1;
 	}
 	ts_log_set_level(cfg->log.level);
-	rc = rotate ? key_rotate(cfg, alg) : key_list(cfg);
+	if ((alg != NULL && sts) || (lead != NULL && !sts)) {
+		ts_config_free(cfg);
+		return usage();
+	}
+	if (sts)
+		rc = rotate ? ts_cli_sts_key_rotate(cfg, lead) : ts_cli_sts_key_list(cfg);
+	else
+		rc = rotate ? key_rotate(cfg, alg) : key_list(cfg);
 	ts_config_free(cfg);
 	return rc;
 }

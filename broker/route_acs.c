@@ -13,6 +13,7 @@
 #include "runtime.h"
 #include "sso.h"
 #include "state.h"
+#include "sts_flow.h"
 #include "tessera/log.h"
 
 static ts_err refuse_saml(const struct ts_http_request *req, struct ts_http_response *resp,
@@ -23,11 +24,31 @@ static ts_err refuse_saml(const struct ts_http_request *req, struct ts_http_resp
 
 /* The second factor is missing: say so, and offer to ask the IdP again. */
 static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_response *resp,
-			 const struct ts_pending *p)
+			 const struct ts_config_pool *pool, const struct ts_pending *p)
 {
 	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
 	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1",
 				     req->rt->config->broker.public_url, p->pool, ret);
+
+	if (p->sts) { /* ask the STS again, fresh and with the second factor */
+		char *wreply = NULL, *wctx = NULL, *realm = ts_sts_realm(pool);
+		if (ts_sts_resume_decode(p->return_path, &wreply, &wctx) == TS_ERR_OK) {
+			char *r = g_uri_escape_string(realm, NULL, FALSE);
+			char *w = g_uri_escape_string(wreply, NULL, FALSE);
+			char *c = g_uri_escape_string(wctx, NULL, FALSE);
+			g_free(link);
+			link = g_strdup_printf("%s/adfs/ls/?wa=wsignin1.0&wtrealm=%s&wreply=%s&wctx=%s"
+					       "&wfresh=0&wauth=%s",
+					       req->rt->config->broker.public_url, r, w, c,
+					       "http%3A%2F%2Fschemas.microsoft.com%2Fclaims%2Fmultipleauthn");
+			g_free(r);
+			g_free(w);
+			g_free(c);
+		}
+		g_free(wreply);
+		g_free(wctx);
+		g_free(realm);
+	}
 	ts_err err = ts_http_refuse(resp, TS_ERR_MFA_REQUIRED,
 				    "Sign in again with your second factor.",
 				    "Sign in with a second factor", link);
@@ -69,10 +90,10 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		err = refuse_saml(req, resp, err, diag.text);
 		goto out;
 	}
-	if (pool->mfa && !id->mfa) {
+	if ((pool->mfa || pending.mfa) && !id->mfa) {
 		ts_log_error(TS_LOG_WARN, "signin_refused", TS_ERR_MFA_REQUIRED, "pool", pool->name,
 			     "sub", id->subject != NULL ? id->subject : id->upn);
-		err = refuse_mfa(req, resp, &pending);
+		err = refuse_mfa(req, resp, pool, &pending);
 		goto out;
 	}
 	if (id->assertion_id == NULL)
@@ -90,8 +111,19 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		err = refuse_saml(req, resp, TS_ERR_SAML_SUBJECT, "no NameID, upn or primarysid");
 		goto out;
 	}
-	if ((err = ts_sso_start(req, resp, id, &session)) != TS_ERR_OK ||
-	    (err = ts_sso_hand_over(req, resp, pool, pending.return_path, session)) != TS_ERR_OK)
+	if ((err = ts_sso_start(req, resp, id, &session)) != TS_ERR_OK)
+		goto out;
+	if (pending.sts) {
+		/* A pool's wsignin1.0 waited for this: answer it now. */
+		char *wreply = NULL, *wctx = NULL;
+		if ((err = ts_sts_resume_decode(pending.return_path, &wreply, &wctx)) == TS_ERR_OK)
+			err = ts_sts_answer(req, resp, pool, session, wreply, wctx);
+		g_free(wreply);
+		g_free(wctx);
+	} else {
+		err = ts_sso_hand_over(req, resp, pool, pending.return_path, session);
+	}
+	if (err != TS_ERR_OK)
 		goto out;
 	ts_metrics_signin(b->metrics, pool->idp, pool->name);
 	ts_log(TS_LOG_INFO, "signin_completed", "pool", pool->name, "idp", pool->idp, "sub",

@@ -19,6 +19,9 @@ static const struct ts_route routes[] = {
 	{"POST", "/wsfed", ts_route_wsfed},
 	{"GET", "/.tessera/session", ts_route_pool_session},
 	{"GET", "/signout", ts_route_signout},
+	/* the pools' STS: their passive sign-in, and what their metadata URI names */
+	{"GET", "/adfs/ls/", ts_route_sts_signin},
+	{"GET", "/FederationMetadata/2007-06/FederationMetadata.xml", ts_route_federation_metadata},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

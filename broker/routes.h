@@ -20,6 +20,9 @@ TS_ROUTE(ts_route_signin);
 /* route_acs.c */
 TS_ROUTE(ts_route_saml_acs);
 TS_ROUTE(ts_route_wsfed);
+/* route_sts.c */
+TS_ROUTE(ts_route_sts_signin);
+TS_ROUTE(ts_route_federation_metadata);
 /* route_session.c */
 TS_ROUTE(ts_route_pool_session);
 TS_ROUTE(ts_route_signout);

@@ -27,20 +27,24 @@ ts_err ts_sso_from_cookie(const struct ts_http_request *req,
 				req->rt->config->broker.public_url, claims);
 }
 
-bool ts_sso_satisfies(const struct ts_config *cfg, const struct ts_config_pool *pool,
-		      const struct ts_ticket_claims *session)
+bool ts_sso_has_mfa(const struct ts_config *cfg, const struct ts_config_pool *pool,
+		    const struct ts_ticket_claims *session)
 {
 	const struct ts_config_idp *idp = ts_config_find_idp(cfg, pool->idp);
 
-	if (idp == NULL || strcmp(session->idp, pool->idp) != 0)
-		return false;
-	if (!pool->mfa)
-		return true;
-	for (size_t i = 0; i < session->n_amr; i++)
+	for (size_t i = 0; idp != NULL && i < session->n_amr; i++)
 		for (char **m = idp->mfa_values; m != NULL && *m != NULL; m++)
 			if (strcmp(session->amr[i], *m) == 0)
 				return true;
 	return false;
+}
+
+bool ts_sso_satisfies(const struct ts_config *cfg, const struct ts_config_pool *pool,
+		      const struct ts_ticket_claims *session)
+{
+	if (ts_config_find_idp(cfg, pool->idp) == NULL || strcmp(session->idp, pool->idp) != 0)
+		return false;
+	return !pool->mfa || ts_sso_has_mfa(cfg, pool, session);
 }
 
 /* The subject a ticket names: NameID, else UPN, else the primary SID. */

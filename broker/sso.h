@@ -21,6 +21,9 @@ ts_err ts_sso_from_cookie(const struct ts_http_request *req,
  * factor if the pool requires one. */
 bool ts_sso_satisfies(const struct ts_config *cfg, const struct ts_config_pool *pool,
 		      const struct ts_ticket_claims *session);
+/* Does the session carry one of the pool's IdP's second-factor values. */
+bool ts_sso_has_mfa(const struct ts_config *cfg, const struct ts_config_pool *pool,
+		    const struct ts_ticket_claims *session);
 /* After a validated sign-in: mints the SSO ticket, records the session and
  * sets the cookie; *session holds the ticket's claims. */
 ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *resp,

@@ -16,6 +16,9 @@
 char *ts_sts_realm(const struct ts_config_pool *pool);
 char *ts_sts_default_reply(const struct ts_config_pool *pool);
 
+/* The STS's entity ID: [sts] entity_id, or public_url + /adfs/services/trust. */
+char *ts_sts_entity_id(const struct ts_config *cfg);
+
 /* Where to resume after the IdP: kept in the outstanding request. */
 char *ts_sts_resume_encode(const char *wreply, const char *wctx);
 ts_err ts_sts_resume_decode(const char *text, char **wreply, char **wctx);

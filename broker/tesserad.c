@@ -31,7 +31,7 @@ static int check_config(const char *path)
 	ts_err err = ts_saml_library_init();
 
 	if (err == TS_ERR_OK)
-		err = ts_runtime_load(path, ts_clock_now(NULL), &rt, why, sizeof why);
+		err = ts_runtime_load(path, ts_clock_now(NULL), false, &rt, why, sizeof why);
 	ts_runtime_release(rt);
 	ts_saml_library_shutdown();
 	if (err != TS_ERR_OK) {
@@ -49,7 +49,8 @@ static void reload(struct ts_broker *broker, const char *path)
 {
 	struct ts_runtime *next = NULL;
 	char why[512] = "";
-	ts_err err = ts_runtime_load(path, ts_clock_now(&broker->clock), &next, why, sizeof why);
+	ts_err err = ts_runtime_load(path, ts_clock_now(&broker->clock), true, &next, why,
+				     sizeof why);
 
 	if (err != TS_ERR_OK) {
 		ts_log_error(TS_LOG_ERR, "reload_refused", err, "reason", why, "kept",
@@ -79,8 +80,8 @@ static int serve(const char *path)
 
 	pthread_mutex_init(&broker.runtime_lock, NULL);
 	if ((err = ts_saml_library_init()) != TS_ERR_OK ||
-	    (err = ts_runtime_load(path, ts_clock_now(&broker.clock), &rt, why, sizeof why)) !=
-		    TS_ERR_OK) {
+	    (err = ts_runtime_load(path, ts_clock_now(&broker.clock), true, &rt, why,
+				   sizeof why)) != TS_ERR_OK) {
 		ts_log_error(TS_LOG_ERR, "config_invalid", err, "reason", why);
 		goto out;
 	}
