@@ -7,12 +7,12 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/return_url.c broker/return_url.h broker/route_health.c \
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
-	broker/sts_flow.h
+	broker/sts_flow.h broker/sts_names.c
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
 tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c \
-	broker/cli_key.c broker/cli_sts_key.c broker/sts_flow.c
+	broker/cli_key.c broker/cli_sts_key.c broker/sts_names.c
 tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tessera_LDADD = $(TS_SAML_LIBS)
