@@ -23,3 +23,10 @@ bench: bench-saml
 bench-saml: tessera-idp$(EXEEXT) tests/bench/bench_saml$(EXEEXT)
 	@echo "== saml/ validation (goal: >= 75% of bare xmlsec verification)"
 	@$(srcdir)/tests/bench/bench_saml.sh $(abs_top_builddir)
+
+
+# Baseline for bench-broker's GET /signin: a bare libmicrohttpd hello-world.
+check_PROGRAMS += tests/bench/hello_mhd
+tests_bench_hello_mhd_SOURCES = tests/bench/hello_mhd.c
+tests_bench_hello_mhd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
+tests_bench_hello_mhd_LDADD = $(MHD_LIBS)
