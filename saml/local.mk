@@ -9,3 +9,6 @@ libtessera_saml_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(XMLSEC_CFLAGS) $(LIBXML
 	$(OPENSSL_CFLAGS) $(ZLIB_CFLAGS)
 TS_SAML_LIBS = libtessera_saml.a $(TS_COMMON_LIBS) $(XMLSEC_LIBS) $(LIBXML_LIBS) \
 	$(OPENSSL_LIBS) $(ZLIB_LIBS)
+libtessera_saml_a_SOURCES += include/tessera/sts.h saml/sts_internal.h saml/sts_files.c \
+	saml/sts_cert.c saml/sts_keys.c saml/sts_rotate.c saml/sts_xml.c saml/sts_issue.c \
+	saml/sts_metadata.c

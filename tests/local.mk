@@ -28,3 +28,5 @@ include $(srcdir)/tests/store.mk
 include $(srcdir)/tests/bench/local.mk
 include $(srcdir)/tests/broker.mk
 include $(srcdir)/tests/idp_serve.mk
+include $(srcdir)/tests/sts.mk
+include $(srcdir)/tests/pool.mk

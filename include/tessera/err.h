@@ -61,6 +61,16 @@
 	X(SAML_METADATA, 500, "IdP metadata cannot be used")                           \
 	X(SAML_METADATA_SIGNATURE, 500, "IdP metadata signature does not verify with the pinned cert") \
 	X(SAML_METADATA_EXPIRED, 500, "IdP metadata is past its validUntil")           \
+	/* STS for pools (saml/sts_*.c): token-signing keys, tokens, metadata */     \
+	X(STS_KEYS_DIR, 500, "STS key directory is missing or not a directory")        \
+	X(STS_KEYS_PERMISSIONS, 500, "STS key directory is accessible by group or others") \
+	X(STS_KEY_PERMISSIONS, 500, "STS private key file is accessible by group or others") \
+	X(STS_KEYS_METADATA, 500, "STS key metadata file is not valid")                \
+	X(STS_KEY_INVALID, 500, "STS key or certificate is unreadable, not RSA-2048+, or not a pair") \
+	X(STS_KEYS_EMPTY, 500, "no STS token-signing key is active")                   \
+	X(STS_PRIMARYSID_MISSING, 403, "identity has no primary SID, which a pool's token must carry") \
+	X(STS_CLAIM_VALUE, 400, "token value cannot be carried in XML (control character or bad UTF-8)") \
+	X(STS_ISSUE, 500, "cannot build or sign the STS token or metadata")            \
 	/* sign-in at the broker (broker/) */                                          \
 	X(POOL_UNKNOWN, 400, "no pool of that name is configured")                     \
 	X(RETURN_URL, 400, "return URL is not a path on the pool's own host")          \
