@@ -105,7 +105,7 @@ ts_err ts_sts_answer(const struct ts_http_request *req, struct ts_http_response 
 
 	/* The pool maps the token to its AD user by primary SID only. */
 	if (*session->sid == '\0') {
-		err = ts_http_refuse(resp, TS_ERR_STS_NO_PRIMARYSID, session->sub, NULL, NULL);
+		err = ts_http_refuse(resp, TS_ERR_STS_PRIMARYSID_MISSING, session->sub, NULL, NULL);
 		goto out;
 	}
 	if (ts_state_session_payload(req->broker, session->jti, &payload) == TS_ERR_OK)

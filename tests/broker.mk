@@ -1,7 +1,7 @@
 # broker/: unit suite (return URLs, metrics) and the sign-in integration test.
 check_PROGRAMS += tests/check_broker
-TESTS += tests/check_broker tests/signin.sh tests/broker_http.sh
+TESTS += tests/check_broker tests/signin.sh tests/broker_http.sh tests/sts.sh
 tests_check_broker_SOURCES = tests/check_broker.c broker/return_url.c broker/metrics.c
 tests_check_broker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS)
 tests_check_broker_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
-dist_noinst_SCRIPTS += tests/signin.sh tests/signin_lib.sh tests/broker_http.sh
+dist_noinst_SCRIPTS += tests/signin.sh tests/signin_lib.sh tests/broker_http.sh tests/sts.sh

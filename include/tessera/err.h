@@ -85,7 +85,6 @@
 	X(STS_REALM, 400, "wtrealm names no configured pool")                          \
 	X(STS_WREPLY, 400, "wreply is not a reply URL registered for that pool")       \
 	X(STS_WCTX_TOO_LARGE, 400, "wctx is longer than the STS keeps")                \
-	X(STS_NO_PRIMARYSID, 403, "the identity has no primary SID, which the pool requires") \
 	/* HTTP layer */                                                               \
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \
