@@ -78,7 +78,43 @@ grep -q 'name="wresult"' "$TS_TMP/l2.b" || ts_fail "SSO answer has no token"
 [ "$(get l3 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM&wfresh=0" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] ||
 	ts_fail "wfresh=0 did not go to the IdP"
 
-# 7. Refusals, each named.
+# 7. Rollover: a new key is published at once, signs after its lead time (4 s),
+#    and the pool (re-reading the metadata) accepts what it signs.
+"$TS_BUILDDIR/tessera" key rotate --sts -c "$TS_TMP/tessera.conf" --lead 4 >"$TS_TMP/rot.out" ||
+	ts_fail "key rotate --sts: $(cat "$TS_TMP/rot.out")"
+new_id=$(cut -d' ' -f1 "$TS_TMP/rot.out")
+kill -HUP "$TS_TESSERAD_PID"
+ts_wait_until 10 sh -c "[ \$(grep -c 'event=reloaded' '$TS_TMP/tesserad.log') -ge 2 ]" ||
+	ts_fail "no second reload"
+get md2 "$B/FederationMetadata/2007-06/FederationMetadata.xml" >/dev/null
+[ "$(grep -o 'X509Certificate>' "$TS_TMP/md2.b" | wc -l)" -ge 4 ] ||
+	ts_fail "next key not published: $(grep -c X509Certificate "$TS_TMP/md2.b")"
+signed_by_new() { # the token in page $1 carries the new key's certificate
+	"$PY" - "$TS_TMP/$1.b" "$TS_TMP/sts/$new_id.crt" <<'PY'
+import html, re, sys
+page = html.unescape(open(sys.argv[1]).read())
+cert = "".join(l for l in open(sys.argv[2]).read().splitlines() if "-----" not in l)
+used = re.search(r"<(?:\w+:)?X509Certificate>([^<]+)<", page).group(1)
+sys.exit(0 if used == cert else 1)
+PY
+}
+get l5 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+! signed_by_new l5 || ts_fail "the next key signed before its lead time"
+renewed() {
+	get l6 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: __Host-tessera-sso=$sso" \
+		>/dev/null && signed_by_new l6
+}
+ts_wait_until 10 renewed || ts_fail "the new key never signed"
+"$PY" - "$TS_TMP/l6.b" "$TS_TMP/post6.txt" <<'PY'
+import html, re, sys, urllib.parse as u
+f = dict((m.group(1), html.unescape(m.group(2)))
+         for m in re.finditer(r'name="([^"]+)" value="([^"]*)"', open(sys.argv[1]).read()))
+open(sys.argv[2], "w").write(u.urlencode(f))
+PY
+[ "$(get pp6 "$P/passiveauth/" --data-binary "@$TS_TMP/post6.txt")" = 302 ] ||
+	ts_fail "pool refused the new key's token: $(tail -5 "$TS_TMP/pool.log")"
+
+# 8. Refusals, each named.
 [ "$(get x1 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=https://evil.test/")" = 400 ] &&
 	grep -q STS_REALM "$TS_TMP/x1.b" || ts_fail "unknown wtrealm"
 for w in https://evil.test/ //evil.test https://lync1.test/passiveauth/x https://lync1.test@evil.test/passiveauth/; do
