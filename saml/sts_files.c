@@ -127,53 +127,6 @@ out:
 	return err;
 }
 
-ts_err ts_sts_write_atomic(const char *dir, const char *name, const void *data, size_t len,
-			   mode_t mode)
-{
-	char tmp[4096], final[4096];
-	size_t done = 0;
-	ts_err err = TS_ERR_IO;
-	int fd = -1, dfd = -1;
-
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= sizeof tmp ||
-	    (size_t)snprintf(final, sizeof final, "%s/%s", dir, name) >= sizeof final)
-		return TS_ERR_STS_KEYS_DIR;
-	unlink(tmp); /* left by an earlier crash */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
-		goto out;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0) /* the data is on disk before the name points at it */
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, final) != 0)
-		goto out;
-	/* ... and the rename itself survives a crash. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0)
-		goto out;
-	err = TS_ERR_OK;
-out:
-	if (err != TS_ERR_OK) {
-		ts_log_error(TS_LOG_ERR, "sts_key_write_failed", err, "path", final, "reason",
-			     strerror(errno));
-		unlink(tmp);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	return err;
-}
 
 ts_err ts_sts_key_id(EVP_PKEY *pkey, char id[TS_STS_KEY_ID_LEN + 1])
 {

@@ -55,8 +55,6 @@ ts_err ts_sts_read_file(const char *path, size_t max, unsigned char **buf, size_
 			mode_t *mode);
 void ts_sts_free_file(unsigned char *buf, size_t len);
 /* dir/name via a dot-named temporary, fsync'd, renamed, directory fsync'd. */
-ts_err ts_sts_write_atomic(const char *dir, const char *name, const void *data, size_t len,
-			   mode_t mode);
 /* The id a public key has in the directory. */
 ts_err ts_sts_key_id(EVP_PKEY *pkey, char id[TS_STS_KEY_ID_LEN + 1]);
 void ts_sts_mode_text(mode_t mode, char out[8]);

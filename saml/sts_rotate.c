@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "sts_internal.h"
+#include "tessera/file.h"
 #include "tessera/log.h"
 
 #define MAX_YEARS 20
@@ -29,7 +30,7 @@ static ts_err write_private(const char *dir, const char *id, EVP_PKEY *pkey)
 	    (len = BIO_get_mem_data(bio, &pem)) <= 0)
 		goto out;
 	snprintf(name, sizeof name, "%s.key", id);
-	err = ts_sts_write_atomic(dir, name, pem, (size_t)len, 0600);
+	err = ts_file_write_atomic(dir, name, pem, (size_t)len, 0600, "sts_key_write_failed");
 out:
 	BIO_free(bio);
 	return err;
@@ -46,7 +47,7 @@ static ts_err write_cert(const char *dir, const char *id, X509 *cert)
 	    (len = BIO_get_mem_data(bio, &pem)) <= 0)
 		goto out;
 	snprintf(name, sizeof name, "%s.crt", id);
-	err = ts_sts_write_atomic(dir, name, pem, (size_t)len, 0644);
+	err = ts_file_write_atomic(dir, name, pem, (size_t)len, 0644, "sts_key_write_failed");
 out:
 	BIO_free(bio);
 	return err;
@@ -66,7 +67,7 @@ static ts_err write_meta(const char *dir, const char *id, ts_time created, ts_ti
 	    (text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
 		goto out;
 	snprintf(name, sizeof name, "%s.json", id);
-	err = ts_sts_write_atomic(dir, name, text, strlen(text), 0644);
+	err = ts_file_write_atomic(dir, name, text, strlen(text), 0644, "sts_key_write_failed");
 out:
 	free(text);
 	json_decref(meta);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tessera/file.h"
 #include "tessera/log.h"
 #include "ticket_internal.h"
 
@@ -43,47 +44,6 @@ fail:
 	return TS_ERR_KEYRING_DIR;
 }
 
-static ts_err write_atomic(const char *dir, const char *name, const void *data, size_t len,
-			   mode_t mode)
-{
-	char tmp[4096], final[4096];
-	size_t done = 0;
-	ts_err err = TS_ERR_IO;
-	int fd = -1, dfd = -1;
-
-	snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
-	snprintf(final, sizeof final, "%s/%s", dir, name);
-	unlink(tmp); /* left by an earlier crash */
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) < 0)
-		goto out;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)data + done, len - done);
-		if (n <= 0)
-			goto out;
-		done += (size_t)n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, final) != 0)
-		goto out;
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) != 0)
-		goto out;
-	err = TS_ERR_OK;
-out:
-	if (err != TS_ERR_OK) {
-		ts_log_error(TS_LOG_ERR, "keyring_write_failed", err, "path", final, "reason",
-			     strerror(errno));
-		unlink(tmp);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	return err;
-}
 
 static ts_err write_meta(const char *dir, const struct ts_key_info *k)
 {
@@ -103,7 +63,7 @@ static ts_err write_meta(const char *dir, const struct ts_key_info *k)
 	if ((text = json_dumps(meta, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
 		goto out;
 	snprintf(name, sizeof name, "%s.json", k->kid);
-	err = write_atomic(dir, name, text, strlen(text), 0644);
+	err = ts_file_write_atomic(dir, name, text, strlen(text), 0644, "keyring_write_failed");
 out:
 	free(text);
 	json_decref(meta);
@@ -129,7 +89,7 @@ static ts_err new_key(const char *dir, enum ts_ticket_alg alg, struct ts_key_inf
 		goto out;
 	info->alg = alg;
 	snprintf(name, sizeof name, "%s.key", info->kid);
-	err = write_atomic(dir, name, pem, (size_t)len, 0600);
+	err = ts_file_write_atomic(dir, name, pem, (size_t)len, 0600, "keyring_write_failed");
 out:
 	if (pem != NULL)
 		OPENSSL_cleanse(pem, (size_t)len);
