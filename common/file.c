@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "tessera/file.h"
 #include "tessera/log.h"
 
@@ -54,4 +56,35 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	return err;
+}
+
+void ts_file_mode_text(mode_t mode, char out[8])
+{
+	snprintf(out, 8, "%04o", (unsigned)(mode & 07777));
+}
+
+ts_err ts_file_check_private_dir(const char *dir, const struct ts_private_dir_rules *rules)
+{
+	struct stat st;
+	char mode[8], reason[160];
+
+	if (stat(dir, &st) != 0) {
+		ts_log_error(TS_LOG_ERR, rules->event, rules->missing, "path", dir, "reason",
+			     strerror(errno));
+		return rules->missing;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ts_log_error(TS_LOG_ERR, rules->event, rules->missing, "path", dir, "reason",
+			     "not a directory");
+		return rules->missing;
+	}
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		ts_file_mode_text(st.st_mode, mode);
+		snprintf(reason, sizeof reason,
+			 "%s must not be accessible by group or others: chmod 700 it", rules->what);
+		ts_log_error(TS_LOG_ERR, rules->event, rules->exposed, "path", dir, "mode", mode,
+			     "reason", reason);
+		return rules->exposed;
+	}
+	return TS_ERR_OK;
 }

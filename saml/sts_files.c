@@ -13,39 +13,18 @@
 #include <unistd.h>
 
 #include "sts_internal.h"
+#include "tessera/file.h"
 #include "tessera/log.h"
-
-void ts_sts_mode_text(mode_t mode, char out[8])
-{
-	snprintf(out, 8, "%04o", (unsigned)(mode & 07777));
-}
 
 /* Present, a directory, nothing for group or others: readable would expose
  * the key names, writable would let anyone plant a key that pools trust. */
 ts_err ts_sts_check_dir(const char *dir)
 {
-	struct stat st;
-	char mode[8];
+	static const struct ts_private_dir_rules rules = {
+		"sts_keys_refused", "STS key directory", TS_ERR_STS_KEYS_DIR,
+		TS_ERR_STS_KEYS_PERMISSIONS};
 
-	if (stat(dir, &st) != 0) {
-		ts_log_error(TS_LOG_ERR, "sts_keys_refused", TS_ERR_STS_KEYS_DIR, "path", dir,
-			     "reason", strerror(errno));
-		return TS_ERR_STS_KEYS_DIR;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		ts_log_error(TS_LOG_ERR, "sts_keys_refused", TS_ERR_STS_KEYS_DIR, "path", dir,
-			     "reason", "not a directory");
-		return TS_ERR_STS_KEYS_DIR;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		ts_sts_mode_text(st.st_mode, mode);
-		ts_log_error(TS_LOG_ERR, "sts_keys_refused", TS_ERR_STS_KEYS_PERMISSIONS, "path",
-			     dir, "mode", mode,
-			     "reason", "STS key directory must not be accessible by group or "
-				       "others: chmod 700 it");
-		return TS_ERR_STS_KEYS_PERMISSIONS;
-	}
-	return TS_ERR_OK;
+	return ts_file_check_private_dir(dir, &rules);
 }
 
 /* mkdir -p: parents 0755, the key directory itself 0700. */

@@ -54,10 +54,8 @@ ts_err ts_sts_make_dirs(const char *dir);
 ts_err ts_sts_read_file(const char *path, size_t max, unsigned char **buf, size_t *len,
 			mode_t *mode);
 void ts_sts_free_file(unsigned char *buf, size_t len);
-/* dir/name via a dot-named temporary, fsync'd, renamed, directory fsync'd. */
 /* The id a public key has in the directory. */
 ts_err ts_sts_key_id(EVP_PKEY *pkey, char id[TS_STS_KEY_ID_LEN + 1]);
-void ts_sts_mode_text(mode_t mode, char out[8]);
 
 /* sts_cert.c: a self-signed certificate for a fresh key. */
 ts_err ts_sts_make_cert(EVP_PKEY *pkey, const char *subject, ts_time now, int years,

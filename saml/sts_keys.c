@@ -15,6 +15,7 @@
 #include <xmlsec/openssl/evp.h>
 
 #include "sts_internal.h"
+#include "tessera/file.h"
 #include "tessera/log.h"
 
 #define KEY_FILE_MAX 16384 /* PEM of an RSA-4096 key is ~3.3 KiB */
@@ -232,7 +233,7 @@ static ts_err load_private(const char *dir, struct ts_sts_key *k, X509 *cert, bo
 		goto out;
 	}
 	if ((bits & (S_IRWXG | S_IRWXO)) != 0) {
-		ts_sts_mode_text(bits, mode);
+		ts_file_mode_text(bits, mode);
 		err = TS_ERR_STS_KEY_PERMISSIONS;
 		ts_log_error(TS_LOG_ERR, "sts_keys_refused", err, "path", path, "mode", mode,
 			     "reason", "STS private key file must be mode 0600: chmod 600 it");

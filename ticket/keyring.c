@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tessera/file.h"
 #include "tessera/log.h"
 #include "ticket_internal.h"
 
@@ -53,38 +54,16 @@ ts_err ts_key_kid(EVP_PKEY *pkey, char kid[TS_KID_LEN + 1])
 	return err;
 }
 
-static void mode_text(mode_t mode, char out[8])
-{
-	snprintf(out, 8, "%04o", (unsigned)(mode & 07777));
-}
-
 /* The directory itself: present, a directory, no access for group or
  * others (readable would expose key names and metadata, writable would let
  * anyone plant a key). */
 static ts_err check_dir(const char *dir)
 {
-	struct stat st;
-	char mode[8];
+	static const struct ts_private_dir_rules rules = {
+		"keyring_refused", "key ring directory", TS_ERR_KEYRING_DIR,
+		TS_ERR_KEYRING_PERMISSIONS};
 
-	if (stat(dir, &st) != 0) {
-		ts_log_error(TS_LOG_ERR, "keyring_refused", TS_ERR_KEYRING_DIR, "path", dir,
-			     "reason", strerror(errno));
-		return TS_ERR_KEYRING_DIR;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		ts_log_error(TS_LOG_ERR, "keyring_refused", TS_ERR_KEYRING_DIR, "path", dir,
-			     "reason", "not a directory");
-		return TS_ERR_KEYRING_DIR;
-	}
-	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		mode_text(st.st_mode, mode);
-		ts_log_error(TS_LOG_ERR, "keyring_refused", TS_ERR_KEYRING_PERMISSIONS, "path", dir,
-			     "mode", mode,
-			     "reason", "key ring directory must not be accessible by group or "
-				       "others: chmod 700 it");
-		return TS_ERR_KEYRING_PERMISSIONS;
-	}
-	return TS_ERR_OK;
+	return ts_file_check_private_dir(dir, &rules);
 }
 
 /* Reads a whole small file opened without following links; *mode receives
@@ -214,7 +193,7 @@ static ts_err load_private(const char *dir, struct ts_key *key)
 		goto out;
 	}
 	if ((bits & (S_IRWXG | S_IRWXO)) != 0) {
-		mode_text(bits, mode);
+		ts_file_mode_text(bits, mode);
 		ts_log_error(TS_LOG_ERR, "keyring_refused", TS_ERR_KEY_PERMISSIONS, "path", path,
 			     "mode", mode,
 			     "reason", "private key file must be mode 0600: chmod 600 it");

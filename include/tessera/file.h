@@ -15,4 +15,20 @@
 ts_err ts_file_write_atomic(const char *dir, const char *name, const void *data, size_t len,
 			    mode_t mode, const char *event);
 
+/* "0644": a mode as an operator types it, for log lines. */
+void ts_file_mode_text(mode_t mode, char out[8]);
+
+/* How a caller names a refused key directory. */
+struct ts_private_dir_rules {
+	const char *event; /* log event, e.g. "keyring_refused" */
+	const char *what;  /* in the reason, e.g. "key ring directory" */
+	ts_err missing;	   /* absent or not a directory */
+	ts_err exposed;	   /* group or others have any access */
+};
+
+/* dir exists, is a directory, and gives group and others nothing: readable
+ * would expose key names, writable would let anyone plant a key. Refusals
+ * are logged with the path (and mode) and the fix. */
+ts_err ts_file_check_private_dir(const char *dir, const struct ts_private_dir_rules *rules);
+
 #endif
