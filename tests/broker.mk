@@ -5,3 +5,4 @@ tests_check_broker_SOURCES = tests/check_broker.c broker/return_url.c broker/met
 tests_check_broker_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS)
 tests_check_broker_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 dist_noinst_SCRIPTS += tests/signin.sh tests/signin_lib.sh tests/broker_http.sh tests/sts.sh
+EXTRA_DIST += tests/sts_token.py
