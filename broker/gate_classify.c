@@ -99,6 +99,8 @@ static bool set_name(struct ts_gate_class *out, const char *p, size_t n)
 
 static bool method_reads_body(const char *method)
 {
+	if (method == NULL)
+		return true;
 	/* Exact: any other spelling ("post", "PUT") might reach the handler,
 	 * so only GET and HEAD are known to carry no credential in a body. */
 	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;

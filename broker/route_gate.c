@@ -11,7 +11,11 @@
  * copies them to the upstream request). Refused: the pool-like answer. Note
  * that auth_request passes only 401 and 403 on (anything else becomes its
  * own 500), and sends its own bodies: the full answer reaches clients only
- * through HAProxy. X-Tessera-Gate says what was decided, for operators. */
+ * through HAProxy. X-Tessera-Gate says what was decided, for operators.
+ *
+ * GET /.tessera/signin?return=PATH on a pool host is where the gate sends
+ * browsers without a ticket: on to the broker's /signin for the pool the
+ * Host names (which checks the return path). */
 #include <glib.h>
 #include <string.h>
 
@@ -113,5 +117,32 @@ TS_ROUTE(ts_route_gate)
 	ts_gate_verdict_clear(v);
 	g_free(v);
 	g_free(source);
+	return err;
+}
+
+TS_ROUTE(ts_route_gate_signin)
+{
+	const struct ts_config *cfg = req->rt->config;
+	const struct ts_config_pool *pool =
+		ts_gate_pool_for_host(cfg, ts_http_request_header(req, "Host"));
+	const char *ret = "/";
+	char *pool_q, *ret_q, *location;
+	ts_err err;
+
+	if (pool == NULL)
+		return ts_http_refuse(resp, TS_ERR_GATE_HOST_UNKNOWN, NULL, NULL, NULL);
+	err = ts_http_query(req, "return", &ret);
+	if (err == TS_ERR_INVALID_ARGUMENT)
+		return ts_http_refuse(resp, TS_ERR_RETURN_URL, "return= given twice", NULL, NULL);
+	if (err == TS_ERR_NOT_FOUND)
+		ret = "/";
+	pool_q = g_uri_escape_string(pool->name, NULL, FALSE);
+	ret_q = g_uri_escape_string(ret, NULL, FALSE);
+	location = g_strdup_printf("%s/signin?pool=%s&return=%s", cfg->broker.public_url, pool_q,
+				   ret_q);
+	err = ts_http_redirect(resp, location);
+	g_free(location);
+	g_free(ret_q);
+	g_free(pool_q);
 	return err;
 }

@@ -24,6 +24,7 @@ static const struct ts_route routes[] = {
 	{"GET", "/FederationMetadata/2007-06/FederationMetadata.xml", ts_route_federation_metadata},
 	/* the gate's verdict for nginx auth_request, curl and tests */
 	{"GET", "/gate", ts_route_gate},
+	{"GET", "/.tessera/signin", ts_route_gate_signin},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

@@ -28,5 +28,6 @@ TS_ROUTE(ts_route_pool_session);
 TS_ROUTE(ts_route_signout);
 /* route_gate.c */
 TS_ROUTE(ts_route_gate);
+TS_ROUTE(ts_route_gate_signin);
 
 #endif

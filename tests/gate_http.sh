@@ -133,6 +133,15 @@ run t3 GET app.test '/reports?q=1' -H "Cookie: __Host-tessera=$lync1_ticket" -H 
 expect t3 302 "other pool's ticket"
 [ "$(header t3 Location)" = '/.tessera/signin?return=/reports%3Fq%3D1' ] || ts_fail "signin: $(header t3 Location)"
 verdict t3 | grep -q TICKET_AUDIENCE || ts_fail "t3: $(verdict t3)"
+# ... and /.tessera/signin on the pool host sends it on to the broker.
+[ "$(get si "$B/.tessera/signin?return=/reports%3Fq%3D1" -H 'Host: app.test')" = 302 ] ||
+	ts_fail "/.tessera/signin: $(cat "$TS_TMP/si.b")"
+[ "$(header si Location)" = 'https://broker.test/signin?pool=app&return=%2Freports%3Fq%3D1' ] ||
+	ts_fail "/.tessera/signin to: $(header si Location)"
+[ "$(get si2 "$(header si Location | sed "s|https://broker.test|$B|")")" = 302 ] ||
+	ts_fail "/signin refused the gate's return path: $(cat "$TS_TMP/si2.b")"
+[ "$(get si3 "$B/.tessera/signin?return=/x" -H 'Host: nowhere.test')" = 403 ] ||
+	ts_fail "/.tessera/signin on an unknown host"
 run t4 GET app.test /api -H "Authorization: Bearer $lync1_ticket"
 expect t4 401 "other pool's ticket, no browser"
 run t5 GET app.test /public/logo.png
