@@ -1,3 +1,12 @@
+# The gate's decision, transport independent: shared by tesserad (GET /gate,
+# later the SPOP agent) and tests/check_gate.
+TS_GATE_SOURCES = broker/gate.h broker/gate.c broker/gate_stage.c \
+	broker/gate_request.h broker/gate_request.c broker/gate_path.h broker/gate_path.c \
+	broker/gate_classify.h broker/gate_classify.c broker/gate_body.h broker/gate_body.c \
+	broker/gate_answer.h broker/gate_answer.c broker/gate_base64.h broker/gate_base64.c \
+	broker/ntlm.h broker/ntlm.c broker/spnego.c \
+	broker/client_family.h broker/client_family.c
+
 # tesserad (the daemon) and tessera (the admin CLI).
 sbin_PROGRAMS += tesserad
 tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h \
@@ -7,7 +16,7 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/return_url.c broker/return_url.h broker/route_health.c \
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
-	broker/sts_flow.h broker/sts_names.c
+	broker/sts_flow.h broker/sts_names.c $(TS_GATE_SOURCES) broker/route_gate.c
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 

@@ -27,6 +27,16 @@ struct signin_pair {
 	unsigned long count;
 };
 
+/* Pools come from the config and kinds and outcomes from fixed tables, but
+ * reloads can rename pools: the cap keeps the table bounded anyway. */
+#define MAX_GATE_ROWS 4096
+
+struct gate_row {
+	char *pool;
+	const char *kind, *outcome; /* static labels */
+	unsigned long count;
+};
+
 struct ts_metrics {
 	const char *const *route_names;
 	size_t n_routes;
@@ -38,6 +48,9 @@ struct ts_metrics {
 	struct signin_pair pairs[MAX_SIGNIN_PAIRS];
 	size_t n_pairs;
 	atomic_ulong pairs_dropped;
+	struct gate_row gate[MAX_GATE_ROWS];
+	size_t n_gate;
+	atomic_ulong gate_dropped;
 };
 
 struct ts_metrics *ts_metrics_new(const char *const *route_names, size_t n_routes)
@@ -65,6 +78,8 @@ void ts_metrics_free(struct ts_metrics *m)
 		g_free(m->pairs[i].idp);
 		g_free(m->pairs[i].pool);
 	}
+	for (size_t i = 0; i < m->n_gate; i++)
+		g_free(m->gate[i].pool);
 	pthread_mutex_destroy(&m->lock);
 	free(m->routes);
 	free(m);
@@ -128,6 +143,29 @@ void ts_metrics_replay(struct ts_metrics *m)
 {
 	if (m != NULL)
 		atomic_fetch_add(&m->replay_hits, 1);
+}
+
+void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->n_gate; i++) {
+		struct gate_row *r = &m->gate[i];
+		if (strcmp(r->kind, kind) == 0 && strcmp(r->outcome, outcome) == 0 &&
+		    strcmp(r->pool, pool) == 0) {
+			r->count++;
+			pthread_mutex_unlock(&m->lock);
+			return;
+		}
+	}
+	if (m->n_gate < MAX_GATE_ROWS)
+		m->gate[m->n_gate++] =
+			(struct gate_row){.pool = g_strdup(pool), .kind = kind, .outcome = outcome,
+					  .count = 1};
+	else
+		atomic_fetch_add(&m->gate_dropped, 1);
+	pthread_mutex_unlock(&m->lock);
 }
 
 /* Label values: backslash, quote and newline escaped (exposition format). */
@@ -207,6 +245,23 @@ ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len)
 			       "# TYPE tessera_signin_pairs_dropped_total counter\n"
 			       "tessera_signin_pairs_dropped_total %lu\n",
 			       atomic_load(&m->pairs_dropped));
+	g_string_append(out, "# HELP tessera_gate_decisions_total Gate verdicts by pool, "
+			     "kind of authentication and outcome.\n"
+			     "# TYPE tessera_gate_decisions_total counter\n");
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->n_gate; i++) {
+		g_string_append(out, "tessera_gate_decisions_total{pool=\"");
+		label(out, m->gate[i].pool);
+		g_string_append_printf(out, "\",kind=\"%s\",outcome=\"%s\"} %lu\n", m->gate[i].kind,
+				       m->gate[i].outcome, m->gate[i].count);
+	}
+	pthread_mutex_unlock(&m->lock);
+	g_string_append_printf(out,
+			       "# HELP tessera_gate_rows_dropped_total Gate verdicts not counted "
+			       "by pool and kind: the table was full.\n"
+			       "# TYPE tessera_gate_rows_dropped_total counter\n"
+			       "tessera_gate_rows_dropped_total %lu\n",
+			       atomic_load(&m->gate_dropped));
 	g_string_append(out, "# HELP tessera_rejections_total Refused requests by error name.\n"
 			     "# TYPE tessera_rejections_total counter\n");
 	for (int e = 0; e < TS_ERR__COUNT; e++) {

@@ -19,6 +19,10 @@ void ts_metrics_rejection(struct ts_metrics *m, ts_err err);
 void ts_metrics_signin(struct ts_metrics *m, const char *idp, const char *pool);
 void ts_metrics_ticket_minted(struct ts_metrics *m);
 void ts_metrics_replay(struct ts_metrics *m);
+/* A gate decision. kind and outcome are static labels (ts_gate_kind_name,
+ * ts_gate_outcome_name); pool is copied. Pool x kind x outcome rows are
+ * capped; decisions past the cap are counted as dropped. */
+void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome);
 
 /* The text exposition format (version 0.0.4). *text is malloc'd. */
 ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len);

@@ -22,6 +22,9 @@ static const struct ts_route routes[] = {
 	/* the pools' STS: their passive sign-in, and what their metadata URI names */
 	{"GET", "/adfs/ls/", ts_route_sts_signin},
 	{"GET", "/FederationMetadata/2007-06/FederationMetadata.xml", ts_route_federation_metadata},
+	/* the gate's verdict for nginx auth_request, curl and tests */
+	{"GET", "/gate", ts_route_gate},
+	{"GET", "/.tessera/signin", ts_route_gate_signin},
 };
 
 #define N_ROUTES (sizeof routes / sizeof routes[0])

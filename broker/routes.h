@@ -26,5 +26,8 @@ TS_ROUTE(ts_route_federation_metadata);
 /* route_session.c */
 TS_ROUTE(ts_route_pool_session);
 TS_ROUTE(ts_route_signout);
+/* route_gate.c */
+TS_ROUTE(ts_route_gate);
+TS_ROUTE(ts_route_gate_signin);
 
 #endif

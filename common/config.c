@@ -417,6 +417,13 @@ static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections
 			return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
 					"[pool %s] idp '%s' is not a configured [idp NAME]",
 					p->name, p->idp);
+		for (size_t k = 0; p->anonymous_paths[k] != NULL; k++)
+			if (p->anonymous_paths[k][0] != '/' &&
+			    strncmp(p->anonymous_paths[k], "*/", 2) != 0)
+				return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
+						"[pool %s] anonymous path '%s' must start with "
+						"'/' or '*/'",
+						p->name, p->anonymous_paths[k]);
 	}
 	return TS_ERR_OK;
 }

@@ -11,6 +11,15 @@
 
 #define POOL(key, def, type, field)                                                            \
 	{{"pool", key, def, true}, type, 0, 0, NULL, offsetof(struct ts_config_pool, field)}
+#define POOL_CHOICE(key, def, choices, field)                                                  \
+	{{"pool", key, def, true}, TS_CONF_CHOICE, 0, 0, choices,                              \
+	 offsetof(struct ts_config_pool, field)}
+
+/* sfb-protocol.md 8.14 and DESIGN's gate table; /.tessera/ is the broker's
+ * hand-over on pool hosts. */
+#define ANONYMOUS_PATHS                                                                        \
+	"/; /Autodiscover/AutodiscoverService.svc/root; /Autodiscover/XFrame/*; */mex; "        \
+	"/WebTicket/WebTicketService.svc/Anon; /PassiveAuth/*; /meet/*; /dialin/*; /.tessera/*"
 
 const struct ts_conf_entry ts_conf_schema[] = {
 	MAIN("broker", "listen_address", "127.0.0.1", TS_CONF_STRING, 0, 0, NULL,
@@ -89,6 +98,14 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	POOL("mfa", "false", TS_CONF_BOOL, mfa),
 	POOL("realm", "", TS_CONF_OPT_STRING, realm),
 	POOL("reply_urls", "", TS_CONF_STRING_LIST, reply_urls),
+	POOL_CHOICE("stage", "legacy", "legacy|passive", stage),
+	POOL_CHOICE("upstream", "sfb", "sfb|web", upstream),
+	POOL("gate_hosts", "", TS_CONF_STRING_LIST, gate_hosts),
+	POOL("anonymous_paths", ANONYMOUS_PATHS, TS_CONF_STRING_LIST, anonymous_paths),
+	POOL("anonymous_grants", "urn:microsoft.rtc:anonmeeting", TS_CONF_STRING_LIST,
+	     anonymous_grants),
+	POOL("challenge_grant_types", "urn:microsoft.rtc:passive,urn:microsoft.rtc:anonmeeting",
+	     TS_CONF_STRING, challenge_grant_types),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

@@ -34,6 +34,13 @@ struct ts_config_pool {
 	bool mfa;   /* a second factor is required */
 	char *realm;	    /* its WS-Fed relying-party identifier (wtrealm); "" = https://HOST/passiveauth */
 	char **reply_urls;  /* registered wreply values; none = https://HOST/passiveauth/ */
+	/* The gate (broker/gate*.c). */
+	char *stage;		     /* "legacy" or "passive" */
+	char *upstream;		     /* "sfb" (a pool) or "web" (header-trusting web app) */
+	char **gate_hosts;	     /* more host names the gate serves for it */
+	char **anonymous_paths;	     /* path patterns that pass without a credential */
+	char **anonymous_grants;     /* oauthtoken grant_type values that are anonymous */
+	char *challenge_grant_types; /* grant_type list of the MsRtcOAuth challenge */
 };
 
 struct ts_config {

@@ -113,7 +113,21 @@
 	X(STORE_NOT_FOUND, 400, "no such record: unknown, already used or deleted")    \
 	X(STORE_EXPIRED, 400, "record has expired")                                    \
 	X(STORE_DUPLICATE, 500, "a record with that key already exists")               \
-	X(STORE_FULL, 503, "replay cache is full of unexpired entries")
+	X(STORE_FULL, 503, "replay cache is full of unexpired entries")              \
+	/* the gate (broker/gate*.c): how a request authenticates, and the verdict */ \
+	X(GATE_REQUEST, 400, "gate request lacks the original method or URI")          \
+	X(GATE_PATH_AMBIGUOUS, 400, "request path is ambiguous: encoded slash or backslash, bad escape, control byte, trailing dot, or .. above the root") \
+	X(GATE_BODY_INCOMPLETE, 400, "the decision needs the whole body and only part of it was buffered") \
+	X(GATE_BODY_UNREADABLE, 400, "body on a credential path is not a form or SOAP message the gate can read") \
+	X(GATE_CREDENTIAL_TWICE, 400, "request carries a credential twice (header, cookie or form field)") \
+	X(GATE_SCHEME_UNKNOWN, 400, "Authorization scheme is not one the gate knows")  \
+	X(GATE_GRANT_UNKNOWN, 400, "oauthtoken grant_type is missing or not one the gate knows") \
+	X(GATE_BASE64, 400, "credential is not valid base64 within its size limit")    \
+	X(GATE_NTLM_MALFORMED, 400, "NTLM message is malformed: signature, type, offset or length") \
+	X(GATE_NEGOTIATE_MALFORMED, 400, "Negotiate token is not well-formed SPNEGO, NTLM or Kerberos") \
+	X(GATE_CLAIM_VALUE, 401, "ticket claim cannot be carried in a header (control character)") \
+	X(GATE_HOST_UNKNOWN, 403, "Host names no pool the gate serves")                \
+	X(GATE_KIND_REFUSED, 403, "the pool's stage refuses this kind of authentication")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

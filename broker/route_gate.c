@@ -1,0 +1,148 @@
+/* GET /gate: the gate's verdict over HTTP, for nginx auth_request in front
+ * of header-only upstreams, and for curl and tests. The original request
+ * comes as X-Original-Method, X-Original-URI (path and query),
+ * X-Original-Host (else Host), X-Real-IP or X-Forwarded-For, and the
+ * client's own headers, which auth_request forwards. No body ever comes
+ * (auth_request does not read it), so the body-aware paths (oauthtoken,
+ * WebTicketService, CertProv) are judged unknown: put HAProxy and the SPOP
+ * agent in front of those.
+ *
+ * Allowed: 200 with the X-Tessera-* identity headers (auth_request_set
+ * copies them to the upstream request). Refused: the pool-like answer. Note
+ * that auth_request passes only 401 and 403 on (anything else becomes its
+ * own 500), and sends its own bodies: the full answer reaches clients only
+ * through HAProxy. X-Tessera-Gate says what was decided, for operators.
+ *
+ * GET /.tessera/signin?return=PATH on a pool host is where the gate sends
+ * browsers without a ticket: on to the broker's /signin for the pool the
+ * Host names (which checks the return path). */
+#include <glib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "gate.h"
+#include "metrics.h"
+#include "routes.h"
+#include "runtime.h"
+#include "tickets.h"
+
+/* The client headers the decision reads (auth_request forwards all; MHD
+ * gives the first of each name). */
+static const char *const read_headers[] = {
+	"Authorization", "Cookie", "User-Agent", "X-MS-WebTicket", "Content-Type", "Accept",
+	"SOAPAction", "X-Tessera-User", "X-Tessera-Upn", "X-Tessera-Sid", "X-Tessera-Amr",
+	"X-Tessera-Auth",
+};
+#define N_READ (sizeof read_headers / sizeof read_headers[0])
+
+/* X-Real-IP, else the last X-Forwarded-For hop (the one our proxy added). */
+static char *source_of(const struct ts_http_request *req)
+{
+	const char *ip = ts_http_request_header(req, "X-Real-IP");
+	const char *xff = ts_http_request_header(req, "X-Forwarded-For");
+	const char *comma;
+
+	if (ip != NULL)
+		return g_strstrip(g_strdup(ip));
+	if (xff == NULL)
+		return g_strdup("");
+	comma = strrchr(xff, ',');
+	return g_strstrip(g_strdup(comma != NULL ? comma + 1 : xff));
+}
+
+static ts_err answer(struct ts_http_response *resp, const struct ts_gate_verdict *v)
+{
+	char *note = g_strdup_printf("%s; kind=%s; error=%s", ts_gate_outcome_name(v->outcome),
+				     ts_gate_kind_name(v->kind), ts_errname(v->err));
+	ts_err err = ts_http_add_header(resp, "X-Tessera-Gate", note);
+
+	g_free(note);
+	if (err != TS_ERR_OK)
+		return err;
+	if (v->outcome == TS_GATE_ALLOW) {
+		for (size_t i = 0; i < TS_GATE_UPSTREAM_HEADERS && err == TS_ERR_OK; i++)
+			err = ts_http_add_header(resp, v->upstream_headers[i].name,
+						 v->upstream_headers[i].value);
+		return err != TS_ERR_OK ? err : ts_http_respond(resp, 200, "text/plain", "", 0);
+	}
+	for (size_t i = 0; i < v->answer.n_headers && err == TS_ERR_OK; i++)
+		/* The HTTP layer sends Cache-Control: no-store on every answer. */
+		if (strcmp(v->answer.headers[i].name, "Cache-Control") != 0)
+			err = ts_http_add_header(resp, v->answer.headers[i].name,
+						 v->answer.headers[i].value);
+	return err != TS_ERR_OK ? err
+				: ts_http_respond(resp, v->answer.status, v->answer.content_type,
+						  v->answer.body, v->answer.body_len);
+}
+
+TS_ROUTE(ts_route_gate)
+{
+	const char *method = ts_http_request_header(req, "X-Original-Method");
+	const char *uri = ts_http_request_header(req, "X-Original-URI");
+	const char *host = ts_http_request_header(req, "X-Original-Host");
+	struct ts_gate_header headers[N_READ];
+	struct ts_gate_request g = {.content_length = -1};
+	struct ts_gate_policy policy = {req->rt->config, ts_broker_ticketing(req->broker)};
+	struct ts_gate_verdict *v;
+	const char *q;
+	char *source;
+	ts_err err;
+
+	if (method == NULL || uri == NULL)
+		return ts_http_refuse(resp, TS_ERR_GATE_REQUEST,
+				      "send X-Original-Method and X-Original-URI", NULL, NULL);
+	for (size_t i = 0; i < N_READ; i++) {
+		const char *value = ts_http_request_header(req, read_headers[i]);
+		if (value != NULL)
+			headers[g.n_headers++] = (struct ts_gate_header){
+				read_headers[i], strlen(read_headers[i]), value, strlen(value)};
+	}
+	q = strchr(uri, '?');
+	source = source_of(req);
+	g.method = method;
+	g.host = host != NULL ? host : ts_http_request_header(req, "Host");
+	g.source = source;
+	g.path = uri;
+	g.path_len = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	g.query = q != NULL ? q + 1 : NULL;
+	g.query_len = q != NULL ? strlen(q + 1) : 0;
+	g.headers = headers;
+	/* The verdict holds several claim-sized buffers: keep it off the stack. */
+	v = g_new0(struct ts_gate_verdict, 1);
+	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
+		ts_metrics_gate(req->broker->metrics, v->pool, ts_gate_kind_name(v->kind),
+				ts_gate_outcome_name(v->outcome));
+		err = answer(resp, v);
+	}
+	ts_gate_verdict_clear(v);
+	g_free(v);
+	g_free(source);
+	return err;
+}
+
+TS_ROUTE(ts_route_gate_signin)
+{
+	const struct ts_config *cfg = req->rt->config;
+	const struct ts_config_pool *pool =
+		ts_gate_pool_for_host(cfg, ts_http_request_header(req, "Host"));
+	const char *ret = "/";
+	char *pool_q, *ret_q, *location;
+	ts_err err;
+
+	if (pool == NULL)
+		return ts_http_refuse(resp, TS_ERR_GATE_HOST_UNKNOWN, NULL, NULL, NULL);
+	err = ts_http_query(req, "return", &ret);
+	if (err == TS_ERR_INVALID_ARGUMENT)
+		return ts_http_refuse(resp, TS_ERR_RETURN_URL, "return= given twice", NULL, NULL);
+	if (err == TS_ERR_NOT_FOUND)
+		ret = "/";
+	pool_q = g_uri_escape_string(pool->name, NULL, FALSE);
+	ret_q = g_uri_escape_string(ret, NULL, FALSE);
+	location = g_strdup_printf("%s/signin?pool=%s&return=%s", cfg->broker.public_url, pool_q,
+				   ret_q);
+	err = ts_http_redirect(resp, location);
+	g_free(location);
+	g_free(ret_q);
+	g_free(pool_q);
+	return err;
+}

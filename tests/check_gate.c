@@ -1,0 +1,1083 @@
+/* Check suite for the gate's decision (broker/gate*.c, ntlm.c, spnego.c,
+ * client_family.c): classification of every kind, the stage rule, the
+ * answers a pool would give, path normalisation, NTLM and SPNEGO parsing
+ * (curl's own tokens and hostile ones), Tessera tickets verified for the
+ * pool, and the fuzz corpus replayed. */
+#include <check.h>
+#include <dirent.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../broker/gate.h"
+#include "../broker/gate_base64.h"
+#include "tessera/log.h"
+#include "tessera/store.h"
+
+#define T0 1767225600 /* 2026-01-01 */
+#define LIFETIME 3600
+#define SKEW 60
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *srcdir(void)
+{
+	const char *d = getenv("TS_SRCDIR");
+	return d != NULL ? d : ".";
+}
+
+/* ---- fixture: a config with three pools, a key ring, revocations ---- */
+
+static struct {
+	char dir[256];
+	struct ts_config *config;
+	struct ts_clock clock;
+	struct ts_keyring *ring;
+	struct ts_store *store;
+	struct ts_revocations *rev;
+	struct ts_tickets *tickets;
+	FILE *log_stream;
+	char *log;
+	size_t log_len;
+} fx;
+
+static void setup(void)
+{
+	struct ts_config_diag diag;
+	struct ts_ticket_params p = {"https://broker.test", LIFETIME, SKEW, 16, &fx.clock};
+	char path[300], kid[TS_KID_LEN + 1];
+	FILE *f;
+
+	memset(&fx, 0, sizeof fx);
+	fx.log_stream = open_memstream(&fx.log, &fx.log_len);
+	ts_log_set_stream(fx.log_stream);
+	ts_log_set_level(TS_LOG_DEBUG);
+	fx.clock = ts_clock_fixed(T0);
+	snprintf(fx.dir, sizeof fx.dir, "%s/check_gate.XXXXXX", g_get_tmp_dir());
+	ck_assert_ptr_nonnull(g_mkdtemp(fx.dir));
+	snprintf(path, sizeof path, "%s/tessera.conf", fx.dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("[idp fx]\n"
+	      "[pool lync1]\nhost = lync1.test\nidp = fx\n"
+	      "gate_hosts = lyncdiscover.example.test; meet.example.test\n"
+	      "[pool lync2]\nhost = lync2.test\nidp = fx\nstage = passive\n"
+	      "[pool app]\nhost = app.test\nidp = fx\nstage = passive\nupstream = web\n"
+	      "anonymous_paths = /.tessera/*; /public/*\n",
+	      f);
+	fclose(f);
+	ck_assert_msg(ts_config_load(path, &fx.config, &diag) == TS_ERR_OK, "%s", diag.text);
+	snprintf(path, sizeof path, "%s/keys", fx.dir);
+	ck_assert_int_eq(ts_keyring_rotate(path, TS_ALG_EDDSA, T0 - 60, kid), TS_ERR_OK);
+	ck_assert_int_eq(ts_keyring_load(path, LIFETIME + SKEW, &fx.ring), TS_ERR_OK);
+	ck_assert_int_eq(ts_store_sqlite_open(":memory:", &fx.store), TS_ERR_OK);
+	ck_assert_int_eq(ts_revocations_new(fx.store, T0, &fx.rev), TS_ERR_OK);
+	ck_assert_int_eq(ts_tickets_new(&p, fx.ring, fx.rev, &fx.tickets), TS_ERR_OK);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	ts_tickets_free(fx.tickets);
+	ts_revocations_free(fx.rev);
+	ts_store_close(fx.store);
+	ts_keyring_unref(fx.ring);
+	ts_config_free(fx.config);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ts_log_set_stream(NULL);
+	fclose(fx.log_stream);
+	free(fx.log);
+}
+
+static bool logged(const char *needle)
+{
+	fflush(fx.log_stream);
+	return fx.log != NULL && strstr(fx.log, needle) != NULL;
+}
+
+/* ---- building requests ---- */
+
+#define MAX_H 8
+
+struct req_spec {
+	const char *host;
+	const char *method;
+	const char *target; /* path?query */
+	const char *headers[MAX_H]; /* "Name: value" */
+	const char *body;	    /* NULL: no body sent */
+	bool truncated;		    /* only part of the body was buffered */
+};
+
+struct built {
+	struct ts_gate_request req;
+	struct ts_gate_header h[MAX_H];
+	char *path;
+};
+
+static void build(const struct req_spec *s, struct built *b)
+{
+	const char *q = strchr(s->target, '?');
+
+	memset(b, 0, sizeof *b);
+	b->path = g_strndup(s->target, q != NULL ? (gsize)(q - s->target) : strlen(s->target));
+	b->req.method = s->method != NULL ? s->method : "GET";
+	b->req.host = s->host != NULL ? s->host : "lync1.test";
+	b->req.source = "192.0.2.7";
+	b->req.path = b->path;
+	b->req.path_len = strlen(b->path);
+	b->req.query = q != NULL ? q + 1 : NULL;
+	b->req.query_len = q != NULL ? strlen(q + 1) : 0;
+	for (size_t i = 0; i < MAX_H && s->headers[i] != NULL; i++) {
+		const char *colon = strchr(s->headers[i], ':');
+		b->h[i] = (struct ts_gate_header){s->headers[i], (size_t)(colon - s->headers[i]),
+						  colon + 2, strlen(colon + 2)};
+		b->req.n_headers++;
+	}
+	b->req.headers = b->h;
+	b->req.content_length = -1;
+	if (s->body != NULL) {
+		b->req.body = (const uint8_t *)s->body;
+		b->req.body_len = strlen(s->body);
+		b->req.content_length = (long long)b->req.body_len + (s->truncated ? 100 : 0);
+		b->req.body_complete = !s->truncated;
+	}
+}
+
+static struct ts_gate_verdict *decide(const struct req_spec *s)
+{
+	struct ts_gate_policy policy = {fx.config, fx.tickets};
+	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
+	struct built b;
+
+	build(s, &b);
+	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+	g_free(b.path);
+	return v;
+}
+
+static void verdict_free(struct ts_gate_verdict *v)
+{
+	ts_gate_verdict_clear(v);
+	g_free(v);
+}
+
+static const char *answer_header(const struct ts_gate_verdict *v, const char *name, size_t nth)
+{
+	for (size_t i = 0; i < v->answer.n_headers; i++)
+		if (strcmp(v->answer.headers[i].name, name) == 0 && nth-- == 0)
+			return v->answer.headers[i].value;
+	return NULL;
+}
+
+static const char *upstream(const struct ts_gate_verdict *v, const char *name)
+{
+	for (size_t i = 0; i < TS_GATE_UPSTREAM_HEADERS; i++)
+		if (v->upstream_headers[i].name != NULL &&
+		    strcmp(v->upstream_headers[i].name, name) == 0)
+			return v->upstream_headers[i].value;
+	return NULL;
+}
+
+static char *b64(const void *data, size_t len)
+{
+	return g_base64_encode(data, len);
+}
+
+/* The decoded token of a corpus file. */
+static uint8_t *corpus(const char *name, size_t *len)
+{
+	char path[512];
+	gchar *data = NULL;
+	gsize n = 0;
+
+	snprintf(path, sizeof path, "%s/tests/fuzz/corpus/ntlm/%s", srcdir(), name);
+	ck_assert_msg(g_file_get_contents(path, &data, &n, NULL), "cannot read %s", path);
+	*len = n;
+	return (uint8_t *)data;
+}
+
+static char *auth_header(const char *scheme, const char *corpus_name)
+{
+	size_t len;
+	uint8_t *raw = corpus(corpus_name, &len);
+	char *enc = b64(raw, len);
+	char *h = g_strdup_printf("Authorization: %s %s", scheme, enc);
+
+	g_free(raw);
+	g_free(enc);
+	return h;
+}
+
+/* ---- NTLM: curl's own tokens and built ones ---- */
+
+/* A type 3 with the given domain and user payloads and flags. */
+static size_t make_type3(uint8_t *out, const uint8_t *domain, size_t dlen, const uint8_t *user,
+			 size_t ulen, uint32_t flags)
+{
+	static const uint8_t sig[8] = {'N', 'T', 'L', 'M', 'S', 'S', 'P', 0};
+	const uint32_t fields[6][2] = {{0, 64},		  {0, 64},
+				       {(uint32_t)dlen, 64}, {(uint32_t)ulen, 64 + (uint32_t)dlen},
+				       {0, 64},		  {0, 64}};
+
+	memset(out, 0, 64);
+	memcpy(out, sig, 8);
+	out[8] = 3;
+	for (int i = 0; i < 6; i++) {
+		uint8_t *f = out + 12 + 8 * i;
+		f[0] = (uint8_t)fields[i][0];
+		f[1] = (uint8_t)(fields[i][0] >> 8);
+		f[2] = f[0];
+		f[3] = f[1];
+		for (int k = 0; k < 4; k++)
+			f[4 + k] = (uint8_t)(fields[i][1] >> (8 * k));
+	}
+	for (int k = 0; k < 4; k++)
+		out[60 + k] = (uint8_t)(flags >> (8 * k));
+	memcpy(out + 64, domain, dlen);
+	memcpy(out + 64 + dlen, user, ulen);
+	return 64 + dlen + ulen;
+}
+
+START_TEST(test_ntlm_curl_tokens)
+{
+	struct ts_ntlm_identity id;
+	enum ts_ntlm_type type;
+	size_t len;
+	uint8_t *t1 = corpus("curl-type1.bin", &len);
+
+	ck_assert_int_eq(ts_ntlm_message_type(t1, len, &type), TS_ERR_OK);
+	ck_assert_int_eq(type, TS_NTLM_NEGOTIATE);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(t1, len, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	g_free(t1);
+	/* curl --ntlm -u 'DOM\alice:s3cret' (OEM: curl asks for no Unicode). */
+	t1 = corpus("curl-type3-oem.bin", &len);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(t1, len, &id), TS_ERR_OK);
+	ck_assert_str_eq(id.user, "alice");
+	ck_assert_str_eq(id.domain, "DOM");
+	ck_assert(!id.unicode);
+	g_free(t1);
+}
+END_TEST
+
+static const char *const hostile_tokens[] = {
+	"curl-type3-truncated.bin", "type3-offset-past-end.bin", "type3-huge-length.bin",
+	"type3-offset-wrap.bin",    "type3-offset-in-header.bin", "signature-only.bin",
+};
+
+START_TEST(test_ntlm_hostile_tokens)
+{
+	struct ts_ntlm_identity id;
+	size_t len;
+	uint8_t *t = corpus(hostile_tokens[_i], &len);
+
+	ck_assert_msg(ts_ntlm_authenticate_parse(t, len, &id) == TS_ERR_GATE_NTLM_MALFORMED,
+		      "%s accepted", hostile_tokens[_i]);
+	ck_assert_str_eq(id.user, "");
+	g_free(t);
+}
+END_TEST
+
+START_TEST(test_ntlm_unicode)
+{
+	/* "Dom\u00e4ne" and "\u00fcser\U0001F600" in UTF-16LE. */
+	static const uint8_t dom[] = {'D', 0, 'o', 0, 'm', 0, 0xe4, 0, 'n', 0, 'e', 0};
+	static const uint8_t user[] = {0xfc, 0, 's', 0, 'e', 0, 'r', 0, 0x3d, 0xd8, 0x00, 0xde};
+	static const uint8_t lone[] = {'a', 0, 0x3d, 0xd8};
+	static const uint8_t low_first[] = {0x00, 0xde, 'a', 0};
+	static const uint8_t odd[] = {'a', 0, 'b'};
+	static const uint8_t ctrl[] = {'a', 0, '\n', 0};
+	static const uint8_t nul[] = {'a', 0, 0, 0};
+	uint8_t msg[2048], big[600];
+	struct ts_ntlm_identity id;
+	size_t n = make_type3(msg, dom, sizeof dom, user, sizeof user, 0x1);
+
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_OK);
+	ck_assert_str_eq(id.domain, "Dom\xc3\xa4ne");
+	ck_assert_str_eq(id.user, "\xc3\xbcser\xf0\x9f\x98\x80");
+	ck_assert(id.unicode);
+	n = make_type3(msg, dom, sizeof dom, lone, sizeof lone, 0x1);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	n = make_type3(msg, dom, sizeof dom, low_first, sizeof low_first, 0x1);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	n = make_type3(msg, dom, sizeof dom, odd, sizeof odd, 0x1);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	n = make_type3(msg, dom, sizeof dom, ctrl, sizeof ctrl, 0x1);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	n = make_type3(msg, dom, sizeof dom, nul, sizeof nul, 0x1);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	/* OEM: ASCII kept, other bytes shown as '?', controls refused. */
+	n = make_type3(msg, (const uint8_t *)"D\xe4", 2, (const uint8_t *)"bob", 3, 0x2);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_OK);
+	ck_assert_str_eq(id.domain, "D?");
+	ck_assert_str_eq(id.user, "bob");
+	n = make_type3(msg, (const uint8_t *)"D", 1, (const uint8_t *)"b\rb", 3, 0x2);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	/* Names longer than TS_NTLM_NAME_MAX bytes are refused, not cut. */
+	memset(big, 'a', sizeof big);
+	n = make_type3(msg, (const uint8_t *)"D", 1, big, TS_NTLM_NAME_MAX + 1, 0x2);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_GATE_NTLM_MALFORMED);
+	n = make_type3(msg, (const uint8_t *)"D", 1, big, TS_NTLM_NAME_MAX, 0x2);
+	ck_assert_int_eq(ts_ntlm_authenticate_parse(msg, n, &id), TS_ERR_OK);
+	ck_assert_uint_eq(strlen(id.user), TS_NTLM_NAME_MAX);
+}
+END_TEST
+
+START_TEST(test_negotiate_inspect)
+{
+	static const struct {
+		const char *file;
+		enum ts_negotiate_mech mech;
+		bool inner;
+		ts_err err;
+	} rows[] = {
+		{"spnego-init-ntlm.bin", TS_NEGOTIATE_NTLM, true, TS_ERR_OK},
+		{"spnego-resp-type3.bin", TS_NEGOTIATE_NTLM, true, TS_ERR_OK},
+		{"curl-type3-oem.bin", TS_NEGOTIATE_NTLM, true, TS_ERR_OK},
+		{"kerberos-ap-req.bin", TS_NEGOTIATE_KERBEROS, false, TS_ERR_OK},
+		{"spnego-length-past-end.bin", TS_NEGOTIATE_KERBEROS, false,
+		 TS_ERR_GATE_NEGOTIATE_MALFORMED},
+		{"spnego-indefinite.bin", TS_NEGOTIATE_KERBEROS, false,
+		 TS_ERR_GATE_NEGOTIATE_MALFORMED},
+	};
+
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		enum ts_negotiate_mech mech;
+		const uint8_t *inner = NULL;
+		size_t len, inner_len = 0;
+		uint8_t *t = corpus(rows[i].file, &len);
+
+		ck_assert_msg(ts_negotiate_inspect(t, len, &mech, &inner, &inner_len) == rows[i].err,
+			      "%s", rows[i].file);
+		if (rows[i].err == TS_ERR_OK) {
+			ck_assert_msg(mech == rows[i].mech, "%s", rows[i].file);
+			ck_assert_msg((inner != NULL) == rows[i].inner, "%s", rows[i].file);
+			if (inner != NULL)
+				ck_assert(inner >= t && inner + inner_len <= t + len);
+		}
+		g_free(t);
+	}
+}
+END_TEST
+
+START_TEST(test_base64_strict)
+{
+	static const char *const bad[] = {"", "A", "AB=", "A===", "AB=C", "AB C", "QQ=\n",
+					  "QR==", "QUJ=", "Q-==", "QUJD\n"};
+	uint8_t out[8];
+	size_t n;
+
+	ck_assert_int_eq(ts_gate_base64_decode("QUJD", 4, out, sizeof out, &n), TS_ERR_OK);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ts_gate_base64_decode("QUI=", 4, out, sizeof out, &n), TS_ERR_OK);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(ts_gate_base64_decode("QQ==", 4, out, sizeof out, &n), TS_ERR_OK);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(ts_gate_base64_decode("QUJDREVGR0hJ", 12, out, sizeof out, &n),
+			 TS_ERR_GATE_BASE64); /* 9 bytes > 8 */
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(ts_gate_base64_decode(bad[i], strlen(bad[i]), out, sizeof out, &n) ==
+				      TS_ERR_GATE_BASE64,
+			      "accepted '%s'", bad[i]);
+}
+END_TEST
+
+/* ---- paths: as IIS will read them, or refused ---- */
+
+static const struct {
+	const char *in;
+	const char *out; /* NULL: ambiguous */
+} paths[] = {
+	{"/", "/"},
+	{"/ucwa/oauth/v1/applications", "/ucwa/oauth/v1/applications"},
+	{"/meet/../ucwa", "/ucwa"},
+	{"/meet/%2e%2e/ucwa", "/ucwa"},
+	{"/meet/%2E%2E/WebTicket//oauthtoken", "/WebTicket/oauthtoken"},
+	{"//WebTicket///oauthtoken", "/WebTicket/oauthtoken"},
+	{"/meet/./x/", "/meet/x/"},
+	{"/meet/x/.", "/meet/x/"},
+	{"/meet/x/..", "/meet/"},
+	{"/a/b/../../c", "/c"},
+	{"/%41utodiscover", "/Autodiscover"},
+	{"/a%7Eb%2Dc", "/a~b-c"},
+	{"/a%20b", "/a%20b"},
+	{"/a%3bb", "/a%3Bb"},
+	{"/PassiveAuth/", "/PassiveAuth/"},
+	{"", NULL},
+	{"ucwa", NULL},
+	{"http://lync1.test/ucwa", NULL},
+	{"/..", NULL},
+	{"/meet/../../ucwa", NULL},
+	{"/meet/%2e%2e/%2e%2e/ucwa", NULL},
+	{"/meet%2F..%2Fucwa", NULL},
+	{"/meet%2f..%2fucwa", NULL},
+	{"/meet%5C..%5Cucwa", NULL},
+	{"/meet\\..\\ucwa", NULL},
+	{"/meet/%252e%252e/ucwa", NULL},
+	{"/%u002e%u002e/ucwa", NULL},
+	{"/a%", NULL},
+	{"/a%4", NULL},
+	{"/a%zz", NULL},
+	{"/a%00b", NULL},
+	{"/a%0d%0ab", NULL},
+	{"/a b", NULL},
+	{"/a\tb", NULL},
+	{"/caf\xc3\xa9", NULL},
+	{"/a%C3%A9", NULL},
+	{"/WebTicket/oauthtoken.", NULL},
+	{"/WebTicket/oauthtoken%2e", NULL},
+	{"/WebTicket/oauthtoken%20", NULL},
+	{"/WebTicket/WebTicketService.svc./Auth", NULL},
+	{"/a?b", NULL},
+	{"/a#b", NULL},
+};
+
+START_TEST(test_path_normalise)
+{
+	char out[TS_GATE_PATH_MAX + 2] = "untouched";
+	size_t n = 0;
+	ts_err err = ts_gate_path_normalise(paths[_i].in, strlen(paths[_i].in), out, sizeof out, &n);
+
+	if (paths[_i].out == NULL) {
+		ck_assert_msg(err == TS_ERR_GATE_PATH_AMBIGUOUS, "'%s' became '%s'", paths[_i].in,
+			      out);
+	} else {
+		ck_assert_msg(err == TS_ERR_OK, "'%s' refused", paths[_i].in);
+		ck_assert_str_eq(out, paths[_i].out);
+		ck_assert_uint_eq(n, strlen(out));
+	}
+}
+END_TEST
+
+START_TEST(test_path_limits_and_match)
+{
+	char *long_path = g_strnfill(TS_GATE_PATH_MAX + 1, 'a');
+	char out[TS_GATE_PATH_MAX + 2];
+	size_t n;
+
+	long_path[0] = '/';
+	ck_assert_int_eq(ts_gate_path_normalise(long_path, strlen(long_path), out, sizeof out, &n),
+			 TS_ERR_GATE_PATH_AMBIGUOUS);
+	g_free(long_path);
+	ck_assert(ts_gate_path_match("/PassiveAuth/*", "/passiveauth/PassiveAuth.aspx"));
+	ck_assert(ts_gate_path_match("/PassiveAuth/*", "/PASSIVEAUTH"));
+	ck_assert(!ts_gate_path_match("/PassiveAuth/*", "/PassiveAuthX"));
+	ck_assert(ts_gate_path_match("*/mex", "/WebTicket/WebTicketService.svc/MEX"));
+	ck_assert(ts_gate_path_match("*/mex", "/mex/"));
+	ck_assert(!ts_gate_path_match("*/mex", "/WebTicket/Xmex"));
+	ck_assert(ts_gate_path_match("/", "/"));
+	ck_assert(!ts_gate_path_match("/", "/ucwa"));
+	ck_assert(ts_gate_path_match("/Autodiscover/AutodiscoverService.svc/root",
+				     "/autodiscover/autodiscoverservice.svc/ROOT/"));
+	ck_assert(!ts_gate_path_match("/Autodiscover/AutodiscoverService.svc/root",
+				      "/Autodiscover/AutodiscoverService.svc/root/oauth/user"));
+}
+END_TEST
+
+/* ---- every kind, and what each stage does with it ---- */
+
+#define NTLM3 "NTLM curl-type3-oem.bin"
+#define FORM "Content-Type: application/x-www-form-urlencoded;charset=UTF-8"
+#define OAUTH "/WebTicket/oauthtoken"
+#define WTS "/WebTicket/WebTicketService.svc"
+#define UCWA "/ucwa/oauth/v1/applications"
+#define USER_RES "/Autodiscover/AutodiscoverService.svc/root/oauth/user"
+#define SOAP_TICKET                                                                              \
+	"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header>"          \
+	"<wsse:Security xmlns:wsse=\"x\"><saml:Assertion xmlns:saml=\"y\" "                      \
+	"AssertionID=\"SamlSecurityToken-1\"/></wsse:Security></s:Header><s:Body/></s:Envelope>"
+#define SOAP_PIN                                                                                 \
+	"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Header>"          \
+	"<o:Security xmlns:o=\"x\"><o:UsernameToken><o:Username> RE9NXGRhdmU= </o:Username>"     \
+	"<o:Password>c2VjcmV0</o:Password></o:UsernameToken></o:Security></s:Header>"            \
+	"<s:Body/></s:Envelope>"
+#define SOAP_RST                                                                                 \
+	"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"            \
+	"<RequestSecurityToken/></s:Body></s:Envelope>"
+
+struct kind_row {
+	const char *what;
+	struct req_spec req;
+	const char *auth_file; /* "SCHEME corpus-file": an Authorization header from the corpus */
+	enum ts_gate_kind kind;
+	ts_err detail;
+	const char *user, *domain;
+	/* In a passive pool: allowed, or the answer's shape and status. */
+	bool passive_allows;
+	enum ts_gate_shape shape;
+	int status;
+};
+
+static const struct kind_row kinds[] = {
+	{"NTLM type 3 from curl", {.method = "POST", .target = WTS}, NTLM3, TS_GATE_KIND_NTLM,
+	 TS_ERR_OK, "alice", "DOM", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"NTLM type 1", {.method = "POST", .target = OAUTH}, "NTLM curl-type1.bin",
+	 TS_GATE_KIND_NTLM, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"NTLM type 3 truncated", {.target = UCWA}, "NTLM curl-type3-truncated.bin",
+	 TS_GATE_KIND_NTLM, TS_ERR_GATE_NTLM_MALFORMED, "", "", false, TS_GATE_SHAPE_BEARER, 401},
+	{"NTLM not base64", {.target = WTS, .headers = {"Authorization: NTLM !!!!"}}, NULL,
+	 TS_GATE_KIND_NTLM, TS_ERR_GATE_BASE64, "", "", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"NTLM on an anonymous path binds the connection", {.target = WTS "/mex"}, NTLM3,
+	 TS_GATE_KIND_NTLM, TS_ERR_OK, "alice", "DOM", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"Negotiate raw NTLMSSP", {.target = WTS}, "Negotiate curl-type3-oem.bin", TS_GATE_KIND_NTLM,
+	 TS_ERR_OK, "alice", "DOM", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"Negotiate SPNEGO init naming NTLM", {.target = WTS}, "Negotiate spnego-init-ntlm.bin",
+	 TS_GATE_KIND_NTLM, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"Negotiate SPNEGO resp with type 3", {.target = WTS}, "Negotiate spnego-resp-type3.bin",
+	 TS_GATE_KIND_NTLM, TS_ERR_OK, "alice", "DOM", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"Negotiate Kerberos", {.target = UCWA}, "Negotiate kerberos-ap-req.bin",
+	 TS_GATE_KIND_NEGOTIATE, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_BEARER, 401},
+	{"Negotiate garbage", {.target = "/abs/handler", .headers = {"Authorization: Negotiate AAAA"}},
+	 NULL, TS_GATE_KIND_NEGOTIATE, TS_ERR_GATE_NEGOTIATE_MALFORMED, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"Basic: the user, never the password",
+	 {.target = "/abs/handler", .headers = {"Authorization: basic RE9NXGJvYjpwdw=="}}, NULL,
+	 TS_GATE_KIND_BASIC, TS_ERR_OK, "bob", "DOM", false, TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"Basic without a colon", {.target = "/abs", .headers = {"Authorization: Basic Ym9i"}}, NULL,
+	 TS_GATE_KIND_BASIC, TS_ERR_GATE_BASE64, "", "", false, TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"Digest", {.target = UCWA, .headers = {"Authorization: Digest x=1"}}, NULL,
+	 TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_SCHEME_UNKNOWN, "", "", false, TS_GATE_SHAPE_BEARER, 401},
+	{"two Authorization headers",
+	 {.target = UCWA, .headers = {"Authorization: Bearer cwt=AAEB", "Authorization: NTLM x"}},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
+	 TS_GATE_SHAPE_BEARER, 401},
+	{"password grant",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "grant_type=password&username=DOM%5Ccarol&password=p%40ss"},
+	 NULL, TS_GATE_KIND_PASSWORD, TS_ERR_OK, "carol", "DOM", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"password grant with a UPN",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "username=carol%40example.test&grant_type=password&password=x"},
+	 NULL, TS_GATE_KIND_PASSWORD, TS_ERR_OK, "carol@example.test", "", false,
+	 TS_GATE_SHAPE_OAUTH, 400},
+	{"windows grant",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "grant_type=urn%3Amicrosoft.rtc%3Awindows"},
+	 NULL, TS_GATE_KIND_WINDOWS, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"passive grant",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "grant_type=urn:microsoft.rtc:passive"},
+	 NULL, TS_GATE_KIND_PASSIVE, TS_ERR_OK, "", "", true, 0, 0},
+	{"passive grant on a path spelled another way",
+	 {.method = "POST", .target = "/meet/%2e%2e/webticket//OAUTHTOKEN", .headers = {FORM},
+	  .body = "grant_type=urn:microsoft.rtc:passive"},
+	 NULL, TS_GATE_KIND_PASSIVE, TS_ERR_OK, "", "", true, 0, 0},
+	{"password grant under */mex is still judged by its grant",
+	 {.method = "POST", .target = OAUTH "/mex", .headers = {FORM},
+	  .body = "grant_type=password&username=x"},
+	 NULL, TS_GATE_KIND_PASSWORD, TS_ERR_OK, "x", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"password grant behind ../",
+	 {.method = "POST", .target = "/meet/../WebTicket/oauthtoken",
+	  .body = "grant_type=password&username=x",
+	  .headers = {FORM, "Authorization: Bearer cwt=AAEB"}},
+	 NULL, TS_GATE_KIND_PASSWORD, TS_ERR_OK, "x", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"lower-case method is judged too",
+	 {.method = "post", .target = OAUTH, .headers = {FORM}, .body = "grant_type=password"},
+	 NULL, TS_GATE_KIND_PASSWORD, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"anonymous meeting grant",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "grant_type=urn:microsoft.rtc:anonmeeting&password=k&ms_rtc_conferenceuri=x"},
+	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"oauthtoken without its body (GET /gate)", {.method = "POST", .target = OAUTH}, NULL,
+	 TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_INCOMPLETE, "", "", false, TS_GATE_SHAPE_OAUTH, 400},
+	{"oauthtoken body cut short",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "grant_type=urn:microsoft.rtc:passive", .truncated = true},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_INCOMPLETE, "", "", false, TS_GATE_SHAPE_OAUTH,
+	 400},
+	{"grant_type twice, once encoded and in another case",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM},
+	  .body = "GRANT%5Ftype=password&grant_type=urn:microsoft.rtc:passive"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
+	 TS_GATE_SHAPE_OAUTH, 400},
+	{"grant_type in the query too",
+	 {.method = "POST", .target = OAUTH "?grant_type=password", .headers = {FORM},
+	  .body = "grant_type=urn:microsoft.rtc:passive"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
+	 TS_GATE_SHAPE_OAUTH, 400},
+	{"unknown grant",
+	 {.method = "POST", .target = OAUTH, .headers = {FORM}, .body = "grant_type=refresh_token"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_GRANT_UNKNOWN, "", "", false, TS_GATE_SHAPE_OAUTH,
+	 400},
+	{"oauthtoken body not a form",
+	 {.method = "POST", .target = OAUTH, .headers = {"Content-Type: multipart/form-data; b=x"},
+	  .body = "grant_type=password"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_UNREADABLE, "", "", false, TS_GATE_SHAPE_OAUTH,
+	 400},
+	{"PIN UsernameToken on /Auth", {.method = "POST", .target = WTS "/auth", .body = SOAP_PIN},
+	 NULL, TS_GATE_KIND_PIN, TS_ERR_OK, "dave", "DOM", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"/Auth without UsernameToken", {.method = "POST", .target = WTS "/Auth", .body = SOAP_RST},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_UNREADABLE, "", "", false,
+	 TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"/Auth body cut short",
+	 {.method = "POST", .target = WTS "/Auth", .body = SOAP_PIN, .truncated = true}, NULL,
+	 TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_INCOMPLETE, "", "", false, TS_GATE_SHAPE_SOAP_FAULT,
+	 500},
+	{"/Cert is TLS-DSK", {.method = "POST", .target = WTS "/Cert", .body = SOAP_RST}, NULL,
+	 TS_GATE_KIND_TLS_DSK, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"lyncdiscover root", {.target = "/?sipuri=alice@example.test"}, NULL,
+	 TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"Autodiscover root", {.target = "/Autodiscover/AutodiscoverService.svc/root?x=1"}, NULL,
+	 TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"WebTicketService mex", {.target = WTS "/mex"}, NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK,
+	 "", "", true, 0, 0},
+	{"passiveauth metadata",
+	 {.target = "/passiveauth/federationmetadata/2007-06/federationmetadata.xml"}, NULL,
+	 TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"meet page", {.target = "/meet/alice/AB12CD"}, NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "",
+	 "", true, 0, 0},
+	{"UCWA with a pool ticket", {.target = UCWA, .headers = {"Authorization: Bearer cwt=AAEB"}},
+	 NULL, TS_GATE_KIND_POOL_TICKET, TS_ERR_OK, "", "", true, 0, 0},
+	{"XML Autodiscover with X-MS-WebTicket",
+	 {.target = "/Autodiscover/AutodiscoverService.svc/root/user",
+	  .headers = {"X-MS-WebTicket: opaque=PHNhbWw="}},
+	 NULL, TS_GATE_KIND_POOL_TICKET, TS_ERR_OK, "", "", true, 0, 0},
+	{"CertProv with a web ticket in wsse:Security",
+	 {.method = "POST", .target = "/CertProv/CertProvisioningService.svc", .body = SOAP_TICKET},
+	 NULL, TS_GATE_KIND_POOL_TICKET, TS_ERR_OK, "", "", true, 0, 0},
+	{"CertProv without a ticket",
+	 {.method = "POST", .target = "/CertProv/CertProvisioningService.svc", .body = SOAP_RST},
+	 NULL, TS_GATE_KIND_NONE, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"CertProv body cut short",
+	 {.method = "POST", .target = "/CertProv/CertProvisioningService.svc", .body = SOAP_TICKET,
+	  .truncated = true},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_BODY_INCOMPLETE, "", "", false,
+	 TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"two Tessera cookies",
+	 {.target = UCWA, .headers = {"Cookie: __Host-tessera=a.b.c; x=1", "Cookie: __Host-tessera=d"}},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
+	 TS_GATE_SHAPE_BEARER, 401},
+	{"Bearer that is neither cwt= nor JWS", {.target = UCWA, .headers = {"Authorization: Bearer x"}},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_SCHEME_UNKNOWN, "", "", false, TS_GATE_SHAPE_BEARER,
+	 401},
+	{"no credential: JSON Autodiscover user", {.target = USER_RES}, NULL, TS_GATE_KIND_NONE,
+	 TS_ERR_OK, "", "", false, TS_GATE_SHAPE_BEARER, 401},
+	{"no credential: XML Autodiscover user",
+	 {.target = USER_RES, .headers = {"Accept: application/vnd.microsoft.rtc.autodiscover+xml;v=1"}},
+	 NULL, TS_GATE_KIND_NONE, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_WEBTICKET_URL, 401},
+	{"no credential: WebTicketService RST", {.method = "POST", .target = WTS, .body = SOAP_RST},
+	 NULL, TS_GATE_KIND_NONE, TS_ERR_OK, "", "", false, TS_GATE_SHAPE_SOAP_FAULT, 500},
+	{"ambiguous path", {.target = "/meet/..%2Fucwa"}, NULL, TS_GATE_KIND_UNKNOWN,
+	 TS_ERR_GATE_PATH_AMBIGUOUS, "", "", false, TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"encoded slash cannot hide oauthtoken behind /meet",
+	 {.method = "POST", .target = "/meet%2F..%2FWebTicket%2Foauthtoken", .headers = {FORM},
+	  .body = "grant_type=password"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_PATH_AMBIGUOUS, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+};
+
+static struct ts_gate_verdict *decide_row(const struct kind_row *row, const char *host)
+{
+	struct req_spec s = row->req;
+	struct ts_gate_verdict *v;
+	char *auth = NULL;
+
+	s.host = host;
+	if (row->auth_file != NULL) {
+		const char *space = strchr(row->auth_file, ' ');
+		char *scheme = g_strndup(row->auth_file, (gsize)(space - row->auth_file));
+		size_t i = 0;
+
+		auth = auth_header(scheme, space + 1);
+		g_free(scheme);
+		while (s.headers[i] != NULL)
+			i++;
+		s.headers[i] = auth;
+	}
+	v = decide(&s);
+	g_free(auth);
+	return v;
+}
+
+START_TEST(test_kinds_legacy)
+{
+	const struct kind_row *row = &kinds[_i];
+	struct ts_gate_verdict *v = decide_row(row, "lync1.test");
+
+	ck_assert_msg(v->kind == row->kind, "%s: kind %s", row->what, ts_gate_kind_name(v->kind));
+	ck_assert_msg(v->err == row->detail, "%s: detail %s", row->what, ts_errname(v->err));
+	ck_assert_msg(strcmp(v->user, row->user) == 0, "%s: user '%s'", row->what, v->user);
+	ck_assert_msg(strcmp(v->domain, row->domain) == 0, "%s: domain '%s'", row->what, v->domain);
+	/* legacy: everything passes, named by its kind, with no identity. */
+	ck_assert_msg(v->outcome == TS_GATE_ALLOW, "%s refused in legacy", row->what);
+	ck_assert_str_eq(upstream(v, "X-Tessera-Auth"), ts_gate_kind_name(row->kind));
+	ck_assert_str_eq(upstream(v, "X-Tessera-User"), "");
+	ck_assert_str_eq(v->pool, "lync1");
+	verdict_free(v);
+}
+END_TEST
+
+START_TEST(test_kinds_passive)
+{
+	const struct kind_row *row = &kinds[_i];
+	struct ts_gate_verdict *v = decide_row(row, "LYNC2.test:443");
+
+	ck_assert_msg(v->kind == row->kind, "%s: kind %s", row->what, ts_gate_kind_name(v->kind));
+	ck_assert_str_eq(v->pool, "lync2");
+	if (row->passive_allows) {
+		ck_assert_msg(v->outcome == TS_GATE_ALLOW, "%s refused: %s", row->what,
+			      ts_errname(v->err));
+		ck_assert_uint_eq(v->answer.status, 0);
+	} else {
+		ck_assert_msg(v->outcome == TS_GATE_REFUSE, "%s allowed", row->what);
+		ck_assert_msg(v->answer.shape == row->shape, "%s: shape %s", row->what,
+			      ts_gate_shape_name(v->answer.shape));
+		ck_assert_int_eq(v->answer.status, row->status);
+		ck_assert(v->err != TS_ERR_OK);
+		ck_assert(row->detail == TS_ERR_OK ? v->err == TS_ERR_GATE_KIND_REFUSED
+						   : v->err == row->detail);
+		ck_assert(logged("event=gate_decision"));
+		ck_assert(logged("outcome=refuse"));
+	}
+	verdict_free(v);
+}
+END_TEST
+
+/* ---- Tessera tickets: verified for the pool the Host names ---- */
+
+static char *mint_for(const char *pool, const char *sub)
+{
+	static const char *const amr[] = {"pwd", "mfa"};
+	struct ts_ticket_identity id = {.sub = sub,
+					.upn = "alice@example.test",
+					.sid = "S-1-5-21-1-2-3-1104",
+					.idp = "fx",
+					.amr = amr,
+					.n_amr = 2};
+	char *token = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(ts_ticket_mint(fx.tickets, &id, pool, &token, &len), TS_ERR_OK);
+	return token;
+}
+
+static struct ts_gate_verdict *with_ticket(const char *host, const char *token, bool cookie)
+{
+	char *h = g_strdup_printf(cookie ? "Cookie: a=1; __Host-tessera=%s" : "Authorization: Bearer %s",
+				  token);
+	struct req_spec s = {.host = host, .target = "/app/page?x=1", .headers = {h,
+		"User-Agent: Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+		"X-Tessera-User: admin"}};
+	struct ts_gate_verdict *v = decide(&s);
+
+	g_free(h);
+	return v;
+}
+
+START_TEST(test_tessera_ticket_identity)
+{
+	char *token = mint_for("app", "alice@example.test");
+	struct ts_gate_verdict *v = with_ticket("app.test", token, _i == 1);
+
+	ck_assert_int_eq(v->outcome, TS_GATE_ALLOW);
+	ck_assert_int_eq(v->kind, TS_GATE_KIND_TESSERA_TICKET);
+	ck_assert(v->identity_verified);
+	ck_assert_str_eq(upstream(v, "X-Tessera-User"), "alice@example.test");
+	ck_assert_str_eq(upstream(v, "X-Tessera-Upn"), "alice@example.test");
+	ck_assert_str_eq(upstream(v, "X-Tessera-Sid"), "S-1-5-21-1-2-3-1104");
+	ck_assert_str_eq(upstream(v, "X-Tessera-Amr"), "pwd,mfa");
+	ck_assert_str_eq(upstream(v, "X-Tessera-Auth"), "tessera-ticket");
+	/* The client's own X-Tessera-User is noticed; the verdict's value is
+	 * what the transport sets in its place. */
+	ck_assert(v->spoofed_identity);
+	ck_assert(logged("event=gate_spoofed_identity"));
+	/* No ticket text in the log. */
+	ck_assert(!logged(token));
+	verdict_free(v);
+	free(token);
+}
+END_TEST
+
+START_TEST(test_tessera_ticket_refused)
+{
+	char *other = mint_for("lync1", "alice@example.test");
+	char *mine = mint_for("app", "alice@example.test");
+	const struct ts_ticket_claims *claims = NULL;
+	struct ts_gate_verdict *v;
+
+	/* Another pool's ticket: refused with its reason; browser → sign-in. */
+	v = with_ticket("app.test", other, true);
+	ck_assert_int_eq(v->outcome, TS_GATE_REFUSE);
+	ck_assert_int_eq(v->kind, TS_GATE_KIND_TESSERA_TICKET);
+	ck_assert_int_eq(v->err, TS_ERR_TICKET_AUDIENCE);
+	ck_assert_int_eq(v->answer.status, 302);
+	ck_assert_str_eq(answer_header(v, "Location", 0), "/.tessera/signin?return=/app/page%3Fx%3D1");
+	ck_assert(!v->identity_verified);
+	verdict_free(v);
+	/* In a legacy pool it passes, but names nobody. */
+	v = with_ticket("lync1.test", mine, false);
+	ck_assert_int_eq(v->outcome, TS_GATE_ALLOW);
+	ck_assert_int_eq(v->err, TS_ERR_TICKET_AUDIENCE);
+	ck_assert_str_eq(upstream(v, "X-Tessera-User"), "");
+	ck_assert_str_eq(upstream(v, "X-Tessera-Auth"), "none");
+	verdict_free(v);
+	/* Revoked. */
+	ck_assert_int_eq(ts_ticket_verify(fx.tickets, mine, strlen(mine), "app", &claims), TS_ERR_OK);
+	ck_assert_int_eq(ts_revoke_jti(fx.rev, claims->jti, claims->jti_len, claims->exp + SKEW),
+			 TS_ERR_OK);
+	ts_ticket_claims_release(claims);
+	v = with_ticket("app.test", mine, true);
+	ck_assert_int_eq(v->outcome, TS_GATE_REFUSE);
+	ck_assert_int_eq(v->err, TS_ERR_TICKET_REVOKED);
+	verdict_free(v);
+	/* Expired: the clock moves past exp + skew. */
+	free(mine);
+	mine = mint_for("app", "bob@example.test");
+	fx.clock = ts_clock_fixed(T0 + LIFETIME + SKEW + 1);
+	v = with_ticket("app.test", mine, false);
+	ck_assert_int_eq(v->err, TS_ERR_TICKET_EXPIRED);
+	ck_assert_int_eq(v->outcome, TS_GATE_REFUSE);
+	/* Not a browser: 401 with a Bearer challenge. */
+	verdict_free(v);
+	{
+		char *h = g_strdup_printf("Authorization: Bearer %s", mine);
+		struct req_spec s = {.host = "app.test", .target = "/api", .headers = {h}};
+		v = decide(&s);
+		g_free(h);
+	}
+	ck_assert_int_eq(v->answer.status, 401);
+	ck_assert_str_eq(answer_header(v, "WWW-Authenticate", 0), "Bearer realm=\"app.test\"");
+	verdict_free(v);
+	free(mine);
+	free(other);
+}
+END_TEST
+
+START_TEST(test_web_upstream_anonymous_and_hosts)
+{
+	struct req_spec pub = {.host = "app.test", .target = "/public/logo.png"};
+	struct req_spec root = {.host = "app.test", .target = "/"};
+	struct req_spec alias = {.host = "Meet.Example.Test", .target = "/ucwa"};
+	struct req_spec stranger = {.host = "evil.test", .target = "/meet/x"};
+	struct req_spec nohost = {.host = NULL, .target = "/"};
+	struct ts_gate_verdict *v = decide(&pub);
+
+	ck_assert_int_eq(v->outcome, TS_GATE_ALLOW);
+	ck_assert_int_eq(v->kind, TS_GATE_KIND_ANONYMOUS);
+	verdict_free(v);
+	/* The web pool's own list replaces the SfB default: "/" needs sign-in. */
+	v = decide(&root);
+	ck_assert_int_eq(v->outcome, TS_GATE_REFUSE);
+	ck_assert_int_eq(v->answer.shape, TS_GATE_SHAPE_WEB_401);
+	verdict_free(v);
+	v = decide(&alias);
+	ck_assert_str_eq(v->pool, "lync1");
+	verdict_free(v);
+	v = decide(&stranger);
+	ck_assert_int_eq(v->outcome, TS_GATE_REFUSE);
+	ck_assert_int_eq(v->err, TS_ERR_GATE_HOST_UNKNOWN);
+	ck_assert_int_eq(v->answer.status, 403);
+	ck_assert_str_eq(v->pool, "");
+	verdict_free(v);
+	nohost.host = NULL;
+	{
+		struct ts_gate_policy policy = {fx.config, fx.tickets};
+		struct built b;
+		v = g_new0(struct ts_gate_verdict, 1);
+		build(&nohost, &b);
+		b.req.host = NULL;
+		ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+		g_free(b.path);
+	}
+	ck_assert_int_eq(v->err, TS_ERR_GATE_HOST_UNKNOWN);
+	verdict_free(v);
+}
+END_TEST
+
+/* ---- the answers, as a pool gives them (sfb-protocol.md 2, 3, 8.5) ---- */
+
+START_TEST(test_answers_exact)
+{
+	struct ts_gate_answer_params p = {.host = "lync2.test",
+					  .grant_types = "urn:microsoft.rtc:passive,"
+							 "urn:microsoft.rtc:anonmeeting",
+					  .return_path = "/x y", .return_path_len = 4};
+	const char *diag = "28029;source=\"lync2.test\";reason=\"Authentication type not allowed.\"";
+	struct ts_gate_answer a;
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_OAUTH, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 400);
+	ck_assert_str_eq(a.content_type, "application/json");
+	ck_assert_str_eq(a.body, "{\"error\":\"unsupported_grant_type\"}");
+	ck_assert_str_eq(a.headers[0].name, "X-Ms-diagnostics");
+	ck_assert_str_eq(a.headers[0].value, diag);
+	ts_gate_answer_clear(&a);
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_SOAP_FAULT, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 500);
+	ck_assert_str_eq(a.content_type, "text/xml; charset=utf-8");
+	ck_assert_str_eq(a.headers[0].value, diag);
+	ck_assert_ptr_nonnull(strstr(a.body, "<OCSDiagnosticsFault xmlns=\"urn:component:Microsoft."
+					     "Rtc.WebAuthentication.2010\""));
+	ck_assert_ptr_nonnull(strstr(a.body, "<ErrorId>28029</ErrorId><Reason>Authentication type "
+					     "not allowed.</Reason>"));
+	ck_assert_ptr_nonnull(strstr(a.body, ">a:FailedAuthentication</faultcode>"));
+	ck_assert_uint_eq(a.body_len, strlen(a.body));
+	ts_gate_answer_clear(&a);
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_BEARER, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 401);
+	ck_assert_uint_eq(a.n_headers, 2);
+	ck_assert_str_eq(a.headers[0].name, "WWW-Authenticate");
+	ck_assert_str_eq(a.headers[0].value,
+			 "Bearer trusted_issuers=\"\",client_id=\"00000004-0000-0ff1-ce00-000000000000\"");
+	ck_assert_str_eq(a.headers[1].value,
+			 "MsRtcOAuth href=\"https://lync2.test/WebTicket/oauthtoken\","
+			 "grant_type=\"urn:microsoft.rtc:passive,urn:microsoft.rtc:anonmeeting\"");
+	ts_gate_answer_clear(&a);
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_WEBTICKET_URL, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 401);
+	ck_assert_str_eq(a.headers[0].name, "X-MS-WebTicketURL");
+	ck_assert_str_eq(a.headers[0].value, "https://lync2.test/WebTicket/WebTicketService.svc");
+	ts_gate_answer_clear(&a);
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_SIGNIN, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 302);
+	ck_assert_str_eq(a.headers[0].value, "/.tessera/signin?return=/x%20y");
+	ts_gate_answer_clear(&a);
+
+	ck_assert_int_eq(ts_gate_answer_render(TS_GATE_SHAPE_FORBIDDEN, &p, &a), TS_ERR_OK);
+	ck_assert_int_eq(a.status, 403);
+	ck_assert_str_eq(a.headers[0].value, diag);
+	ts_gate_answer_clear(&a);
+}
+END_TEST
+
+START_TEST(test_stage_rule)
+{
+	for (int k = 0; k < TS_GATE_KIND__COUNT; k++) {
+		const bool passes = k == TS_GATE_KIND_ANONYMOUS || k == TS_GATE_KIND_PASSIVE ||
+				    k == TS_GATE_KIND_POOL_TICKET || k == TS_GATE_KIND_TESSERA_TICKET;
+
+		ck_assert(ts_gate_stage_decide(TS_GATE_STAGE_LEGACY, k, false) == TS_GATE_ALLOW);
+		ck_assert_msg((ts_gate_stage_decide(TS_GATE_STAGE_PASSIVE, k, false) == TS_GATE_ALLOW) ==
+				      passes,
+			      "passive and %s", ts_gate_kind_name(k));
+		ck_assert(ts_gate_stage_decide(TS_GATE_STAGE_PASSIVE, k, true) == TS_GATE_ALLOW);
+		ck_assert(!ts_gate_kind_is_legacy(k) || !passes);
+	}
+}
+END_TEST
+
+/* ---- client families (sfb-protocol.md 4) ---- */
+
+static const struct {
+	const char *ua;
+	const char *family;
+	bool capable;
+} agents[] = {
+	{"UCCAPI/4.0.7577.314 OC/4.0.7577.314 (Microsoft Lync 2010)", "lync-2010", false},
+	{"UCCAPI/15.0.4481.1000 OC/15.0.4481.1000 (Microsoft Lync)", "lync-2013", true},
+	{"UCCAPI/16.0.12527.20122 OC/16.0.12527.20194 (Skype for Business)", "skype-for-business",
+	 true},
+	{"Microsoft Lync for Mac 14.0.11", "lync-mac", false},
+	{"CPE/4.0.7423.1 OCPhone/4.0.7423.1 (Microsoft Lync 2010 (Beta) Phone Edition)",
+	 "phone-edition", false},
+	{"iPhoneLync/6.2", "mobile-ios", true},
+	{"Lync/6.2 CFNetwork/758 Darwin/15.0.0", "mobile-ios", true},
+	{"AndroidLync/6.2", "mobile-android", true},
+	{"ACOMO/6.2 (Linux; Android 9)", "mobile-android", true},
+	{"WPLync/5.4", "mobile-windows-phone", true},
+	{"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 Safari/605.1.15",
+	 "browser", true},
+	{"Pidgin/2.14 SIPE/1.25", "third-party", false},
+	{"curl/7.88.1", "third-party", false},
+	{"UCCAPI/16.0.13328.20130 OC/16.0.13426.20234", "unknown", false},
+	{"", "unknown", false},
+};
+
+START_TEST(test_client_family)
+{
+	const struct ts_client_family_info *f =
+		ts_client_family(agents[_i].ua, strlen(agents[_i].ua));
+
+	ck_assert_msg(strcmp(f->name, agents[_i].family) == 0, "'%s' is %s", agents[_i].ua, f->name);
+	ck_assert_int_eq(f->passive_capable, agents[_i].capable);
+	ck_assert_str_eq(ts_client_family(NULL, 0)->name, "unknown");
+}
+END_TEST
+
+/* ---- the fuzz corpus, replayed in every build ---- */
+
+START_TEST(test_fuzz_corpus_replay)
+{
+	char dir[512];
+	GDir *d;
+	const char *name;
+	size_t n = 0;
+
+	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/ntlm", srcdir());
+	d = g_dir_open(dir, 0, NULL);
+	ck_assert_ptr_nonnull(d);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		size_t len;
+		uint8_t *data = corpus(name, &len);
+		/* A heap copy of the exact size, so ASan sees any over-read. */
+		uint8_t *exact = malloc(len > 0 ? len : 1);
+
+		memcpy(exact, data, len);
+		ck_assert_int_eq(LLVMFuzzerTestOneInput(exact, len), 0);
+		free(exact);
+		g_free(data);
+		n++;
+	}
+	g_dir_close(d);
+	ck_assert_uint_ge(n, 10);
+}
+END_TEST
+
+/* The shipped defaults are DESIGN's anonymous paths. */
+START_TEST(test_default_pool_keys)
+{
+	const struct ts_config_pool *p = ts_config_find_pool(fx.config, "lync2");
+	const char *const want[] = {"/", "/Autodiscover/AutodiscoverService.svc/root",
+				    "/Autodiscover/XFrame/*", "*/mex",
+				    "/WebTicket/WebTicketService.svc/Anon", "/PassiveAuth/*",
+				    "/meet/*", "/dialin/*", "/.tessera/*", NULL};
+
+	for (size_t i = 0; want[i] != NULL; i++) {
+		ck_assert_ptr_nonnull(p->anonymous_paths[i]);
+		ck_assert_str_eq(p->anonymous_paths[i], want[i]);
+	}
+	ck_assert_str_eq(p->anonymous_grants[0], "urn:microsoft.rtc:anonmeeting");
+	ck_assert_str_eq(ts_config_find_pool(fx.config, "lync1")->stage, "legacy");
+	ck_assert_str_eq(p->upstream, "sfb");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("gate");
+	TCase *tc = tcase_create("gate");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_ntlm_curl_tokens);
+	tcase_add_loop_test(tc, test_ntlm_hostile_tokens, 0,
+			    (int)(sizeof hostile_tokens / sizeof hostile_tokens[0]));
+	tcase_add_test(tc, test_ntlm_unicode);
+	tcase_add_test(tc, test_negotiate_inspect);
+	tcase_add_test(tc, test_base64_strict);
+	tcase_add_loop_test(tc, test_path_normalise, 0, (int)(sizeof paths / sizeof paths[0]));
+	tcase_add_test(tc, test_path_limits_and_match);
+	tcase_add_loop_test(tc, test_kinds_legacy, 0, (int)(sizeof kinds / sizeof kinds[0]));
+	tcase_add_loop_test(tc, test_kinds_passive, 0, (int)(sizeof kinds / sizeof kinds[0]));
+	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
+	tcase_add_test(tc, test_tessera_ticket_refused);
+	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
+	tcase_add_test(tc, test_answers_exact);
+	tcase_add_test(tc, test_stage_rule);
+	tcase_add_loop_test(tc, test_client_family, 0, (int)(sizeof agents / sizeof agents[0]));
+	tcase_add_test(tc, test_fuzz_corpus_replay);
+	tcase_add_test(tc, test_default_pool_keys);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
