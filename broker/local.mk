@@ -16,3 +16,9 @@ tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_
 	broker/cli_key.c broker/cli_sts_key.c broker/sts_names.c
 tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tessera_LDADD = $(TS_SAML_LIBS)
+
+# SPOP (HAProxy's offload protocol): framing and the agent server, linked by
+# tesserad, the SPOP tests and the fuzz target.
+noinst_LIBRARIES += libtessera_spop.a
+libtessera_spop_a_SOURCES = broker/spop.c broker/spop_encode.c broker/spop.h
+TS_SPOP_LIBS = libtessera_spop.a $(TS_COMMON_LIBS)

@@ -1,0 +1,7 @@
+# SPOP: framing unit suite, the agent over loopback sockets, and HAProxy 2.6
+# itself talking to an echo agent.
+check_PROGRAMS += tests/check_spop
+TESTS += tests/check_spop
+tests_check_spop_SOURCES = tests/check_spop.c tests/spop_test_frames.c tests/spop_test_frames.h
+tests_check_spop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_spop_LDADD = $(TS_SPOP_LIBS) $(CHECK_LIBS)
