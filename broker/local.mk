@@ -20,5 +20,6 @@ tessera_LDADD = $(TS_SAML_LIBS)
 # SPOP (HAProxy's offload protocol): framing and the agent server, linked by
 # tesserad, the SPOP tests and the fuzz target.
 noinst_LIBRARIES += libtessera_spop.a
-libtessera_spop_a_SOURCES = broker/spop.c broker/spop_encode.c broker/spop.h
+libtessera_spop_a_SOURCES = broker/spop.c broker/spop_encode.c broker/spop.h \
+	broker/spop_session.c broker/spop_session.h broker/spop_agent.c broker/spop_agent.h
 TS_SPOP_LIBS = libtessera_spop.a $(TS_COMMON_LIBS)

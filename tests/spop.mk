@@ -5,3 +5,10 @@ TESTS += tests/check_spop
 tests_check_spop_SOURCES = tests/check_spop.c tests/spop_test_frames.c tests/spop_test_frames.h
 tests_check_spop_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_spop_LDADD = $(TS_SPOP_LIBS) $(CHECK_LIBS)
+
+check_PROGRAMS += tests/check_spop_agent
+TESTS += tests/check_spop_agent
+tests_check_spop_agent_SOURCES = tests/check_spop_agent.c tests/spop_test_frames.c \
+	tests/spop_test_frames.h
+tests_check_spop_agent_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_spop_agent_LDADD = $(TS_SPOP_LIBS) $(CHECK_LIBS)
