@@ -31,3 +31,4 @@ include $(srcdir)/tests/idp_serve.mk
 include $(srcdir)/tests/sts.mk
 include $(srcdir)/tests/pool.mk
 include $(srcdir)/tests/spop.mk
+include $(srcdir)/tests/fuzz/local.mk
