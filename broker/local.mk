@@ -9,7 +9,7 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
 	broker/sts_flow.h broker/sts_names.c
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
+tesserad_LDADD = libtessera_spop.a $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
 tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c \

@@ -17,5 +17,5 @@ tests_check_spop_agent_LDADD = $(TS_SPOP_LIBS) $(CHECK_LIBS)
 check_PROGRAMS += tests/spop_echo_agent
 tests_spop_echo_agent_SOURCES = tests/spop_echo_agent.c
 tests_spop_echo_agent_LDADD = $(TS_SPOP_LIBS)
-TESTS += tests/spop_haproxy.sh
-dist_noinst_SCRIPTS += tests/spop_haproxy.sh
+TESTS += tests/spop_haproxy.sh tests/spop_tesserad.sh
+dist_noinst_SCRIPTS += tests/spop_haproxy.sh tests/spop_tesserad.sh
