@@ -18,10 +18,17 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
 	broker/sts_flow.h broker/sts_names.c $(TS_GATE_SOURCES) broker/route_gate.c
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
-tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
+tesserad_LDADD = libtessera_spop.a $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
 tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c \
 	broker/cli_key.c broker/cli_sts_key.c broker/sts_names.c
 tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tessera_LDADD = $(TS_SAML_LIBS)
+
+# SPOP (HAProxy's offload protocol): framing and the agent server, linked by
+# tesserad, the SPOP tests and the fuzz target.
+noinst_LIBRARIES += libtessera_spop.a
+libtessera_spop_a_SOURCES = broker/spop.c broker/spop_encode.c broker/spop.h \
+	broker/spop_session.c broker/spop_session.h broker/spop_agent.c broker/spop_agent.h
+TS_SPOP_LIBS = libtessera_spop.a $(TS_COMMON_LIBS)

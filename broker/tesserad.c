@@ -10,10 +10,17 @@
 #include "routes.h"
 #include "runtime.h"
 #include "http.h"
+#include "spop_agent.h"
 #include "tessera/log.h"
 #include "tickets.h"
 
 #define DEFAULT_CONFIG TS_SYSCONFDIR "/tessera/tessera.conf"
+
+/* The gate's answer to HAProxy's SPOE messages, called with the broker as
+ * context. The integrator points this at the gate's SPOP entry point
+ * (broker/gate*.c); until then a configured agent refuses to start rather
+ * than acknowledge requests without deciding anything. */
+static const ts_spop_notify_fn gate_spop_notify = NULL;
 
 static void usage(FILE *to)
 {
@@ -32,6 +39,10 @@ static int check_config(const char *path)
 
 	if (err == TS_ERR_OK)
 		err = ts_runtime_load(path, ts_clock_now(NULL), false, &rt, why, sizeof why);
+	if (err == TS_ERR_OK && ts_spop_configured(rt->config) && gate_spop_notify == NULL) {
+		err = TS_ERR_SPOP_NO_DECISION;
+		snprintf(why, sizeof why, "[gate] spop_listen_address is set: %s", ts_strerror(err));
+	}
 	ts_runtime_release(rt);
 	ts_saml_library_shutdown();
 	if (err != TS_ERR_OK) {
@@ -40,6 +51,48 @@ static int check_config(const char *path)
 	}
 	fprintf(stderr, "tesserad: configuration %s is valid\n", path);
 	return 0;
+}
+
+/* The SPOP agent when [gate] spop_listen_address is set; *out stays NULL
+ * when it is not. */
+static ts_err spop_start(struct ts_broker *broker, struct ts_spop_agent **out)
+{
+	struct ts_spop_settings settings;
+
+	*out = NULL;
+	if (!ts_spop_configured(broker->config))
+		return TS_ERR_OK;
+	if (gate_spop_notify == NULL) {
+		ts_log_error(TS_LOG_ERR, "spop_not_started", TS_ERR_SPOP_NO_DECISION, "address",
+			     broker->config->spop.listen_address, "fix",
+			     "leave [gate] spop_listen_address empty in this build");
+		return TS_ERR_SPOP_NO_DECISION;
+	}
+	settings = ts_spop_settings_from_config(broker->config);
+	return ts_spop_agent_start(&settings, gate_spop_notify, broker, out);
+}
+
+/* The agent keeps its socket and threads across SIGHUP; a changed spop_*
+ * key is named so the operator knows a restart is due. */
+static void spop_reload_check(const struct ts_config *running, const struct ts_config *next)
+{
+	const char *changed = NULL;
+
+	if (strcmp(running->spop.listen_address, next->spop.listen_address) != 0)
+		changed = "spop_listen_address";
+	else if (running->spop.listen_port != next->spop.listen_port)
+		changed = "spop_listen_port";
+	else if (running->spop.max_frame_size != next->spop.max_frame_size)
+		changed = "spop_max_frame_size";
+	else if (running->spop.max_connections != next->spop.max_connections)
+		changed = "spop_max_connections";
+	else if (running->spop.idle_timeout != next->spop.idle_timeout)
+		changed = "spop_idle_timeout";
+	else if (running->spop.threads != next->spop.threads)
+		changed = "spop_threads";
+	if (changed != NULL)
+		ts_log(TS_LOG_WARN, "restart_needed", "key", changed, "section", "gate", "kept",
+		       "running value until restart");
 }
 
 /* SIGHUP: configuration, IdP metadata and keys are read again; a bad new
@@ -59,7 +112,8 @@ static void reload(struct ts_broker *broker, const char *path)
 	}
 	/* Logged before the new level applies, so a quieter level still shows it. */
 	ts_log(TS_LOG_INFO, "reloaded", "config", path, "applied", "log,sp,idp,pool",
-	       "restart_needed_for", "broker.listen*,threads,tickets.*,store.*");
+	       "restart_needed_for", "broker.listen*,threads,tickets.*,store.*,gate.spop_*");
+	spop_reload_check(broker->config, next->config);
 	ts_log_set_level(next->config->log.level);
 	ts_runtime_install(broker, next);
 }
@@ -70,6 +124,7 @@ static int serve(const char *path)
 {
 	struct ts_broker broker = {.clock = ts_clock_real(), .config_path = path};
 	struct ts_runtime *rt = NULL;
+	struct ts_spop_agent *spop = NULL;
 	const char *const *route_names;
 	size_t n_routes = 0;
 	char why[512] = "";
@@ -104,11 +159,17 @@ static int serve(const char *path)
 	snprintf(port, sizeof port, "%u", broker.bound_port);
 	ts_log(TS_LOG_INFO, "listening", "address", broker.config->broker.listen_address, "port",
 	       port, "config", path);
+	if (spop_start(&broker, &spop) != TS_ERR_OK) {
+		ts_http_stop(&broker);
+		goto out;
+	}
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		reload(&broker, path);
 		ts_broker_tickets_reload(&broker); /* key ring rotated, revocations */
 	}
 	ts_log(TS_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	/* The agent first: HAProxy gets its DISCONNECT while HTTP still serves. */
+	ts_spop_agent_stop(spop);
 	ts_http_stop(&broker);
 	rc = 0;
 out:

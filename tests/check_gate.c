@@ -2,7 +2,7 @@
  * client_family.c): classification of every kind, the stage rule, the
  * answers a pool would give, path normalisation, NTLM and SPNEGO parsing
  * (curl's own tokens and hostile ones), Tessera tickets verified for the
- * pool, and the fuzz corpus replayed. */
+ * pool. (tests/fuzz/fuzz_ntlm replays the NTLM fuzz corpus.) */
 #include <check.h>
 #include <dirent.h>
 #include <glib.h>
@@ -19,7 +19,6 @@
 #define LIFETIME 3600
 #define SKEW 60
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *srcdir(void)
 {
@@ -1000,35 +999,6 @@ START_TEST(test_client_family)
 }
 END_TEST
 
-/* ---- the fuzz corpus, replayed in every build ---- */
-
-START_TEST(test_fuzz_corpus_replay)
-{
-	char dir[512];
-	GDir *d;
-	const char *name;
-	size_t n = 0;
-
-	snprintf(dir, sizeof dir, "%s/tests/fuzz/corpus/ntlm", srcdir());
-	d = g_dir_open(dir, 0, NULL);
-	ck_assert_ptr_nonnull(d);
-	while ((name = g_dir_read_name(d)) != NULL) {
-		size_t len;
-		uint8_t *data = corpus(name, &len);
-		/* A heap copy of the exact size, so ASan sees any over-read. */
-		uint8_t *exact = malloc(len > 0 ? len : 1);
-
-		memcpy(exact, data, len);
-		ck_assert_int_eq(LLVMFuzzerTestOneInput(exact, len), 0);
-		free(exact);
-		g_free(data);
-		n++;
-	}
-	g_dir_close(d);
-	ck_assert_uint_ge(n, 10);
-}
-END_TEST
-
 /* The shipped defaults are DESIGN's anonymous paths. */
 START_TEST(test_default_pool_keys)
 {
@@ -1072,7 +1042,6 @@ int main(void)
 	tcase_add_test(tc, test_answers_exact);
 	tcase_add_test(tc, test_stage_rule);
 	tcase_add_loop_test(tc, test_client_family, 0, (int)(sizeof agents / sizeof agents[0]));
-	tcase_add_test(tc, test_fuzz_corpus_replay);
 	tcase_add_test(tc, test_default_pool_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -1,9 +1,17 @@
 # The gate (broker/gate*.c, ntlm.c, spnego.c, client_family.c): the Check
-# suite (which also replays the NTLM fuzz corpus) and GET /gate end to end.
+# suite, the NTLM fuzz target (corpus replayed in make check) and GET /gate
+# end to end.
 check_PROGRAMS += tests/check_gate
 TESTS += tests/check_gate tests/gate_http.sh
-tests_check_gate_SOURCES = tests/check_gate.c tests/fuzz/fuzz_ntlm.c $(TS_GATE_SOURCES)
+tests_check_gate_SOURCES = tests/check_gate.c $(TS_GATE_SOURCES)
 tests_check_gate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(OPENSSL_CFLAGS)
 tests_check_gate_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 dist_noinst_SCRIPTS += tests/gate_http.sh
 EXTRA_DIST += tests/fuzz/corpus/ntlm tests/fuzz/ntlm.mk
+
+FUZZ_TARGETS += tests/fuzz/fuzz_ntlm
+tests_fuzz_fuzz_ntlm_SOURCES = tests/fuzz/fuzz_ntlm.c broker/gate_classify.c broker/gate_request.c \
+	broker/gate_path.c broker/gate_body.c broker/gate_base64.c broker/ntlm.c broker/spnego.c \
+	broker/client_family.c
+tests_fuzz_fuzz_ntlm_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+tests_fuzz_fuzz_ntlm_LDADD = libfuzz_replay.a $(TS_COMMON_LIBS)

@@ -30,4 +30,6 @@ include $(srcdir)/tests/broker.mk
 include $(srcdir)/tests/idp_serve.mk
 include $(srcdir)/tests/sts.mk
 include $(srcdir)/tests/pool.mk
+include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/gate.mk
+include $(srcdir)/tests/spop.mk

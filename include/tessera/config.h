@@ -61,6 +61,15 @@ struct ts_config {
 	struct {
 		enum ts_log_level level;
 	} log;
+	/* The SPOP agent HAProxy's SPOE filter asks ([gate] spop_*). */
+	struct {
+		char *listen_address; /* "" = no agent */
+		long listen_port;     /* 0: the kernel picks one; tesserad logs it */
+		long max_frame_size;  /* HAProxy's offer (tune.bufsize - 4) must not exceed it */
+		long max_connections;
+		long idle_timeout; /* seconds without a frame before AGENT-DISCONNECT */
+		long threads;
+	} spop;
 	/* Tessera as a SAML SP and WS-Fed relying party. */
 	struct {
 		char *entity_id;

@@ -127,7 +127,30 @@
 	X(GATE_NEGOTIATE_MALFORMED, 400, "Negotiate token is not well-formed SPNEGO, NTLM or Kerberos") \
 	X(GATE_CLAIM_VALUE, 401, "ticket claim cannot be carried in a header (control character)") \
 	X(GATE_HOST_UNKNOWN, 403, "Host names no pool the gate serves")                \
-	X(GATE_KIND_REFUSED, 403, "the pool's stage refuses this kind of authentication")
+	X(GATE_KIND_REFUSED, 403, "the pool's stage refuses this kind of authentication") \
+	/* SPOP agent for HAProxy (broker/spop*.c); ts_spop_status_of() maps each   \
+	 * to the SPOE status code of the AGENT-DISCONNECT it causes */             \
+	X(SPOP_VARINT, 400, "SPOP varint runs past the frame or needs more than 64 bits") \
+	X(SPOP_TRUNCATED, 400, "SPOP frame ends inside a field")                       \
+	X(SPOP_DATA_TYPE, 400, "SPOP typed data has a reserved type, bad flags or a value out of range") \
+	X(SPOP_FRAME_INVALID, 400, "SPOP frame is malformed: header, ids, flags, duplicate or trailing items") \
+	X(SPOP_FRAME_TYPE, 400, "SPOP frame type is unknown or not one HAProxy sends") \
+	X(SPOP_FRAME_TOO_BIG, 413, "SPOP frame exceeds the negotiated max-frame-size") \
+	X(SPOP_FRAME_UNEXPECTED, 400, "SPOP frame not allowed now: NOTIFY before HELLO, or a second HELLO") \
+	X(SPOP_FRAGMENTED, 400, "SPOP frame is a fragment, but the agent does not offer fragmentation") \
+	X(SPOP_TOO_MANY, 413, "SPOP NOTIFY carries more messages or arguments than the agent accepts") \
+	X(SPOP_NO_VERSION, 400, "HAPROXY-HELLO has no supported-versions string")      \
+	X(SPOP_NO_FRAME_SIZE, 400, "HAPROXY-HELLO has no max-frame-size")              \
+	X(SPOP_NO_CAPABILITIES, 400, "HAPROXY-HELLO has no capabilities string")       \
+	X(SPOP_VERSION, 400, "HAProxy offers no SPOP version 2.x")                     \
+	X(SPOP_FRAME_SIZE, 400, "HAProxy's max-frame-size is below 256 or above the agent's spop_max_frame_size") \
+	X(SPOP_NO_STATUS, 400, "HAPROXY-DISCONNECT has no status-code or message")     \
+	X(SPOP_ENCODE_SPACE, 500, "SPOP frame being built does not fit in max-frame-size") \
+	X(SPOP_ACK_FULL, 500, "ACK has no room left for another action within max-frame-size") \
+	X(SPOP_TIMEOUT, 504, "SPOP connection was idle longer than spop_idle_timeout") \
+	X(SPOP_CONNECTIONS, 503, "SPOP agent already serves spop_max_connections connections") \
+	X(SPOP_LISTEN, 500, "cannot start the SPOP listener")                          \
+	X(SPOP_NO_DECISION, 500, "SPOP agent is configured but this build has no gate decision to serve")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

@@ -2,9 +2,11 @@
  * input as a decoded NTLM or Negotiate token (type, type 3 names, SPNEGO
  * walk), and as the text of an Authorization header, a request path and a
  * minting body run through the whole classification table.
- *   clang -fsanitize=fuzzer,address ... (tests/fuzz/ntlm.mk)
- * tests/check_gate replays tests/fuzz/corpus/ntlm/ through this function
- * in every build, so each crasher found stays a test. */
+ * `make fuzz` runs it under libFuzzer; `make check` replays
+ * tests/fuzz/corpus/ntlm/ through it in every build (tests/fuzz/local.mk),
+ * so each crasher found stays a test.
+ * Sources: broker/gate_classify.c broker/gate_request.c broker/gate_path.c broker/gate_body.c broker/gate_base64.c broker/ntlm.c broker/spnego.c broker/client_family.c common/err.c common/util.c
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
