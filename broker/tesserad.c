@@ -10,17 +10,12 @@
 #include "routes.h"
 #include "runtime.h"
 #include "http.h"
+#include "gate_spop.h"
 #include "spop_agent.h"
 #include "tessera/log.h"
 #include "tickets.h"
 
 #define DEFAULT_CONFIG TS_SYSCONFDIR "/tessera/tessera.conf"
-
-/* The gate's answer to HAProxy's SPOE messages, called with the broker as
- * context. The integrator points this at the gate's SPOP entry point
- * (broker/gate*.c); until then a configured agent refuses to start rather
- * than acknowledge requests without deciding anything. */
-static const ts_spop_notify_fn gate_spop_notify = NULL;
 
 static void usage(FILE *to)
 {
@@ -39,10 +34,6 @@ static int check_config(const char *path)
 
 	if (err == TS_ERR_OK)
 		err = ts_runtime_load(path, ts_clock_now(NULL), false, &rt, why, sizeof why);
-	if (err == TS_ERR_OK && ts_spop_configured(rt->config) && gate_spop_notify == NULL) {
-		err = TS_ERR_SPOP_NO_DECISION;
-		snprintf(why, sizeof why, "[gate] spop_listen_address is set: %s", ts_strerror(err));
-	}
 	ts_runtime_release(rt);
 	ts_saml_library_shutdown();
 	if (err != TS_ERR_OK) {
@@ -62,14 +53,9 @@ static ts_err spop_start(struct ts_broker *broker, struct ts_spop_agent **out)
 	*out = NULL;
 	if (!ts_spop_configured(broker->config))
 		return TS_ERR_OK;
-	if (gate_spop_notify == NULL) {
-		ts_log_error(TS_LOG_ERR, "spop_not_started", TS_ERR_SPOP_NO_DECISION, "address",
-			     broker->config->spop.listen_address, "fix",
-			     "leave [gate] spop_listen_address empty in this build");
-		return TS_ERR_SPOP_NO_DECISION;
-	}
 	settings = ts_spop_settings_from_config(broker->config);
-	return ts_spop_agent_start(&settings, gate_spop_notify, broker, out);
+	/* The gate decides what HAProxy asks, with the broker as context. */
+	return ts_spop_agent_start(&settings, ts_gate_spop_notify, broker, out);
 }
 
 /* The agent keeps its socket and threads across SIGHUP; a changed spop_*

@@ -15,3 +15,9 @@ tests_fuzz_fuzz_ntlm_SOURCES = tests/fuzz/fuzz_ntlm.c broker/gate_classify.c bro
 	broker/client_family.c
 tests_fuzz_fuzz_ntlm_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
 tests_fuzz_fuzz_ntlm_LDADD = libfuzz_replay.a $(TS_COMMON_LIBS)
+
+# The gate behind real HAProxy (conf/haproxy/), in front of emulated pools.
+TESTS += tests/gate_haproxy.sh
+dist_noinst_SCRIPTS += tests/gate_haproxy.sh tests/haproxy_lib.sh
+EXTRA_DIST += conf/haproxy/haproxy.cfg conf/haproxy/tessera-spoe.conf conf/haproxy/pools.map \
+	scripts/tls-certs

@@ -16,7 +16,8 @@ ts_cleanup() {
 	for pid in $TS_PIDS; do
 		ts_wait_exit "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
 	done
-	rm -rf "$TS_TMP"
+	# TS_KEEP_TMP=1 keeps the logs and files of a run, for a post-mortem.
+	if [ -n "${TS_KEEP_TMP:-}" ]; then echo "kept $TS_TMP" >&2; else rm -rf "$TS_TMP"; fi
 }
 trap ts_cleanup EXIT
 trap 'exit 1' INT TERM

@@ -3,3 +3,4 @@
 TESTS += tests/pool_emulator.sh tests/pool_ntlm.sh tests/pool_passive.sh
 dist_noinst_SCRIPTS += tests/pool_emulator.sh tests/pool_ntlm.sh tests/pool_passive.sh \
 	tests/pool_lib.sh
+EXTRA_DIST += tests/pool_client.py

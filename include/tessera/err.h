@@ -149,8 +149,7 @@
 	X(SPOP_ACK_FULL, 500, "ACK has no room left for another action within max-frame-size") \
 	X(SPOP_TIMEOUT, 504, "SPOP connection was idle longer than spop_idle_timeout") \
 	X(SPOP_CONNECTIONS, 503, "SPOP agent already serves spop_max_connections connections") \
-	X(SPOP_LISTEN, 500, "cannot start the SPOP listener")                          \
-	X(SPOP_NO_DECISION, 500, "SPOP agent is configured but this build has no gate decision to serve")
+	X(SPOP_LISTEN, 500, "cannot start the SPOP listener")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

@@ -1,0 +1,274 @@
+/* The gate over SPOP: HAProxy's SPOE messages "gate" and "gate-body"
+ * (conf/haproxy/tessera-spoe.conf) become a struct ts_gate_request, the
+ * verdict becomes txn variables for conf/haproxy/haproxy.cfg's rules:
+ *
+ *   verdict   allow | refuse: set last, so a verdict half-written (an ACK
+ *             out of room) is no verdict, and HAProxy fails closed (503)
+ *   kind, pool, stage, err, client     for logs and HAProxy's own rules
+ *   user, upn, sid, amr, auth          when allowed: the X-Tessera-* values
+ *   shape, status, body, h_<name>[_2]  when refused: the answer's shape
+ *             (one return rule each), its body and header values, named
+ *             after the header (X-Ms-diagnostics → h_x_ms_diagnostics; a
+ *             second WWW-Authenticate → h_www_authenticate_2)
+ *
+ * Message arguments: method, path, query (HAProxy's, after its
+ * normalize-uri rules: the path it routes on), hdrs (req.hdrs_bin), src,
+ * and on body paths body, blen (req.body_len), bsize (req.body_size). */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "gate.h"
+#include "gate_spop.h"
+#include "metrics.h"
+#include "runtime.h"
+#include "spop.h"
+#include "tessera/log.h"
+#include "tickets.h"
+
+#define MAX_HEADERS 128
+
+struct gate_args {
+	char method[32];
+	char source[INET6_ADDRSTRLEN];
+	struct ts_spop_bytes path, query, hdrs, body;
+	bool has_body;
+	int64_t blen, bsize;
+};
+
+static bool name_is(struct ts_spop_bytes b, const char *name)
+{
+	return ts_spop_bytes_eq(b, name);
+}
+
+static bool is_text(const struct ts_spop_value *v)
+{
+	return v->type == TS_SPOP_STRING || v->type == TS_SPOP_BINARY;
+}
+
+static int64_t as_int(const struct ts_spop_value *v)
+{
+	switch (v->type) {
+	case TS_SPOP_INT32:
+	case TS_SPOP_INT64:
+		return v->u.sint;
+	case TS_SPOP_UINT32:
+	case TS_SPOP_UINT64:
+		return v->u.uint > INT64_MAX ? -1 : (int64_t)v->u.uint;
+	default:
+		return -1;
+	}
+}
+
+static void copy_text(char *dst, size_t cap, struct ts_spop_bytes b)
+{
+	size_t n = b.len < cap - 1 ? b.len : cap - 1;
+	memcpy(dst, b.ptr, n);
+	dst[n] = '\0';
+}
+
+static void read_args(const struct ts_spop_message *m, struct gate_args *a)
+{
+	memset(a, 0, sizeof *a);
+	a->blen = a->bsize = -1;
+	for (size_t i = 0; i < m->n_args; i++) {
+		const struct ts_spop_arg *arg = &m->args[i];
+		const struct ts_spop_value *v = &arg->value;
+		if (name_is(arg->name, "method") && is_text(v))
+			copy_text(a->method, sizeof a->method, v->u.bytes);
+		else if (name_is(arg->name, "path") && is_text(v))
+			a->path = v->u.bytes;
+		else if (name_is(arg->name, "query") && is_text(v))
+			a->query = v->u.bytes;
+		else if (name_is(arg->name, "hdrs") && is_text(v))
+			a->hdrs = v->u.bytes;
+		else if (name_is(arg->name, "body") && is_text(v))
+			a->body = v->u.bytes, a->has_body = true;
+		else if (name_is(arg->name, "blen"))
+			a->blen = as_int(v);
+		else if (name_is(arg->name, "bsize"))
+			a->bsize = as_int(v);
+		else if (name_is(arg->name, "src") && v->type == TS_SPOP_IPV4)
+			inet_ntop(AF_INET, v->u.ipv4, a->source, sizeof a->source);
+		else if (name_is(arg->name, "src") && v->type == TS_SPOP_IPV6)
+			inet_ntop(AF_INET6, v->u.ipv6, a->source, sizeof a->source);
+	}
+}
+
+/* req.hdrs_bin: (varint length, name, varint length, value)* ending with
+ * two empty strings. false when malformed or past MAX_HEADERS. */
+static bool read_headers(struct ts_spop_bytes bin, struct ts_gate_header *out, size_t *n)
+{
+	struct ts_spop_reader r = {bin.ptr, bin.ptr + bin.len};
+
+	*n = 0;
+	for (;;) {
+		uint64_t len[2];
+		const uint8_t *text[2];
+		for (int k = 0; k < 2; k++) {
+			if (ts_spop_varint_decode(&r, &len[k]) != TS_ERR_OK ||
+			    len[k] > (uint64_t)(r.end - r.pos))
+				return false;
+			text[k] = r.pos;
+			r.pos += len[k];
+		}
+		if (len[0] == 0)
+			return len[1] == 0 && r.pos == r.end;
+		if (*n == MAX_HEADERS)
+			return false;
+		out[(*n)++] = (struct ts_gate_header){(const char *)text[0], (size_t)len[0],
+						      (const char *)text[1], (size_t)len[1]};
+	}
+}
+
+/* Content-Length as announced, -1 when absent or not a number. */
+static long long content_length(const struct ts_gate_request *g)
+{
+	const char *v;
+	size_t n;
+	long long value = 0;
+
+	if (ts_gate_header_get(g, "Content-Length", &v, &n) != 1 || n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		value = value * 10 + (v[i] - '0');
+	}
+	return value;
+}
+
+/* The whole body, or not: HAProxy says so for a Content-Length body
+ * (req.body_len == req.body_size); a chunked one cut at the buffer has no
+ * reliable sign (sfb-protocol.md 9.1), so it is never taken as whole. */
+static bool body_complete(const struct ts_gate_request *g, const struct gate_args *a)
+{
+	const char *v;
+	size_t n;
+
+	if (!a->has_body || ts_gate_header_get(g, "Transfer-Encoding", &v, &n) > 0)
+		return false;
+	return a->blen >= 0 && a->blen == a->bsize && (int64_t)a->body.len == a->blen &&
+	       g->content_length == a->bsize;
+}
+
+static ts_err set_text(struct ts_spop_ack *ack, const char *name, const char *value)
+{
+	return ts_spop_ack_set_string(ack, TS_SPOP_SCOPE_TXN, name, value, strlen(value));
+}
+
+/* h_ + the header name, lower case, '-' as '_'; _2 for a second one. */
+static void header_var(char *out, size_t cap, const struct ts_gate_answer *a, size_t i)
+{
+	size_t seen = 0, k = 0;
+
+	for (size_t j = 0; j < i; j++)
+		seen += g_ascii_strcasecmp(a->headers[j].name, a->headers[i].name) == 0;
+	k = (size_t)g_snprintf(out, cap, "h_");
+	for (const char *c = a->headers[i].name; *c != '\0' && k + 1 < cap; c++)
+		out[k++] = *c == '-' ? '_' : g_ascii_tolower(*c);
+	out[k] = '\0';
+	if (seen > 0)
+		g_snprintf(out + k, cap - k, "_%zu", seen + 1);
+}
+
+static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict *v)
+{
+	static const char *const identity_vars[TS_GATE_UPSTREAM_HEADERS] = {"user", "upn", "sid",
+									    "amr", "auth"};
+	ts_err err = TS_ERR_OK;
+
+	if ((err = set_text(ack, "kind", ts_gate_kind_name(v->kind))) != TS_ERR_OK ||
+	    (err = set_text(ack, "pool", v->pool)) != TS_ERR_OK ||
+	    (err = set_text(ack, "stage", ts_gate_stage_name(v->stage))) != TS_ERR_OK ||
+	    (err = set_text(ack, "err", ts_errname(v->err))) != TS_ERR_OK ||
+	    (err = set_text(ack, "client", v->client->name)) != TS_ERR_OK)
+		return err;
+	if (v->outcome == TS_GATE_ALLOW) {
+		/* The same order as upstream_headers: X-Tessera-User, -Upn, -Sid, -Amr, -Auth. */
+		for (size_t i = 0; i < TS_GATE_UPSTREAM_HEADERS && err == TS_ERR_OK; i++)
+			err = set_text(ack, identity_vars[i], v->upstream_headers[i].value);
+	} else {
+		const struct ts_gate_answer *a = &v->answer;
+		err = set_text(ack, "shape", ts_gate_shape_name(a->shape));
+		if (err == TS_ERR_OK)
+			err = ts_spop_ack_set_int(ack, TS_SPOP_SCOPE_TXN, "status", a->status);
+		if (err == TS_ERR_OK)
+			err = ts_spop_ack_set_string(ack, TS_SPOP_SCOPE_TXN, "body", a->body,
+						     a->body_len);
+		for (size_t i = 0; i < a->n_headers && err == TS_ERR_OK; i++) {
+			char var[64];
+			header_var(var, sizeof var, a, i);
+			err = set_text(ack, var, a->headers[i].value);
+		}
+	}
+	if (err == TS_ERR_OK)
+		err = set_text(ack, "verdict", ts_gate_outcome_name(v->outcome));
+	return err;
+}
+
+static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
+		   struct ts_spop_ack *ack)
+{
+	struct ts_gate_header headers[MAX_HEADERS];
+	struct gate_args a;
+	struct ts_gate_request g = {.content_length = -1};
+	struct ts_gate_verdict *v;
+	struct ts_runtime *rt;
+	char *host = NULL;
+	const char *hv;
+	size_t hn;
+	ts_err err;
+
+	read_args(m, &a);
+	if (a.method[0] == '\0' || a.path.ptr == NULL || !read_headers(a.hdrs, headers, &g.n_headers)) {
+		/* No verdict: HAProxy answers 503 (fail closed). */
+		ts_log_error(TS_LOG_WARN, "gate_refused", TS_ERR_GATE_REQUEST, "detail",
+			     "SPOE message lacks method or path, or its headers are malformed");
+		return;
+	}
+	g.headers = headers;
+	g.method = a.method;
+	g.source = a.source;
+	g.path = (const char *)a.path.ptr;
+	g.path_len = a.path.len;
+	g.query = a.query.ptr != NULL ? (const char *)a.query.ptr : NULL;
+	g.query_len = a.query.len;
+	if (ts_gate_header_get(&g, "Host", &hv, &hn) >= 1)
+		host = g_strndup(hv, hn);
+	g.host = host != NULL ? host : "";
+	g.content_length = content_length(&g);
+	if (a.has_body) {
+		g.body = a.body.ptr;
+		g.body_len = a.body.len;
+		g.body_complete = body_complete(&g, &a);
+	}
+
+	rt = ts_runtime_acquire(broker);
+	v = g_new0(struct ts_gate_verdict, 1); /* claim-sized buffers: off the stack */
+	struct ts_gate_policy policy = {rt->config, ts_broker_ticketing(broker)};
+	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
+		ts_metrics_gate(broker->metrics, v->pool, ts_gate_kind_name(v->kind),
+				ts_gate_outcome_name(v->outcome));
+		if ((err = set_verdict(ack, v)) != TS_ERR_OK)
+			ts_log_error(TS_LOG_ERR, "gate_verdict_unsent", err, "pool", v->pool,
+				     "fix", "raise tune.bufsize and [gate] spop_max_frame_size");
+	}
+	ts_gate_verdict_clear(v);
+	g_free(v);
+	ts_runtime_release(rt);
+	g_free(host);
+}
+
+void ts_gate_spop_notify(void *ctx, const struct ts_spop_message *msgs, size_t n,
+			 struct ts_spop_ack *ack)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ts_spop_bytes_eq(msgs[i].name, "gate") ||
+		    ts_spop_bytes_eq(msgs[i].name, "gate-body")) {
+			decide(ctx, &msgs[i], ack);
+			return; /* one verdict per request */
+		}
+}

@@ -1,0 +1,220 @@
+#!/bin/sh
+# The gate for real: HAProxy with conf/haproxy/ (TLS, SPOE to tesserad's
+# agent) in front of two emulated pools, lync1.test at stage legacy and
+# lync2.test at stage passive, and of tesserad itself (broker.test and
+# /.tessera/ on pool hosts). What a client gets is what the pool or the gate
+# answered; what reached a pool is in its log (the request line, with the
+# X-Tessera-* headers it received).
+. "$TS_SRCDIR/tests/signin_lib.sh"
+. "$TS_SRCDIR/tests/haproxy_lib.sh"
+command -v haproxy >/dev/null || ts_skip "haproxy not found"
+command -v openssl >/dev/null || ts_skip "openssl not found"
+[ -n "${SYSTEM_PYTHON3:-}" ] || ts_skip "python3 not found"
+[ -x "$TS_BUILDDIR/tessera-pool" ] || ts_fail "no tessera-pool"
+PC="$SYSTEM_PYTHON3 $TS_SRCDIR/tests/pool_client.py"
+
+# tesserad: the sign-in test broker, lync2 passive, the STS and the agent.
+"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
+ts_broker_config "$TS_TMP/tessera.conf"
+sed -i 's/^\[pool lync2\]$/&\nstage = passive/' "$TS_TMP/tessera.conf"
+printf '[sts]\nkey_dir = %s/sts\n[gate]\nspop_listen_address = 127.0.0.1\nspop_listen_port = 0\n' \
+	"$TS_TMP" >>"$TS_TMP/tessera.conf"
+ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
+B="http://127.0.0.1:$TS_PORT"
+ts_wait_until 10 grep -q 'event=spop_listening' "$TS_TMP/tesserad.log" || ts_fail "no agent"
+SPOP_PORT=$(sed -n 's/.*event=spop_listening .*port=\([0-9]*\).*/\1/p' "$TS_TMP/tesserad.log")
+
+# The pools. lync2 trusts Tessera as its STS (metadata read from tesserad).
+start_emulator() { # NAME HOST [flags]
+	name=$1 host=$2
+	shift 2
+	"$TS_BUILDDIR/tessera-pool" --listen 127.0.0.1:0 --host "$host" "$@" \
+		>"$TS_TMP/$name.out" 2>"$TS_TMP/$name.log" &
+	TS_PIDS="$TS_PIDS $!"
+	ts_wait_until 20 grep -q 'listening on' "$TS_TMP/$name.out" ||
+		ts_fail "$name: $(cat "$TS_TMP/$name.log")"
+	sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$TS_TMP/$name.out"
+}
+P1=$(start_emulator pool1 lync1.test)
+P2=$(start_emulator pool2 lync2.test \
+	--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
+	--sts-signin https://broker.test/adfs/ls/)
+ts_start_haproxy "$P1" "$P2"
+
+# h NAME [curl args] URL: through HAProxy; status printed, NAME.h / NAME.b kept.
+h() {
+	n=$1
+	shift
+	hc -D "$TS_TMP/$n.h" -o "$TS_TMP/$n.b" -w '%{http_code}' "$@"
+}
+hdr_exact() { tr -d '\r' <"$TS_TMP/$1.h" | grep -q "^$2" || ts_fail "$1: no '$2': $(cat "$TS_TMP/$1.h")"; }
+reached() { grep -F "path=$2 " "$TS_TMP/$1.log" | tail -n 1; } # POOL PATH: its last log line
+SVC=/WebTicket/WebTicketService.svc
+$PC rst https://lync1.test/WebTicket/WebTicketService.svc >"$TS_TMP/rst.xml"
+
+# --- legacy pool: everything passes, NTLM end to end ----------------------
+[ "$(h n1 --ntlm -u 'EXAMPLE\alice:alice-password' -H 'Content-Type: text/xml' \
+	--data-binary "@$TS_TMP/rst.xml" "https://lync1.test$SVC")" = 200 ] ||
+	ts_fail "curl --ntlm through the gate: $(cat "$TS_TMP/n1.h" "$TS_TMP/n1.b")"
+grep -q '>sip:alice@example.test</saml:NameIdentifier>' "$TS_TMP/n1.b" || ts_fail "not alice's ticket"
+grep -q 'event=gate_decision .*pool=lync1 .*kind=ntlm .*outcome=allow' "$TS_TMP/tesserad.log" ||
+	ts_fail "NTLM not judged as such: $(grep gate_decision "$TS_TMP/tesserad.log" | tail -3)"
+
+# 20 clients at once, alice and bob, three requests each on one connection
+# (curl repeats the handshake per request), and anonymous clients among
+# them: every answer is its own user's; no anonymous request gets a ticket.
+ntlm_client() { # I: prints a line for each wrong answer
+	if [ $(($1 % 4)) = 3 ]; then
+		for k in 1 2 3; do
+			code=$(hc -o /dev/null -w '%{http_code}' -H 'Content-Type: text/xml' \
+				--data-binary "@$TS_TMP/rst.xml" "https://lync1.test$SVC")
+			[ "$code" = 401 ] || echo "anonymous $1 got $code"
+		done
+		return
+	fi
+	u=alice
+	[ $(($1 % 2)) = 0 ] || u=bob
+	hc --ntlm -u "EXAMPLE\\$u:$u-password" -H 'Content-Type: text/xml' \
+		--data-binary "@$TS_TMP/rst.xml" -o "$TS_TMP/par.$1.1" "https://lync1.test$SVC" \
+		-o "$TS_TMP/par.$1.2" "https://lync1.test$SVC" -o "$TS_TMP/par.$1.3" "https://lync1.test$SVC"
+	for k in 1 2 3; do
+		grep -q ">sip:$u@example.test<" "$TS_TMP/par.$1.$k" 2>/dev/null || echo "$u $1.$k wrong"
+	done
+}
+i=0
+pids=""
+while [ $i -lt 20 ]; do
+	ntlm_client $i >"$TS_TMP/par.$i.out" 2>&1 &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do wait "$p"; done
+cat "$TS_TMP"/par.*.out >"$TS_TMP/par.all"
+[ ! -s "$TS_TMP/par.all" ] || ts_fail "parallel NTLM: $(head -5 "$TS_TMP/par.all")"
+
+# A body longer than one buffer is never judged by its first part: in
+# legacy it passes on (to the pool), in passive it is refused below.
+head -c 70000 /dev/zero | tr '\0' x | sed 's/^/grant_type=password\&pad=/' >"$TS_TMP/big.txt"
+[ "$(h b1 --data-binary "@$TS_TMP/big.txt" https://lync1.test/WebTicket/oauthtoken)" != 503 ] &&
+	[ -n "$(reached pool1 /WebTicket/oauthtoken)" ] || ts_fail "legacy: big body did not pass"
+
+# --- passive pool: legacy kinds get the pool's own refusals ----------------
+[ "$(h p1 --ntlm -u 'EXAMPLE\alice:alice-password' -H 'Content-Type: text/xml' \
+	--data-binary "@$TS_TMP/rst.xml" "https://lync2.test$SVC")" = 500 ] &&
+	grep -q 'OCSDiagnosticsFault' "$TS_TMP/p1.b" || ts_fail "passive NTLM: $(cat "$TS_TMP/p1.h" "$TS_TMP/p1.b")"
+hdr_exact p1 'X-Ms-diagnostics: 28029;source="lync2.test";reason="Authentication type not allowed."'
+hdr_exact p1 'Content-Type: text/xml; charset=utf-8'
+for grant in password urn:microsoft.rtc:windows; do
+	[ "$(h p2 --data "grant_type=$grant&username=alice&password=alice-password" \
+		https://lync2.test/WebTicket/oauthtoken)" = 400 ] &&
+		[ "$(cat "$TS_TMP/p2.b")" = '{"error":"unsupported_grant_type"}' ] ||
+		ts_fail "passive $grant: $(cat "$TS_TMP/p2.h" "$TS_TMP/p2.b")"
+	hdr_exact p2 'X-Ms-diagnostics: 28029;'
+done
+$PC auth alice alice-password https://lync2.test/WebTicket/WebTicketService.svc >"$TS_TMP/auth.xml"
+[ "$(h p3 -H 'Content-Type: text/xml' --data-binary "@$TS_TMP/auth.xml" "https://lync2.test$SVC/Auth")" = 500 ] &&
+	grep -q OCSDiagnosticsFault "$TS_TMP/p3.b" || ts_fail "passive /Auth: $(cat "$TS_TMP/p3.b")"
+[ "$(h p4 --data-binary "@$TS_TMP/big.txt" https://lync2.test/WebTicket/oauthtoken)" = 400 ] ||
+	ts_fail "passive: big body not refused: $(cat "$TS_TMP/p4.b")"
+[ "$(h p5 https://lync2.test/ucwa/oauth/v1/applications)" = 401 ] &&
+	[ "$(grep -ci '^www-authenticate:' "$TS_TMP/p5.h")" = 2 ] || ts_fail "UCWA challenge: $(cat "$TS_TMP/p5.h")"
+hdr_exact p5 'WWW-Authenticate: MsRtcOAuth href="https://lync2.test/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:passive,urn:microsoft.rtc:anonmeeting"'
+[ "$(h p6 -H 'Accept: text/xml' https://lync2.test/Autodiscover/AutodiscoverService.svc/root/user)" = 401 ] ||
+	ts_fail "XML Autodiscover: $(cat "$TS_TMP/p6.h")"
+hdr_exact p6 'X-MS-WebTicketURL: https://lync2.test/WebTicket/WebTicketService.svc'
+[ "$(h p7 https://lync2.test/GroupExpansion/service.svc)" = 403 ] || ts_fail "other path: $(cat "$TS_TMP/p7.h")"
+hdr_exact p7 'X-Ms-diagnostics: 28029;'
+[ -z "$(reached pool2 "$SVC")" ] && [ -z "$(reached pool2 /WebTicket/oauthtoken)" ] ||
+	ts_fail "a refused request reached the pool: $(grep event=request "$TS_TMP/pool2.log")"
+
+# Anonymous paths pass.
+[ "$(h a1 "https://lync2.test$SVC/mex")" = 200 ] || ts_fail "mex: $(cat "$TS_TMP/a1.b")"
+[ "$(h a2 https://lync2.test/)" = 200 ] || ts_fail "lyncdiscover root"
+
+# Path tricks are judged on the path the pool serves.
+for p in '/meet/../ucwa' '/meet/%2e%2e/ucwa' '/meet/%2E%2E/ucwa' '//ucwa' '/UCWA' \
+	'/meet/..%2Fucwa' '/PassiveAuth/..%5Cucwa' '/ucwa.' '/Meet/%252e%252e/ucwa'; do
+	code=$(h t1 --path-as-is "https://lync2.test$p")
+	case "$code" in 401 | 403) ;; *) ts_fail "$p passed the gate ($code)" ;; esac
+done
+
+# The passive sign-in, all of it through HAProxy: oauthtoken 400 28020 →
+# PassiveAuth → broker.test/adfs/ls/ → IdP → /saml/acs → the pool's
+# /passiveauth/ → oauthtoken 200 cwt= → /ucwa with it.
+[ "$(h s1 --data grant_type=urn:microsoft.rtc:passive https://lync2.test/WebTicket/oauthtoken)" = 400 ] &&
+	hdr_exact s1 'X-Ms-diagnostics: 28020' || ts_fail "passive grant: $(cat "$TS_TMP/s1.h" "$TS_TMP/s1.b")"
+h s2 https://lync2.test/PassiveAuth/PassiveAuth.aspx >/dev/null
+sts=$(header s2 Location)
+case "$sts" in https://broker.test/adfs/ls/?*) ;; *) ts_fail "PassiveAuth went to $sts" ;; esac
+[ "$(h s3 "$sts")" = 302 ] || ts_fail "/adfs/ls/ through HAProxy: $(cat "$TS_TMP/s3.b")"
+sign_for "$(query "$(header s3 Location)" RelayState)" >"$TS_TMP/r1.txt"
+[ "$(h s4 --data-binary "@$TS_TMP/r1.txt" https://broker.test/saml/acs)" = 200 ] ||
+	ts_fail "acs: $(cat "$TS_TMP/s4.b")"
+sso=$(cookie s4 __Host-tessera-sso)
+"$PY" "$TS_SRCDIR/tests/sts_token.py" form "$TS_TMP/s4.b" "$TS_TMP/post.txt"
+[ "$(h s5 --data-binary "@$TS_TMP/post.txt" https://lync2.test/passiveauth/)" = 302 ] ||
+	ts_fail "pool refused the token: $(cat "$TS_TMP/s5.b")"
+pc=$(tr -d '\r' <"$TS_TMP/s5.h" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
+[ "$(h s6 -H "Cookie: $pc" --data grant_type=urn:microsoft.rtc:passive \
+	https://lync2.test/WebTicket/oauthtoken)" = 200 ] || ts_fail "cwt: $(cat "$TS_TMP/s6.b")"
+cwt=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$TS_TMP/s6.b")
+[ "$(h s7 -H "Authorization: Bearer $cwt" https://lync2.test/ucwa)" = 200 ] ||
+	ts_fail "UCWA with the pool ticket: $(cat "$TS_TMP/s7.b")"
+reached pool2 /ucwa | grep -q 'gate="\?[^ ]*auth=pool-ticket' ||
+	ts_fail "pool ticket not marked: $(reached pool2 /ucwa)"
+
+# CertProv with a pool web ticket in wsse:Security passes to the pool;
+# without one it is refused by the gate.
+$PC assertion "$TS_TMP/n1.b" >"$TS_TMP/ticket.xml"
+$PC csr "$TS_TMP/tls/site.key" >"$TS_TMP/csr.txt"
+$PC certprov "$TS_TMP/ticket.xml" "$(cat "$TS_TMP/csr.txt")" sip:alice@example.test >"$TS_TMP/cp.xml"
+h c1 -H 'Content-Type: text/xml' --data-binary "@$TS_TMP/cp.xml" \
+	https://lync2.test/CertProv/CertProvisioningService.svc >/dev/null
+reached pool2 /CertProv/CertProvisioningService.svc | grep -q 'auth=pool-ticket' ||
+	ts_fail "CertProv with a ticket did not reach the pool: $(cat "$TS_TMP/c1.b")"
+$PC certprov - "$(cat "$TS_TMP/csr.txt")" sip:alice@example.test >"$TS_TMP/cp0.xml"
+[ "$(h c2 -H 'Content-Type: text/xml' --data-binary "@$TS_TMP/cp0.xml" \
+	https://lync2.test/CertProv/CertProvisioningService.svc)" = 500 ] ||
+	ts_fail "CertProv without a ticket: $(cat "$TS_TMP/c2.b")"
+
+# Tessera tickets: the pool's own passes with identity headers (a client's
+# X-Tessera-User never reaches the pool); another pool's and a revoked one
+# are refused.
+ticket_for() { # POOL HOST: the __Host-tessera cookie for POOL, by the SSO session
+	h "t-$1" -H "Cookie: __Host-tessera-sso=$sso" "https://broker.test/signin?pool=$1&return=/ucwa" >/dev/null
+	loc=$(header "t-$1" Location)
+	h "u-$1" "https://$2/.tessera/session?code=$(query "$loc" code)&return=/ucwa" >/dev/null
+	cookie "u-$1" __Host-tessera
+}
+tk2=$(ticket_for lync2 lync2.test)
+tk1=$(ticket_for lync1 lync1.test)
+[ -n "$tk2" ] && [ -n "$tk1" ] || ts_fail "no Tessera tickets: $(cat "$TS_TMP/u-lync2.h")"
+h k1 -H "Cookie: __Host-tessera=$tk2" -H 'X-Tessera-User: mallory' -H 'x-tessera-auth: ntlm' \
+	https://lync2.test/ucwa/v1/me >/dev/null
+line=$(reached pool2 /ucwa/v1/me)
+echo "$line" | grep -qi 'user=alice@example.test;.*auth=tessera-ticket' ||
+	ts_fail "identity headers not at the pool: $line"
+! grep -qi mallory "$TS_TMP/pool2.log" || ts_fail "a spoofed X-Tessera-User reached the pool"
+[ "$(h k2 -H "Cookie: __Host-tessera=$tk1" https://lync2.test/ucwa/v1/other)" = 401 ] &&
+	[ -z "$(reached pool2 /ucwa/v1/other)" ] || ts_fail "another pool's ticket passed"
+h k3 -H "Cookie: __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
+[ "$(h k4 -H "Cookie: __Host-tessera=$tk2" https://lync2.test/ucwa/v1/revoked)" = 401 ] &&
+	[ -z "$(reached pool2 /ucwa/v1/revoked)" ] || ts_fail "a revoked ticket passed"
+
+# Malformed NTLM is a verdict, not a crash.
+for t in TlRMTVNTUAADAAAA 'TlRMTVNTUAADAAAAGAAYAP///w==' '!!!' \
+	"$(head -c 30000 /dev/zero | tr '\0' A)"; do
+	code=$(h m1 -H "Authorization: NTLM $t" "https://lync2.test$SVC")
+	case "$code" in 500) ;; *) ts_fail "malformed NTLM '$(echo "$t" | cut -c1-20)': $code" ;; esac
+done
+kill -0 "$TS_TESSERAD_PID" || ts_fail "tesserad died"
+"$CURL" -s "$B/metrics" | grep -q '^tessera_gate_decisions_total{pool="lync2",kind="ntlm",outcome="refuse"} [1-9]' ||
+	ts_fail "gate decisions not in /metrics: $("$CURL" -s "$B/metrics" | grep gate_)"
+
+# --- agent down: fail closed, with a log line --------------------------------
+kill -TERM "$TS_TESSERAD_PID"
+ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"
+[ "$(h d1 https://lync1.test/)" = 503 ] || ts_fail "agent down: $(cat "$TS_TMP/d1.h")"
+ts_wait_until 10 grep -q ' 503 .*gate=- .*spoe_error=' "$TS_TMP/haproxy.log" ||
+	ts_fail "no log line for the 503: $(tail -3 "$TS_TMP/haproxy.log")"
+echo "PASS: gate_haproxy"

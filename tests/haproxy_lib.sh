@@ -1,0 +1,52 @@
+# HAProxy with the shipped configuration (conf/haproxy/) in front of
+# tesserad and emulated pools, for the gate's tests and benchmark. Needs
+# lib.sh (ts_wait_until, TS_PIDS) and tesserad's ports in TS_PORT (HTTP)
+# and SPOP_PORT. Pool host names are lync1.test (backend pool_lync) and
+# lync2.test (pool_lync2); the broker's is broker.test.
+
+# ts_free_port: a loopback port free right now (HAProxy cannot take 0).
+ts_free_port() {
+	"$SYSTEM_PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# ts_start_haproxy POOL1_ADDR POOL2_ADDR: HAProxy on a free port (HA_PORT),
+# TLS for the three names from scripts/tls-certs ($TS_TMP/tls/ca.crt), log
+# in $TS_TMP/haproxy.log; waits until a pool request gets a verdict.
+ts_start_haproxy() {
+	"$TS_SRCDIR/scripts/tls-certs" "$TS_TMP/tls" lync1.test lync2.test broker.test
+	printf 'lync1.test pool_lync\nlync2.test pool_lync2\n' >"$TS_TMP/pools.map"
+	TESSERA_TLS_CERT=$TS_TMP/tls/site.pem TESSERA_POOL_MAP=$TS_TMP/pools.map
+	TESSERA_SPOE_CONF=$TS_SRCDIR/conf/haproxy/tessera-spoe.conf
+	TESSERA_SPOP=127.0.0.1:$SPOP_PORT TESSERA_HTTP=127.0.0.1:$TS_PORT
+	TESSERA_BROKER_HOST=broker.test TESSERA_POOL_LYNC=$1 TESSERA_POOL_LYNC2=$2
+	export TESSERA_TLS_CERT TESSERA_POOL_MAP TESSERA_SPOE_CONF TESSERA_SPOP TESSERA_HTTP \
+		TESSERA_BROKER_HOST TESSERA_POOL_LYNC TESSERA_POOL_LYNC2
+	for attempt in 1 2 3; do
+		HA_PORT=$(ts_free_port)
+		TESSERA_BIND=127.0.0.1:$HA_PORT
+		export TESSERA_BIND
+		haproxy -c -q -f "$TS_SRCDIR/conf/haproxy/haproxy.cfg" ||
+			ts_fail "haproxy -c refused conf/haproxy/haproxy.cfg"
+		haproxy -db -f "$TS_SRCDIR/conf/haproxy/haproxy.cfg" >"$TS_TMP/haproxy.log" 2>&1 &
+		HA_PID=$!
+		TS_PIDS="$TS_PIDS $HA_PID"
+		if ts_wait_until 20 ha_answers; then
+			kill -0 "$HA_PID" 2>/dev/null && return 0
+		fi
+		[ "$attempt" -lt 3 ] || ts_fail "haproxy did not start: $(cat "$TS_TMP/haproxy.log")"
+	done
+}
+
+# ha_answers: HAProxy died, or it answers on its port.
+ha_answers() {
+	! kill -0 "$HA_PID" 2>/dev/null ||
+		[ "$(hc -o /dev/null -w '%{http_code}' https://lync1.test/)" != 000 ]
+}
+
+# hc [curl args] URL: curl through HAProxy to the test's host names.
+hc() {
+	"$CURL" -s --max-time 20 --cacert "$TS_TMP/tls/ca.crt" \
+		--connect-to lync1.test:443:127.0.0.1:"$HA_PORT" \
+		--connect-to lync2.test:443:127.0.0.1:"$HA_PORT" \
+		--connect-to broker.test:443:127.0.0.1:"$HA_PORT" "$@"
+}
