@@ -21,3 +21,12 @@ TESTS += tests/gate_haproxy.sh
 dist_noinst_SCRIPTS += tests/gate_haproxy.sh tests/haproxy_lib.sh
 EXTRA_DIST += conf/haproxy/haproxy.cfg conf/haproxy/tessera-spoe.conf conf/haproxy/pools.map \
 	scripts/tls-certs
+
+# make bench: the gate's cost behind HAProxy, and GET /gate over HTTP.
+EXTRA_DIST += tests/bench/bench_gate.sh
+.PHONY: bench-gate
+bench: bench-gate
+bench-gate: tesserad$(EXEEXT) tessera-idp$(EXEEXT) tessera-pool tests/bench/hello_mhd$(EXEEXT)
+	@echo "== gate: HAProxy with the gate on vs off (goal: >= 60%), GET /gate vs hello_mhd (goal: >= 80%)"
+	@CURL='$(CURL)' SYSTEM_PYTHON3='$(SYSTEM_PYTHON3)' \
+		$(srcdir)/tests/bench/bench_gate.sh $(abs_top_builddir) $(abs_top_srcdir)

@@ -9,10 +9,13 @@ ts_free_port() {
 	"$SYSTEM_PYTHON3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# ts_start_haproxy POOL1_ADDR POOL2_ADDR: HAProxy on a free port (HA_PORT),
-# TLS for the three names from scripts/tls-certs ($TS_TMP/tls/ca.crt), log
-# in $TS_TMP/haproxy.log; waits until a pool request gets a verdict.
+# ts_start_haproxy POOL1_ADDR POOL2_ADDR [CONFIG [LOG]]: HAProxy on a free
+# port (HA_PORT, HA_PID) with CONFIG (the shipped one), TLS for the three
+# names from scripts/tls-certs ($TS_TMP/tls/ca.crt), log in LOG
+# ($TS_TMP/haproxy.log); waits until it answers.
 ts_start_haproxy() {
+	ha_cfg=${3:-$TS_SRCDIR/conf/haproxy/haproxy.cfg}
+	ha_log=${4:-$TS_TMP/haproxy.log}
 	"$TS_SRCDIR/scripts/tls-certs" "$TS_TMP/tls" lync1.test lync2.test broker.test
 	printf 'lync1.test pool_lync\nlync2.test pool_lync2\n' >"$TS_TMP/pools.map"
 	TESSERA_TLS_CERT=$TS_TMP/tls/site.pem TESSERA_POOL_MAP=$TS_TMP/pools.map
@@ -25,15 +28,14 @@ ts_start_haproxy() {
 		HA_PORT=$(ts_free_port)
 		TESSERA_BIND=127.0.0.1:$HA_PORT
 		export TESSERA_BIND
-		haproxy -c -q -f "$TS_SRCDIR/conf/haproxy/haproxy.cfg" ||
-			ts_fail "haproxy -c refused conf/haproxy/haproxy.cfg"
-		haproxy -db -f "$TS_SRCDIR/conf/haproxy/haproxy.cfg" >"$TS_TMP/haproxy.log" 2>&1 &
+		haproxy -c -q -f "$ha_cfg" || ts_fail "haproxy -c refused $ha_cfg"
+		haproxy -db -f "$ha_cfg" >"$ha_log" 2>&1 &
 		HA_PID=$!
 		TS_PIDS="$TS_PIDS $HA_PID"
 		if ts_wait_until 20 ha_answers; then
 			kill -0 "$HA_PID" 2>/dev/null && return 0
 		fi
-		[ "$attempt" -lt 3 ] || ts_fail "haproxy did not start: $(cat "$TS_TMP/haproxy.log")"
+		[ "$attempt" -lt 3 ] || ts_fail "haproxy did not start: $(cat "$ha_log")"
 	done
 }
 
