@@ -3,6 +3,7 @@
 #define TS_BROKER_BROKER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "tessera/clock.h"
 #include "tessera/config.h"
@@ -10,6 +11,8 @@
 struct ts_broker_tickets;
 struct ts_runtime;
 struct ts_metrics;
+
+struct ts_spop_agent;
 
 struct ts_broker {
 	/* The configuration tesserad started with: listen settings, the key
@@ -24,6 +27,8 @@ struct ts_broker {
 	pthread_mutex_t runtime_lock;
 	struct ts_runtime *runtime; /* broker/runtime.c */
 	struct ts_metrics *metrics; /* broker/metrics.c */
+	/* The gate's SPOP agent, when configured; set once it listens. */
+	_Atomic(struct ts_spop_agent *) spop;
 };
 
 #endif

@@ -1,14 +1,19 @@
 /* GET /healthz: the process serves HTTP. GET /readyz: it can also do its
- * job: the store answers, a signing key is active, IdP trust is loaded. */
+ * job: the store answers, a signing key is active, IdP trust is loaded,
+ * and, with the gate's agent configured, HAProxy reaches it. */
 #include <glib.h>
 
 #include "broker.h"
 #include "routes.h"
 #include "runtime.h"
+#include "spop_agent.h"
 #include "tickets.h"
 #include "tessera/keyring.h"
 #include "tessera/store.h"
 #include "tessera/ticket.h"
+
+/* Seconds without a HELLO from HAProxy before the gate counts as cut off. */
+#define SPOP_SILENCE_MAX 30
 
 TS_ROUTE(ts_route_healthz)
 {
@@ -38,6 +43,15 @@ TS_ROUTE(ts_route_readyz)
 		g_string_append(why, "keys: no active ticket-signing key\n");
 	if (req->rt->config->n_idps == 0)
 		g_string_append(why, "idp: none configured\n");
+	if (ts_spop_configured(b->config)) {
+		/* HAProxy's spop-check says HELLO every few seconds: silence
+		 * means pool requests are failing closed (503). */
+		struct ts_spop_agent *agent = atomic_load(&b->spop);
+		long long since = agent != NULL ? ts_spop_agent_since_hello(agent) : -1;
+		if (since < 0 || since > SPOP_SILENCE_MAX)
+			g_string_append(why, "gate: HAProxy has not reached the SPOP agent lately "
+					      "(pool requests fail closed)\n");
+	}
 	ts_keyring_unref(ring);
 	if (why->len == 0) {
 		g_string_free(why, TRUE);

@@ -56,6 +56,7 @@ struct ts_spop_agent {
 	int stop_fd; /* eventfd: readable once stop begins, wakes every worker */
 	unsigned short port;
 	atomic_uint n_conns;
+	atomic_llong last_hello; /* CLOCK_MONOTONIC seconds of the last HELLO; -1: none yet */
 	struct worker *workers;
 	unsigned n_workers;
 };
@@ -84,6 +85,13 @@ struct ts_spop_settings ts_spop_settings_from_config(const struct ts_config *cfg
 		.idle_timeout = (unsigned)cfg->spop.idle_timeout,
 		.threads = (unsigned)cfg->spop.threads,
 	};
+}
+
+long long ts_spop_agent_since_hello(struct ts_spop_agent *agent)
+{
+	long long last = atomic_load(&agent->last_hello);
+
+	return last < 0 ? -1 : (long long)monotonic_now() - last;
 }
 
 unsigned short ts_spop_agent_port(const struct ts_spop_agent *agent)
@@ -208,6 +216,8 @@ static void service(struct worker *w, struct conn *c)
 		size_t used = ts_spop_session_feed(&c->session, c->in, c->in_len, &out);
 
 		c->out_len = out.len;
+		if (!was_ready && c->session.ready)
+			atomic_store(&w->agent->last_hello, (long long)monotonic_now());
 		if (!was_closing)
 			log_session(c, was_ready);
 		memmove(c->in, c->in + used, c->in_len - used);
@@ -480,6 +490,7 @@ ts_err ts_spop_agent_start(const struct ts_spop_settings *settings, ts_spop_noti
 		goto fail;
 	agent->settings = *settings;
 	agent->notify = notify;
+	atomic_init(&agent->last_hello, -1);
 	agent->ctx = ctx;
 	agent->listen_fd = agent->stop_fd = -1;
 	agent->n_workers = settings->threads > 0 ? settings->threads : 1;

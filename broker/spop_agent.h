@@ -44,6 +44,9 @@ ts_err ts_spop_agent_start(const struct ts_spop_settings *settings, ts_spop_noti
 			   void *ctx, struct ts_spop_agent **out);
 /* The bound port (the kernel's pick when listen_port was 0). */
 unsigned short ts_spop_agent_port(const struct ts_spop_agent *agent);
+/* Seconds since HAProxy last said HELLO (a connection or a health check),
+ * -1 if it never has: how /readyz knows HAProxy reaches the gate. */
+long long ts_spop_agent_since_hello(struct ts_spop_agent *agent);
 /* Sends AGENT-DISCONNECT (status 0) on open connections, closes them and
  * the listener, joins the threads, frees the agent. NULL is a no-op. */
 void ts_spop_agent_stop(struct ts_spop_agent *agent);

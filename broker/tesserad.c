@@ -149,12 +149,14 @@ static int serve(const char *path)
 		ts_http_stop(&broker);
 		goto out;
 	}
+	atomic_store(&broker.spop, spop);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		reload(&broker, path);
 		ts_broker_tickets_reload(&broker); /* key ring rotated, revocations */
 	}
 	ts_log(TS_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	/* The agent first: HAProxy gets its DISCONNECT while HTTP still serves. */
+	atomic_store(&broker.spop, NULL);
 	ts_spop_agent_stop(spop);
 	ts_http_stop(&broker);
 	rc = 0;

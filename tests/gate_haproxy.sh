@@ -211,6 +211,10 @@ kill -0 "$TS_TESSERAD_PID" || ts_fail "tesserad died"
 "$CURL" -s "$B/metrics" | grep -q '^tessera_gate_decisions_total{pool="lync2",kind="ntlm",outcome="refuse"} [1-9]' ||
 	ts_fail "gate decisions not in /metrics: $("$CURL" -s "$B/metrics" | grep gate_)"
 
+# HAProxy's health checks reach the agent: ready.
+ts_wait_until 10 sh -c "[ \"\$(\"$CURL\" -s -o /dev/null -w '%{http_code}' $B/readyz)\" = 200 ]" ||
+	ts_fail "/readyz: $("$CURL" -s "$B/readyz")"
+
 # --- agent down: fail closed, with a log line --------------------------------
 kill -TERM "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop"

@@ -30,6 +30,10 @@ connects() {
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()' "$port"
 }
 connects || ts_fail "no agent on port $port"
+# No HAProxy has said HELLO: not ready, and why.
+[ "$(ts_http_status GET "http://127.0.0.1:$TS_PORT/readyz")" = 503 ] &&
+	"$CURL" -s "http://127.0.0.1:$TS_PORT/readyz" | grep -q '^gate: HAProxy has not reached' ||
+	ts_fail "/readyz does not say HAProxy never reached the agent"
 
 # SIGHUP with another port: the running socket stays, the key is named.
 sed -i "s/^spop_listen_port = 0/spop_listen_port = 1/" "$TS_TMP/spop.conf"
