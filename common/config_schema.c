@@ -56,6 +56,20 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	MAIN("store", "replay_cache_entries", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
 	     store.replay_cache_entries),
 
+	MAIN("cutover", "usage_max_entries", "100000", TS_CONF_LONG, 1, 10000000, NULL,
+	     cutover.usage_max_entries),
+	MAIN("cutover", "usage_flush_interval", "30", TS_CONF_LONG, 1, 3600, NULL,
+	     cutover.usage_flush_interval),
+	MAIN("cutover", "usage_retention_days", "90", TS_CONF_LONG, 1, 3650, NULL,
+	     cutover.usage_retention_days),
+	MAIN("cutover", "ticket_records_max", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
+	     cutover.ticket_records_max),
+	/* At most 2000: a change must reach every broker within 2 s. */
+	MAIN("cutover", "stage_poll_interval_ms", "500", TS_CONF_LONG, 50, 2000, NULL,
+	     cutover.stage_poll_interval_ms),
+	MAIN("cutover", "plan_window_days", "30", TS_CONF_LONG, 1, 3650, NULL,
+	     cutover.plan_window_days),
+
 	MAIN("sp", "entity_id", "https://tessera.example.test/", TS_CONF_STRING, 0, 0, NULL,
 	     sp.entity_id),
 	MAIN("sp", "acs_url", "https://tessera.example.test/saml/acs", TS_CONF_STRING, 0, 0, NULL,
@@ -89,6 +103,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	POOL("mfa", "false", TS_CONF_BOOL, mfa),
 	POOL("realm", "", TS_CONF_OPT_STRING, realm),
 	POOL("reply_urls", "", TS_CONF_STRING_LIST, reply_urls),
+	{{"pool", "stage", "legacy", true}, TS_CONF_CHOICE, 0, 0, "legacy|audit|passive",
+	 offsetof(struct ts_config_pool, stage)},
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

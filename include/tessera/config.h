@@ -34,6 +34,7 @@ struct ts_config_pool {
 	bool mfa;   /* a second factor is required */
 	char *realm;	    /* its WS-Fed relying-party identifier (wtrealm); "" = https://HOST/passiveauth */
 	char **reply_urls;  /* registered wreply values; none = https://HOST/passiveauth/ */
+	char *stage;	    /* initial cutover stage: "legacy", "audit" or "passive" */
 };
 
 struct ts_config {
@@ -88,6 +89,15 @@ struct ts_config {
 		char *path; /* SQLite database file */
 		long replay_cache_entries; /* unexpired assertion IDs held at most */
 	} store;
+	/* Per-pool staged cutover: legacy-use recording and stage changes. */
+	struct {
+		long usage_max_entries;	     /* aggregated legacy-use rows held in memory */
+		long usage_flush_interval;   /* seconds between batch writes of them */
+		long usage_retention_days;   /* legacy-use rows older than this are pruned */
+		long ticket_records_max;     /* pool tickets remembered with their minting kind */
+		long stage_poll_interval_ms; /* how often a broker looks for stage changes */
+		long plan_window_days;	     /* legacy use `pool plan` looks back over */
+	} cutover;
 	struct ts_config_idp *idps;
 	size_t n_idps;
 	struct ts_config_pool *pools;
