@@ -10,6 +10,9 @@
 struct ts_broker_tickets;
 struct ts_runtime;
 struct ts_metrics;
+struct ts_cutover;
+struct ts_usage;
+struct ts_stage_watch;
 
 struct ts_broker {
 	/* The configuration tesserad started with: listen settings, the key
@@ -24,6 +27,11 @@ struct ts_broker {
 	pthread_mutex_t runtime_lock;
 	struct ts_runtime *runtime; /* broker/runtime.c */
 	struct ts_metrics *metrics; /* broker/metrics.c */
+	/* Per-pool cutover (broker/cutover_run.c): the gate records legacy use
+	 * in usage and reads stages and exceptions from stage_watch. */
+	struct ts_cutover *cutover;
+	struct ts_usage *usage;
+	struct ts_stage_watch *stage_watch;
 };
 
 #endif

@@ -7,7 +7,9 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/return_url.c broker/return_url.h broker/route_health.c \
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
-	broker/sts_flow.h broker/sts_names.c
+	broker/sts_flow.h broker/sts_names.c \
+	broker/usage.c broker/usage.h broker/stage_watch.c broker/stage_watch.h \
+	broker/cutover_run.c broker/cutover_run.h
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
