@@ -15,6 +15,8 @@ tesserad_LDADD = $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread
 
 bin_PROGRAMS += tessera
 tessera_SOURCES = broker/tessera.c broker/cli.h broker/cli_inspect.c broker/cli_metadata.c \
-	broker/cli_key.c broker/cli_sts_key.c broker/sts_names.c
-tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS)
+	broker/cli_key.c broker/cli_sts_key.c broker/sts_names.c \
+	broker/cli_pool.c broker/cli_pool.h broker/cli_pool_plan.c broker/cli_pool_except.c \
+	broker/cli_runbook.c broker/cli_report.c
+tessera_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS)
 tessera_LDADD = $(TS_SAML_LIBS)

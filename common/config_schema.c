@@ -105,6 +105,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	POOL("reply_urls", "", TS_CONF_STRING_LIST, reply_urls),
 	{{"pool", "stage", "legacy", true}, TS_CONF_CHOICE, 0, 0, "legacy|audit|passive",
 	 offsetof(struct ts_config_pool, stage)},
+	POOL("fqdn", "", TS_CONF_OPT_STRING, fqdn),
+	POOL("edge_pool", "", TS_CONF_OPT_STRING, edge_pool),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

@@ -35,6 +35,8 @@ struct ts_config_pool {
 	char *realm;	    /* its WS-Fed relying-party identifier (wtrealm); "" = https://HOST/passiveauth */
 	char **reply_urls;  /* registered wreply values; none = https://HOST/passiveauth/ */
 	char *stage;	    /* initial cutover stage: "legacy", "audit" or "passive" */
+	char *fqdn;	    /* its SfB pool FQDN (Service:WebServer:FQDN); "" = host */
+	char *edge_pool;    /* FQDN of the Edge pool its users sign in through; "" = unknown */
 };
 
 struct ts_config {
