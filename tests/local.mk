@@ -30,3 +30,4 @@ include $(srcdir)/tests/broker.mk
 include $(srcdir)/tests/idp_serve.mk
 include $(srcdir)/tests/sts.mk
 include $(srcdir)/tests/pool.mk
+include $(srcdir)/tests/cutover.mk
