@@ -11,7 +11,9 @@
 struct ts_broker_tickets;
 struct ts_runtime;
 struct ts_metrics;
-
+struct ts_cutover;
+struct ts_usage;
+struct ts_stage_watch;
 struct ts_spop_agent;
 
 struct ts_broker {
@@ -29,6 +31,11 @@ struct ts_broker {
 	struct ts_metrics *metrics; /* broker/metrics.c */
 	/* The gate's SPOP agent, when configured; set once it listens. */
 	_Atomic(struct ts_spop_agent *) spop;
+	/* Per-pool cutover (broker/cutover_run.c): the gate records legacy use
+	 * in usage and reads stages and exceptions from stage_watch. */
+	struct ts_cutover *cutover;
+	struct ts_usage *usage;
+	struct ts_stage_watch *stage_watch;
 };
 
 #endif

@@ -13,6 +13,11 @@ int ts_cli_sp_metadata(int argc, char **argv);
 /* tessera key rotate|list [-c FILE] [--alg EdDSA|ES256] (cli_key.c) */
 int ts_cli_key(int argc, char **argv);
 
+/* tessera pool status|set|rollback|plan|runbook|except|history (cli_pool*.c) */
+int ts_cli_pool(int argc, char **argv);
+/* tessera report [--pool P] [--since D] [--format text|csv|json] (cli_report.c) */
+int ts_cli_report(int argc, char **argv);
+
 struct ts_config;
 /* tessera key rotate --sts [--lead SECONDS] | key list --sts (cli_sts_key.c) */
 int ts_cli_sts_key_rotate(const struct ts_config *cfg, const char *lead);

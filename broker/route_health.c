@@ -7,6 +7,7 @@
 #include "routes.h"
 #include "runtime.h"
 #include "spop_agent.h"
+#include "stage_watch.h"
 #include "tickets.h"
 #include "tessera/keyring.h"
 #include "tessera/store.h"
@@ -41,6 +42,8 @@ TS_ROUTE(ts_route_readyz)
 		g_string_append(why, "store: not answering\n");
 	if (ring == NULL || ts_keyring_active(ring) == NULL)
 		g_string_append(why, "keys: no active ticket-signing key\n");
+	if (b->stage_watch == NULL || !ts_stage_watch_ready(b->stage_watch, NULL, 0))
+		g_string_append(why, "stages: cutover store cannot be read, last known stages kept\n");
 	if (req->rt->config->n_idps == 0)
 		g_string_append(why, "idp: none configured\n");
 	if (ts_spop_configured(b->config)) {

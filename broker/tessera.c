@@ -1,5 +1,4 @@
-/* tessera: the administration CLI. One table of commands; later issues add
- * inspect, key, pool and report. */
+/* tessera: the administration CLI. One table of commands. */
 #include <stdio.h>
 #include <string.h>
 
@@ -49,6 +48,12 @@ static const struct command commands[] = {
 	 cmd_errors},
 	{"key", "key rotate|list add a ticket-signing key, or list keys and when to delete them",
 	 ts_cli_key},
+	{"pool", "pool status|set|rollback|plan|runbook|except|history ...\n"
+		 "                  per-pool staged cutover: legacy -> audit -> passive (tessera pool)",
+	 ts_cli_pool},
+	{"report", "report [--pool P] [--since DATE] [--format text|csv|json] [-c FILE]\n"
+		   "                  legacy sign-in and refusals by pool, user, client family, kind",
+	 ts_cli_report},
 	{"version", "version         print the version", cmd_version},
 	{"help", "help            this list", cmd_help},
 };

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "cutover_run.h"
 #include "metrics.h"
 #include "routes.h"
 #include "runtime.h"
@@ -140,7 +141,7 @@ static int serve(const char *path)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (broker.metrics == NULL || ts_broker_tickets_start(&broker) != TS_ERR_OK ||
-	    ts_http_start(&broker) != TS_ERR_OK)
+	    ts_broker_cutover_start(&broker) != TS_ERR_OK || ts_http_start(&broker) != TS_ERR_OK)
 		goto out;
 	snprintf(port, sizeof port, "%u", broker.bound_port);
 	ts_log(TS_LOG_INFO, "listening", "address", broker.config->broker.listen_address, "port",
@@ -161,6 +162,7 @@ static int serve(const char *path)
 	ts_http_stop(&broker);
 	rc = 0;
 out:
+	ts_broker_cutover_stop(&broker);
 	ts_broker_tickets_stop(&broker);
 	ts_metrics_free(broker.metrics);
 	if (broker.runtime != NULL)

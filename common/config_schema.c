@@ -74,6 +74,20 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	MAIN("store", "replay_cache_entries", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
 	     store.replay_cache_entries),
 
+	MAIN("cutover", "usage_max_entries", "100000", TS_CONF_LONG, 1, 10000000, NULL,
+	     cutover.usage_max_entries),
+	MAIN("cutover", "usage_flush_interval", "30", TS_CONF_LONG, 1, 3600, NULL,
+	     cutover.usage_flush_interval),
+	MAIN("cutover", "usage_retention_days", "90", TS_CONF_LONG, 1, 3650, NULL,
+	     cutover.usage_retention_days),
+	MAIN("cutover", "ticket_records_max", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
+	     cutover.ticket_records_max),
+	/* At most 2000: a change must reach every broker within 2 s. */
+	MAIN("cutover", "stage_poll_interval_ms", "500", TS_CONF_LONG, 50, 2000, NULL,
+	     cutover.stage_poll_interval_ms),
+	MAIN("cutover", "plan_window_days", "30", TS_CONF_LONG, 1, 3650, NULL,
+	     cutover.plan_window_days),
+
 	MAIN("sp", "entity_id", "https://tessera.example.test/", TS_CONF_STRING, 0, 0, NULL,
 	     sp.entity_id),
 	MAIN("sp", "acs_url", "https://tessera.example.test/saml/acs", TS_CONF_STRING, 0, 0, NULL,
@@ -107,7 +121,7 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	POOL("mfa", "false", TS_CONF_BOOL, mfa),
 	POOL("realm", "", TS_CONF_OPT_STRING, realm),
 	POOL("reply_urls", "", TS_CONF_STRING_LIST, reply_urls),
-	POOL_CHOICE("stage", "legacy", "legacy|passive", stage),
+	POOL_CHOICE("stage", "legacy", "legacy|audit|passive", stage),
 	POOL_CHOICE("upstream", "sfb", "sfb|web", upstream),
 	POOL("gate_hosts", "", TS_CONF_STRING_LIST, gate_hosts),
 	POOL("anonymous_paths", ANONYMOUS_PATHS, TS_CONF_STRING_LIST, anonymous_paths),
@@ -115,6 +129,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     anonymous_grants),
 	POOL("challenge_grant_types", "urn:microsoft.rtc:passive,urn:microsoft.rtc:anonmeeting",
 	     TS_CONF_STRING, challenge_grant_types),
+	POOL("fqdn", "", TS_CONF_OPT_STRING, fqdn),
+	POOL("edge_pool", "", TS_CONF_OPT_STRING, edge_pool),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

@@ -33,3 +33,4 @@ include $(srcdir)/tests/pool.mk
 include $(srcdir)/tests/fuzz/local.mk
 include $(srcdir)/tests/gate.mk
 include $(srcdir)/tests/spop.mk
+include $(srcdir)/tests/cutover.mk

@@ -35,12 +35,14 @@ struct ts_config_pool {
 	char *realm;	    /* its WS-Fed relying-party identifier (wtrealm); "" = https://HOST/passiveauth */
 	char **reply_urls;  /* registered wreply values; none = https://HOST/passiveauth/ */
 	/* The gate (broker/gate*.c). */
-	char *stage;		     /* "legacy" or "passive" */
+	char *stage;		     /* initial cutover stage: "legacy", "audit" or "passive" */
 	char *upstream;		     /* "sfb" (a pool) or "web" (header-trusting web app) */
 	char **gate_hosts;	     /* more host names the gate serves for it */
 	char **anonymous_paths;	     /* path patterns that pass without a credential */
 	char **anonymous_grants;     /* oauthtoken grant_type values that are anonymous */
 	char *challenge_grant_types; /* grant_type list of the MsRtcOAuth challenge */
+	char *fqdn;	    /* its SfB pool FQDN (Service:WebServer:FQDN); "" = host */
+	char *edge_pool;    /* FQDN of the Edge pool its users sign in through; "" = unknown */
 };
 
 struct ts_config {
@@ -104,6 +106,15 @@ struct ts_config {
 		char *path; /* SQLite database file */
 		long replay_cache_entries; /* unexpired assertion IDs held at most */
 	} store;
+	/* Per-pool staged cutover: legacy-use recording and stage changes. */
+	struct {
+		long usage_max_entries;	     /* aggregated legacy-use rows held in memory */
+		long usage_flush_interval;   /* seconds between batch writes of them */
+		long usage_retention_days;   /* legacy-use rows older than this are pruned */
+		long ticket_records_max;     /* pool tickets remembered with their minting kind */
+		long stage_poll_interval_ms; /* how often a broker looks for stage changes */
+		long plan_window_days;	     /* legacy use `pool plan` looks back over */
+	} cutover;
 	struct ts_config_idp *idps;
 	size_t n_idps;
 	struct ts_config_pool *pools;

@@ -149,7 +149,18 @@
 	X(SPOP_ACK_FULL, 500, "ACK has no room left for another action within max-frame-size") \
 	X(SPOP_TIMEOUT, 504, "SPOP connection was idle longer than spop_idle_timeout") \
 	X(SPOP_CONNECTIONS, 503, "SPOP agent already serves spop_max_connections connections") \
-	X(SPOP_LISTEN, 500, "cannot start the SPOP listener")
+	X(SPOP_LISTEN, 500, "cannot start the SPOP listener") \
+	/* per-pool staged cutover (store/cutover*.c, broker/cli_pool*.c) */           \
+	X(CUTOVER_STAGE, 400, "stage is not legacy, audit or passive")                 \
+	X(CUTOVER_CONFLICT, 409, "pool stage was changed by someone else since it was read") \
+	X(CUTOVER_WOULD_BREAK, 409, "users seen signing in with legacy methods would break in passive (see plan; --force to flip anyway)") \
+	X(CUTOVER_NO_HISTORY, 400, "pool has no stage change to roll back")            \
+	X(CUTOVER_EXCEPTION_KIND, 400, "exception kind is not user, agent or cidr")    \
+	X(CUTOVER_CIDR, 400, "not an IPv4 or IPv6 network (ADDRESS[/BITS], no host bits set)") \
+	X(CUTOVER_PATTERN, 400, "User-Agent pattern is empty, longer than 256 bytes, has more than 8 '*' or a control character") \
+	X(CUTOVER_UNTIL, 400, "exception expiry is not a date (YYYY-MM-DD or ISO 8601) in the future") \
+	X(CUTOVER_EXCEPTION_UNKNOWN, 404, "no exception with that ID on this pool")   \
+	X(CUTOVER_TICKETS_FULL, 503, "pool ticket records are full of unexpired entries")
 
 typedef enum {
 #define TS_ERR_ENUM(name, status, sentence) TS_ERR_##name,

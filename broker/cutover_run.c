@@ -1,0 +1,57 @@
+/* Starting and stopping the cutover side of tesserad. The gate reaches it
+ * through broker->usage (ts_usage_record per legacy request) and
+ * broker->stage_watch (ts_stage_watch_acquire per request). */
+#include <stdlib.h>
+
+#include "broker.h"
+#include "cutover_run.h"
+#include "stage_watch.h"
+#include "tessera/cutover.h"
+#include "tessera/log.h"
+#include "usage.h"
+
+ts_err ts_broker_cutover_start(struct ts_broker *broker)
+{
+	const struct ts_config *cfg = broker->config;
+	const char **names = calloc(cfg->n_pools + 1, sizeof *names);
+	enum ts_stage *stages = calloc(cfg->n_pools + 1, sizeof *stages);
+	ts_err err = TS_ERR_NOMEM;
+
+	if (names == NULL || stages == NULL)
+		goto out;
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		names[i] = cfg->pools[i].name;
+		/* The schema allows only the three names. */
+		if (ts_stage_parse(cfg->pools[i].stage, &stages[i]) != TS_ERR_OK)
+			stages[i] = TS_STAGE_LEGACY;
+	}
+	if ((err = ts_cutover_open(cfg->store.path, true, &broker->cutover)) != TS_ERR_OK ||
+	    (err = ts_cutover_set_ticket_max(broker->cutover,
+					     (size_t)cfg->cutover.ticket_records_max)) != TS_ERR_OK)
+		goto out;
+	err = TS_ERR_NOMEM;
+	if ((broker->usage = ts_usage_new((size_t)cfg->cutover.usage_max_entries)) == NULL)
+		goto out;
+	if ((err = ts_usage_start(broker->usage, broker->cutover, cfg->cutover.usage_flush_interval,
+				  cfg->cutover.usage_retention_days, &broker->clock)) != TS_ERR_OK)
+		goto out;
+	err = ts_stage_watch_start(cfg->store.path, names, stages, cfg->n_pools,
+				   cfg->cutover.stage_poll_interval_ms, &broker->stage_watch);
+out:
+	if (err != TS_ERR_OK)
+		ts_log_error(TS_LOG_ERR, "cutover_start_failed", err, "path", cfg->store.path);
+	free(names);
+	free(stages);
+	return err;
+}
+
+void ts_broker_cutover_stop(struct ts_broker *broker)
+{
+	ts_stage_watch_stop(broker->stage_watch);
+	broker->stage_watch = NULL;
+	/* After the HTTP threads stopped: the last flush has every record. */
+	ts_usage_free(broker->usage);
+	broker->usage = NULL;
+	ts_cutover_close(broker->cutover);
+	broker->cutover = NULL;
+}

@@ -1,0 +1,14 @@
+/* tesserad's cutover side: the store connection the usage flush writes
+ * through, the usage aggregator and the stage watch, started after the
+ * state store (which creates the file) and stopped with a last flush. */
+#ifndef TS_BROKER_CUTOVER_RUN_H
+#define TS_BROKER_CUTOVER_RUN_H
+
+#include "tessera/err.h"
+
+struct ts_broker;
+
+ts_err ts_broker_cutover_start(struct ts_broker *broker);
+void ts_broker_cutover_stop(struct ts_broker *broker);
+
+#endif
