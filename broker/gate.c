@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gate.h"
+#include "gate_cutover.h"
 #include "tessera/log.h"
 
 static bool host_is(const char *host, size_t len, const char *name)
@@ -121,7 +122,8 @@ static void log_decision(const struct ts_gate_verdict *v, const struct ts_gate_r
 
 	ts_log_error(level, "gate_decision", v->err, "pool", v->pool, "stage",
 		     ts_gate_stage_name(v->stage), "kind", ts_gate_kind_name(v->kind), "outcome",
-		     ts_gate_outcome_name(v->outcome), "answer",
+		     ts_gate_outcome_name(v->outcome), "excepted", v->excepted ? "yes" : "no",
+		     "would_refuse", v->would_refuse ? "yes" : "no", "answer",
 		     v->outcome == TS_GATE_REFUSE ? ts_gate_shape_name(v->answer.shape) : "",
 		     "client", v->client->name, "user", v->user, "domain", v->domain, "method",
 		     req->method, "path", v->path[0] != '\0' ? v->path : "(ambiguous)", "source",
@@ -169,8 +171,8 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 
 	memset(out, 0, sizeof *out);
 	out->pool = pool != NULL ? pool->name : "";
-	if (pool != NULL && ts_gate_stage_parse(pool->stage, &out->stage) != TS_ERR_OK)
-		out->stage = TS_GATE_STAGE_PASSIVE; /* config.c allows only the two */
+	if (pool != NULL)
+		out->stage = ts_gate_pool_stage(policy, pool);
 	ts_gate_classify(&(struct ts_gate_classify_config){
 				 .anonymous_paths = pool != NULL ? pool->anonymous_paths : NULL,
 				 .anonymous_grants = pool != NULL ? pool->anonymous_grants : NULL},
@@ -189,7 +191,13 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 	}
 	if (cls.kind == TS_GATE_KIND_TESSERA_TICKET)
 		proved = verify_ticket(policy, pool, &cls, out);
-	if (ts_gate_stage_decide(out->stage, proved, false) == TS_GATE_ALLOW) {
+	if (out->stage != TS_GATE_STAGE_LEGACY &&
+	    ts_gate_stage_decide(TS_GATE_STAGE_PASSIVE, proved, false) == TS_GATE_REFUSE) {
+		out->excepted = ts_gate_pool_excepted(policy, pool, out, req);
+		out->would_refuse = out->stage == TS_GATE_STAGE_AUDIT && !out->excepted;
+	}
+	ts_gate_record(policy, out, req);
+	if (ts_gate_stage_decide(out->stage, proved, out->excepted) == TS_GATE_ALLOW) {
 		out->outcome = TS_GATE_ALLOW;
 		set_upstream_headers(out);
 		goto out;

@@ -31,27 +31,29 @@
 #include "tessera/config.h"
 #include "tessera/ticket.h"
 
-/* A pool's cutover state (DESIGN "Stages"). The next issue adds audit
- * (passes, records "would be refused") between the two. */
+/* A pool's cutover stage (DESIGN "Stages"): legacy passes everything;
+ * audit passes everything and records what passive would refuse; passive
+ * refuses it. */
 enum ts_gate_stage {
 	TS_GATE_STAGE_LEGACY,
+	TS_GATE_STAGE_AUDIT,
 	TS_GATE_STAGE_PASSIVE,
 	TS_GATE_STAGE__COUNT
 };
 
 const char *ts_gate_stage_name(enum ts_gate_stage stage);
-/* "legacy" / "passive"; INVALID_ARGUMENT otherwise. */
+/* "legacy" / "audit" / "passive"; INVALID_ARGUMENT otherwise. */
 ts_err ts_gate_stage_parse(const char *text, enum ts_gate_stage *out);
 
 enum ts_gate_outcome { TS_GATE_ALLOW, TS_GATE_REFUSE };
 
 const char *ts_gate_outcome_name(enum ts_gate_outcome outcome);
 
-/* The stage rule, alone so that stages, exceptions and recording slot in:
- * legacy passes everything; passive passes anonymous, passive, pool-ticket
- * and tessera-ticket and refuses the rest (legacy kinds, none, unknown)
- * unless excepted. kind is what the request proved: a Tessera ticket that
- * did not verify comes in as TS_GATE_KIND_NONE. */
+/* The stage rule: legacy and audit pass everything; passive passes
+ * anonymous, passive, pool-ticket and tessera-ticket and refuses the rest
+ * (legacy kinds, none, unknown) unless excepted. kind is what the request
+ * proved: a Tessera ticket that did not verify comes in as
+ * TS_GATE_KIND_NONE. */
 enum ts_gate_outcome ts_gate_stage_decide(enum ts_gate_stage stage, enum ts_gate_kind kind,
 					  bool excepted);
 
@@ -59,9 +61,17 @@ enum ts_gate_outcome ts_gate_stage_decide(enum ts_gate_stage stage, enum ts_gate
  * ignored); NULL when none is. */
 const struct ts_config_pool *ts_gate_pool_for_host(const struct ts_config *cfg, const char *host);
 
+struct ts_stage_snapshot;
+struct ts_usage;
+
 struct ts_gate_policy {
 	const struct ts_config *config; /* pools and their gate keys; borrowed */
 	struct ts_tickets *tickets;	/* verifies Tessera tickets (aud = pool); NULL: none do */
+	/* Runtime stages and exceptions (tessera pool set / except); NULL:
+	 * each pool's configured stage, no exceptions. Borrowed. */
+	const struct ts_stage_snapshot *stages;
+	struct ts_usage *usage; /* legacy sign-ins are recorded here; NULL: not recorded */
+	ts_time now;		/* when exceptions are judged and use recorded */
 };
 
 #define TS_GATE_UPSTREAM_HEADERS 5
@@ -73,6 +83,8 @@ struct ts_gate_verdict {
 	ts_err err;
 	const char *pool; /* the pool's name; "" when no pool matched */
 	enum ts_gate_stage stage;
+	bool excepted;	   /* a pool exception let a refusable request pass */
+	bool would_refuse; /* audit: passive would refuse this (not excepted) */
 	const struct ts_client_family_info *client;
 	bool spoofed_identity;
 	/* Identity: a verified Tessera ticket's sub, upn, sid and amr

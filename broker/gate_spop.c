@@ -21,12 +21,12 @@
 
 #include "broker.h"
 #include "gate.h"
+#include "gate_policy.h"
 #include "gate_spop.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "spop.h"
 #include "tessera/log.h"
-#include "tickets.h"
 
 #define MAX_HEADERS 128
 
@@ -248,7 +248,8 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 
 	rt = ts_runtime_acquire(broker);
 	v = g_new0(struct ts_gate_verdict, 1); /* claim-sized buffers: off the stack */
-	struct ts_gate_policy policy = {rt->config, ts_broker_ticketing(broker)};
+	struct ts_gate_policy policy;
+	ts_gate_policy_begin(broker, rt, &policy);
 	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
 		ts_metrics_gate(broker->metrics, v->pool, ts_gate_kind_name(v->kind),
 				ts_gate_outcome_name(v->outcome));
@@ -256,6 +257,7 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 			ts_log_error(TS_LOG_ERR, "gate_verdict_unsent", err, "pool", v->pool,
 				     "fix", "raise tune.bufsize and [gate] spop_max_frame_size");
 	}
+	ts_gate_policy_end(&policy);
 	ts_gate_verdict_clear(v);
 	g_free(v);
 	ts_runtime_release(rt);

@@ -9,6 +9,7 @@
 
 static const char *const stage_names[TS_GATE_STAGE__COUNT] = {
 	[TS_GATE_STAGE_LEGACY] = "legacy",
+	[TS_GATE_STAGE_AUDIT] = "audit",
 	[TS_GATE_STAGE_PASSIVE] = "passive",
 };
 
@@ -35,7 +36,7 @@ const char *ts_gate_outcome_name(enum ts_gate_outcome outcome)
 enum ts_gate_outcome ts_gate_stage_decide(enum ts_gate_stage stage, enum ts_gate_kind kind,
 					  bool excepted)
 {
-	if (stage == TS_GATE_STAGE_LEGACY || excepted)
+	if (stage != TS_GATE_STAGE_PASSIVE || excepted)
 		return TS_GATE_ALLOW;
 	switch (kind) {
 	case TS_GATE_KIND_ANONYMOUS:

@@ -5,7 +5,9 @@ TS_GATE_SOURCES = broker/gate.h broker/gate.c broker/gate_stage.c \
 	broker/gate_classify.h broker/gate_classify.c broker/gate_body.h broker/gate_body.c \
 	broker/gate_answer.h broker/gate_answer.c broker/gate_base64.h broker/gate_base64.c \
 	broker/ntlm.h broker/ntlm.c broker/spnego.c \
-	broker/client_family.h broker/client_family.c
+	broker/client_family.h broker/client_family.c \
+	broker/gate_cutover.h broker/gate_cutover.c broker/usage.c broker/usage.h \
+	broker/stage_watch.c broker/stage_watch.h
 
 # tesserad (the daemon) and tessera (the admin CLI).
 sbin_PROGRAMS += tesserad
@@ -17,8 +19,7 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
 	broker/sts_flow.h broker/sts_names.c $(TS_GATE_SOURCES) broker/route_gate.c \
-	broker/gate_spop.h broker/gate_spop.c \
-	broker/usage.c broker/usage.h broker/stage_watch.c broker/stage_watch.h \
+	broker/gate_spop.h broker/gate_spop.c broker/gate_policy.h broker/gate_policy.c \
 	broker/cutover_run.c broker/cutover_run.h
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 tesserad_LDADD = libtessera_spop.a $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread

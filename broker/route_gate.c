@@ -24,7 +24,7 @@
 #include "metrics.h"
 #include "routes.h"
 #include "runtime.h"
-#include "tickets.h"
+#include "gate_policy.h"
 
 /* The client headers the decision reads (auth_request forwards all; MHD
  * gives the first of each name). */
@@ -82,7 +82,7 @@ TS_ROUTE(ts_route_gate)
 	const char *host = ts_http_request_header(req, "X-Original-Host");
 	struct ts_gate_header headers[N_READ];
 	struct ts_gate_request g = {.content_length = -1};
-	struct ts_gate_policy policy = {req->rt->config, ts_broker_ticketing(req->broker)};
+	struct ts_gate_policy policy;
 	struct ts_gate_verdict *v;
 	const char *q;
 	char *source;
@@ -109,11 +109,13 @@ TS_ROUTE(ts_route_gate)
 	g.headers = headers;
 	/* The verdict holds several claim-sized buffers: keep it off the stack. */
 	v = g_new0(struct ts_gate_verdict, 1);
+	ts_gate_policy_begin(req->broker, req->rt, &policy);
 	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
 		ts_metrics_gate(req->broker->metrics, v->pool, ts_gate_kind_name(v->kind),
 				ts_gate_outcome_name(v->outcome));
 		err = answer(resp, v);
 	}
+	ts_gate_policy_end(&policy);
 	ts_gate_verdict_clear(v);
 	g_free(v);
 	g_free(source);

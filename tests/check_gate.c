@@ -12,6 +12,8 @@
 
 #include "../broker/gate.h"
 #include "../broker/gate_base64.h"
+#include "../broker/stage_watch.h"
+#include "../broker/usage.h"
 #include "tessera/log.h"
 #include "tessera/store.h"
 
@@ -36,6 +38,8 @@ static struct {
 	struct ts_store *store;
 	struct ts_revocations *rev;
 	struct ts_tickets *tickets;
+	const struct ts_stage_snapshot *stages; /* runtime stages; NULL: config's */
+	struct ts_usage *usage;
 	FILE *log_stream;
 	char *log;
 	size_t log_len;
@@ -73,12 +77,15 @@ static void setup(void)
 	ck_assert_int_eq(ts_store_sqlite_open(":memory:", &fx.store), TS_ERR_OK);
 	ck_assert_int_eq(ts_revocations_new(fx.store, T0, &fx.rev), TS_ERR_OK);
 	ck_assert_int_eq(ts_tickets_new(&p, fx.ring, fx.rev, &fx.tickets), TS_ERR_OK);
+	fx.usage = ts_usage_new(1000);
+	ck_assert_ptr_nonnull(fx.usage);
 }
 
 static void teardown(void)
 {
 	char cmd[300];
 
+	ts_usage_free(fx.usage);
 	ts_tickets_free(fx.tickets);
 	ts_revocations_free(fx.rev);
 	ts_store_close(fx.store);
@@ -147,7 +154,8 @@ static void build(const struct req_spec *s, struct built *b)
 
 static struct ts_gate_verdict *decide(const struct req_spec *s)
 {
-	struct ts_gate_policy policy = {fx.config, fx.tickets};
+	struct ts_gate_policy policy = {fx.config, fx.tickets, fx.stages, fx.usage,
+					ts_clock_now(&fx.clock)};
 	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
 	struct built b;
 
@@ -734,6 +742,59 @@ START_TEST(test_kinds_passive)
 }
 END_TEST
 
+/* ---- the stage matrix: every kind x audit / passive x excepted or not ---- */
+
+START_TEST(test_kinds_stage_matrix)
+{
+	const struct kind_row *row = &kinds[_i];
+	static const enum ts_stage stages[] = {TS_STAGE_LEGACY, TS_STAGE_AUDIT, TS_STAGE_PASSIVE};
+
+	for (size_t st = 0; st < 3; st++)
+		for (int exc = 0; exc < 2; exc++) {
+			/* Every request of the table comes from 192.0.2.7. */
+			struct ts_cutover_exception e = {.id = 1, .kind = TS_EXCEPT_CIDR,
+							 .value = "192.0.2.0/24",
+							 .until = T0 + 86400};
+			struct ts_stage_pool pool = {.pool = "lync2", .stage = stages[st],
+						     .exceptions = {&e, exc ? 1 : 0}};
+			struct ts_stage_snapshot snap = {.pools = &pool, .n = 1};
+			const bool refusable = !row->passive_allows;
+			struct ts_gate_verdict *v;
+			size_t before, after;
+			uint64_t dropped;
+
+			ck_assert_int_eq(ts_cidr_parse(e.value, &e.net), TS_ERR_OK);
+			fx.stages = &snap;
+			ts_usage_stats(fx.usage, &before, &dropped);
+			v = decide_row(row, "lync2.test");
+			ts_usage_stats(fx.usage, &after, &dropped);
+			fx.stages = NULL;
+			ck_assert_str_eq(ts_gate_stage_name(v->stage), ts_stage_name(stages[st]));
+			ck_assert_msg(v->excepted == (refusable && exc && st > 0), "%s: excepted",
+				      row->what);
+			ck_assert_msg(v->would_refuse == (refusable && !exc && st == 1),
+				      "%s: would_refuse in %s", row->what, ts_stage_name(stages[st]));
+			if (st < 2 || !refusable || exc) {
+				ck_assert_msg(v->outcome == TS_GATE_ALLOW, "%s refused in %s%s",
+					      row->what, ts_stage_name(stages[st]),
+					      exc ? ", excepted" : "");
+			} else {
+				ck_assert_msg(v->outcome == TS_GATE_REFUSE, "%s passed", row->what);
+				ck_assert_int_eq(v->answer.shape, row->shape);
+				ck_assert_int_eq(v->answer.status, row->status);
+			}
+			/* Legacy kinds are recorded, whatever the stage (but an NTLM
+			 * type 1: its type 3 is); others never. */
+			ck_assert_msg(ts_gate_kind_is_legacy(v->kind) &&
+					      !(v->kind == TS_GATE_KIND_NTLM && v->user[0] == '\0')
+				      ? after >= 1 && after >= before
+				      : after == before,
+				      "%s: usage %zu -> %zu", row->what, before, after);
+			verdict_free(v);
+		}
+}
+END_TEST
+
 /* ---- Tessera tickets: verified for the pool the Host names ---- */
 
 static char *mint_for(const char *pool, const char *sub)
@@ -872,7 +933,7 @@ START_TEST(test_web_upstream_anonymous_and_hosts)
 	verdict_free(v);
 	nohost.host = NULL;
 	{
-		struct ts_gate_policy policy = {fx.config, fx.tickets};
+		struct ts_gate_policy policy = {.config = fx.config, .tickets = fx.tickets};
 		struct built b;
 		v = g_new0(struct ts_gate_verdict, 1);
 		build(&nohost, &b);
@@ -1036,6 +1097,7 @@ int main(void)
 	tcase_add_test(tc, test_path_limits_and_match);
 	tcase_add_loop_test(tc, test_kinds_legacy, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_loop_test(tc, test_kinds_passive, 0, (int)(sizeof kinds / sizeof kinds[0]));
+	tcase_add_loop_test(tc, test_kinds_stage_matrix, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
 	tcase_add_test(tc, test_tessera_ticket_refused);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);

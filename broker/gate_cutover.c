@@ -1,0 +1,90 @@
+/* What the cutover adds to a decision: the pool's runtime stage and
+ * exceptions (from the stage watch's snapshot), and the record of every
+ * legacy sign-in attempt with what became of it (aggregated in memory by
+ * broker/usage.c, never a store write per request). */
+#include <string.h>
+
+#include "gate.h"
+#include "gate_cutover.h"
+#include "stage_watch.h"
+#include "usage.h"
+
+enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
+				      const struct ts_config_pool *pool)
+{
+	const struct ts_stage_pool *sp =
+		policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
+	enum ts_gate_stage stage;
+
+	if (sp != NULL) {
+		switch (sp->stage) {
+		case TS_STAGE_LEGACY:
+			return TS_GATE_STAGE_LEGACY;
+		case TS_STAGE_AUDIT:
+			return TS_GATE_STAGE_AUDIT;
+		case TS_STAGE_PASSIVE:
+			return TS_GATE_STAGE_PASSIVE;
+		}
+	}
+	/* config.c admits only the three names; anything else fails closed. */
+	return ts_gate_stage_parse(pool->stage, &stage) == TS_ERR_OK ? stage
+								      : TS_GATE_STAGE_PASSIVE;
+}
+
+bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_config_pool *pool,
+			   const struct ts_gate_verdict *v, const struct ts_gate_request *req)
+{
+	const struct ts_stage_pool *sp =
+		policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
+	const char *value;
+	size_t len;
+	char agent[TS_CUTOVER_AGENT_MAX + 1] = "";
+
+	if (sp == NULL || sp->exceptions.n == 0)
+		return false;
+	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
+		memcpy(agent, value, len);
+		agent[len] = '\0';
+	}
+	return ts_cutover_excepted(&sp->exceptions, v->user[0] != '\0' ? v->user : NULL,
+				   agent[0] != '\0' ? agent : NULL, req->source, policy->now) != NULL;
+}
+
+void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+		    const struct ts_gate_request *req)
+{
+	const char *value;
+	size_t len;
+	char agent[TS_CUTOVER_AGENT_MAX + 1] = "";
+	enum ts_usage_decision decision = TS_DECISION_PASSED;
+
+	if (policy->usage == NULL || v->pool[0] == '\0' || !ts_gate_kind_is_legacy(v->kind))
+		return;
+	/* An NTLM type 1 is half a handshake: its type 3 names the user and is
+	 * the one recorded. Other attempts without a name (Kerberos, a
+	 * malformed token) still count, as "(unnamed)". */
+	if (v->user[0] == '\0' && v->kind == TS_GATE_KIND_NTLM)
+		return;
+	if (v->excepted)
+		decision = TS_DECISION_EXCEPTED;
+	else if (v->stage == TS_GATE_STAGE_AUDIT)
+		decision = TS_DECISION_WOULD_BLOCK;
+	else if (v->stage == TS_GATE_STAGE_PASSIVE)
+		decision = TS_DECISION_REFUSED;
+	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
+		memcpy(agent, value, len);
+		agent[len] = '\0';
+	}
+	/* A full table counts a drop (ts_usage_stats); the request goes on. */
+	(void)ts_usage_record(policy->usage,
+			      &(struct ts_usage_event){.pool = v->pool,
+						       .user = v->user[0] != '\0' ? v->user
+										    : "(unnamed)",
+						       .family = v->client->name,
+						       .passive_capable = v->client->passive_capable,
+						       .kind = ts_gate_kind_name(v->kind),
+						       .ip = req->source,
+						       .agent = agent,
+						       .decision = decision,
+						       .now = policy->now});
+}

@@ -1,0 +1,19 @@
+/* The cutover's part of a gate decision (gate_cutover.c). */
+#ifndef TS_BROKER_GATE_CUTOVER_H
+#define TS_BROKER_GATE_CUTOVER_H
+#include <stdbool.h>
+
+#include "gate.h"
+
+/* The pool's stage now: the runtime one from policy->stages, else its
+ * configured one. */
+enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
+				      const struct ts_config_pool *pool);
+/* Whether one of the pool's unexpired exceptions covers the request: the
+ * user the credential names (v->user), its User-Agent, its source. */
+bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_config_pool *pool,
+			   const struct ts_gate_verdict *v, const struct ts_gate_request *req);
+/* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
+void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+		    const struct ts_gate_request *req);
+#endif
