@@ -13,42 +13,8 @@ command -v openssl >/dev/null || ts_skip "openssl not found"
 [ -x "$TS_BUILDDIR/tessera-pool" ] || ts_fail "no tessera-pool"
 PC="$SYSTEM_PYTHON3 $TS_SRCDIR/tests/pool_client.py"
 
-# tesserad: the sign-in test broker, lync2 passive, the STS and the agent.
-"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
-ts_broker_config "$TS_TMP/tessera.conf"
-sed -i 's/^\[pool lync2\]$/&\nstage = passive/' "$TS_TMP/tessera.conf"
-printf '[sts]\nkey_dir = %s/sts\n[gate]\nspop_listen_address = 127.0.0.1\nspop_listen_port = 0\n' \
-	"$TS_TMP" >>"$TS_TMP/tessera.conf"
-ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
-B="http://127.0.0.1:$TS_PORT"
-ts_wait_until 10 grep -q 'event=spop_listening' "$TS_TMP/tesserad.log" || ts_fail "no agent"
-SPOP_PORT=$(sed -n 's/.*event=spop_listening .*port=\([0-9]*\).*/\1/p' "$TS_TMP/tesserad.log")
+ts_start_gate_stack
 
-# The pools. lync2 trusts Tessera as its STS (metadata read from tesserad).
-start_emulator() { # NAME HOST [flags]
-	name=$1 host=$2
-	shift 2
-	"$TS_BUILDDIR/tessera-pool" --listen 127.0.0.1:0 --host "$host" "$@" \
-		>"$TS_TMP/$name.out" 2>"$TS_TMP/$name.log" &
-	TS_PIDS="$TS_PIDS $!"
-	ts_wait_until 20 grep -q 'listening on' "$TS_TMP/$name.out" ||
-		ts_fail "$name: $(cat "$TS_TMP/$name.log")"
-	sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$TS_TMP/$name.out"
-}
-P1=$(start_emulator pool1 lync1.test)
-P2=$(start_emulator pool2 lync2.test \
-	--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
-	--sts-signin https://broker.test/adfs/ls/)
-ts_start_haproxy "$P1" "$P2"
-
-# h NAME [curl args] URL: through HAProxy; status printed, NAME.h / NAME.b kept.
-h() {
-	n=$1
-	shift
-	hc -D "$TS_TMP/$n.h" -o "$TS_TMP/$n.b" -w '%{http_code}' "$@"
-}
-hdr_exact() { tr -d '\r' <"$TS_TMP/$1.h" | grep -q "^$2" || ts_fail "$1: no '$2': $(cat "$TS_TMP/$1.h")"; }
-reached() { grep -F "path=$2 " "$TS_TMP/$1.log" | tail -n 1; } # POOL PATH: its last log line
 SVC=/WebTicket/WebTicketService.svc
 $PC rst https://lync1.test/WebTicket/WebTicketService.svc >"$TS_TMP/rst.xml"
 
@@ -195,6 +161,14 @@ line=$(reached pool2 /ucwa/v1/me)
 echo "$line" | grep -qi 'user=alice@example.test;.*auth=tessera-ticket' ||
 	ts_fail "identity headers not at the pool: $line"
 ! grep -qi mallory "$TS_TMP/pool2.log" || ts_fail "a spoofed X-Tessera-User reached the pool"
+# The pool's own 401 (it knows no Tessera ticket) is rewritten in passive to
+# offer passive and anonymous sign-in only; in legacy it is left alone.
+[ "$(tr -d '\r' <"$TS_TMP/k1.h" | head -n 1)" = "HTTP/1.1 401 Unauthorized" ] ||
+	ts_fail "the pool's answer: $(cat "$TS_TMP/k1.h")"
+hdr_exact k1 'WWW-Authenticate: MsRtcOAuth href="https://lync2.test/WebTicket/oauthtoken",grant_type="urn:microsoft.rtc:passive,urn:microsoft.rtc:anonmeeting"'
+[ "$(h k0 -H "Cookie: __Host-tessera=$tk1" https://lync1.test/ucwa/v1/me)" = 401 ] &&
+	grep -qi '^WWW-Authenticate: MsRtcOAuth .*grant_type=".*password' "$TS_TMP/k0.h" ||
+	ts_fail "legacy challenge rewritten: $(cat "$TS_TMP/k0.h")"
 [ "$(h k2 -H "Cookie: __Host-tessera=$tk1" https://lync2.test/ucwa/v1/other)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/other)" ] || ts_fail "another pool's ticket passed"
 h k3 -H "Cookie: __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null

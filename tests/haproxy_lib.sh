@@ -52,3 +52,49 @@ hc() {
 		--connect-to lync2.test:443:127.0.0.1:"$HA_PORT" \
 		--connect-to broker.test:443:127.0.0.1:"$HA_PORT" "$@"
 }
+
+# ts_start_gate_stack [EXTRA CONFIG]: tesserad (signin_lib's broker, lync2
+# at stage passive, the STS, the agent, EXTRA appended to its config), the
+# emulated pools lync1.test (pool1, legacy) and lync2.test (pool2, trusting
+# Tessera as its STS), and HAProxy in front. Needs signin_lib.sh. Sets B,
+# SPOP_PORT, P1, P2, HA_PORT.
+ts_start_gate_stack() {
+	"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
+	ts_broker_config "$TS_TMP/tessera.conf"
+	sed -i 's/^\[pool lync2\]$/&\nstage = passive/' "$TS_TMP/tessera.conf"
+	printf '[sts]\nkey_dir = %s/sts\n[gate]\nspop_listen_address = 127.0.0.1\nspop_listen_port = 0\n' \
+		"$TS_TMP" >>"$TS_TMP/tessera.conf"
+	printf '%s\n' "${1:-}" >>"$TS_TMP/tessera.conf"
+	ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
+	B="http://127.0.0.1:$TS_PORT"
+	ts_wait_until 10 grep -q 'event=spop_listening' "$TS_TMP/tesserad.log" || ts_fail "no agent"
+	SPOP_PORT=$(sed -n 's/.*event=spop_listening .*port=\([0-9]*\).*/\1/p' "$TS_TMP/tesserad.log")
+
+	# The pools. lync2 trusts Tessera as its STS (metadata read from tesserad).
+	P1=$(start_emulator pool1 lync1.test)
+	P2=$(start_emulator pool2 lync2.test \
+		--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
+		--sts-signin https://broker.test/adfs/ls/)
+	ts_start_haproxy "$P1" "$P2"
+}
+
+# start_emulator NAME HOST [flags]: a tessera-pool; prints its address.
+start_emulator() {
+	name=$1 host=$2
+	shift 2
+	"$TS_BUILDDIR/tessera-pool" --listen 127.0.0.1:0 --host "$host" "$@" \
+		>"$TS_TMP/$name.out" 2>"$TS_TMP/$name.log" &
+	TS_PIDS="$TS_PIDS $!"
+	ts_wait_until 20 grep -q 'listening on' "$TS_TMP/$name.out" ||
+		ts_fail "$name: $(cat "$TS_TMP/$name.log")"
+	sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$TS_TMP/$name.out"
+}
+
+# h NAME [curl args] URL: through HAProxy; status printed, NAME.h / NAME.b kept.
+h() {
+	n=$1
+	shift
+	hc -D "$TS_TMP/$n.h" -o "$TS_TMP/$n.b" -w '%{http_code}' "$@"
+}
+hdr_exact() { tr -d '\r' <"$TS_TMP/$1.h" | grep -q "^$2" || ts_fail "$1: no '$2': $(cat "$TS_TMP/$1.h")"; }
+reached() { grep -F "path=$2 " "$TS_TMP/$1.log" | tail -n 1; } # POOL PATH: its last log line

@@ -46,11 +46,7 @@ kill -HUP "$TS_TESSERAD_PID"
 ts_wait_until 20 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "no reload"
 
 # Upstreams: tessera-pool as lync1, hello_mhd as lync2.
-"$TS_BUILDDIR/tessera-pool" --listen 127.0.0.1:0 --host lync1.test >"$TS_TMP/pool.out" \
-	2>"$TS_TMP/pool.log" &
-TS_PIDS="$TS_PIDS $!"
-ts_wait_until 20 grep -q 'listening on' "$TS_TMP/pool.out" || ts_fail "pool: $(cat "$TS_TMP/pool.log")"
-P1=$(sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$TS_TMP/pool.out")
+P1=$(start_emulator pool lync1.test)
 "$TS_BUILDDIR/tests/bench/hello_mhd" 2 >"$TS_TMP/hello.log" 2>&1 &
 TS_PIDS="$TS_PIDS $!"
 ts_wait_until 20 grep -q 'listening port=' "$TS_TMP/hello.log" || ts_fail "hello_mhd did not start"
