@@ -42,6 +42,14 @@ bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_
 
 	if (sp == NULL || sp->exceptions.n == 0)
 		return false;
+	/* An NTLM type 1 names nobody: let the handshake go on to the type 3
+	 * (which does name the user, and is judged then) whenever a user
+	 * exception could apply. The pool authenticates nobody on a type 1. */
+	if (v->kind == TS_GATE_KIND_NTLM && v->user[0] == '\0' && v->err == TS_ERR_OK)
+		for (size_t i = 0; i < sp->exceptions.n; i++)
+			if (sp->exceptions.items[i].kind == TS_EXCEPT_USER &&
+			    policy->now < sp->exceptions.items[i].until)
+				return true;
 	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
 		memcpy(agent, value, len);
 		agent[len] = '\0';
@@ -50,13 +58,21 @@ bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_
 				   agent[0] != '\0' ? agent : NULL, req->source, policy->now) != NULL;
 }
 
+enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v)
+{
+	if (v->excepted)
+		return TS_DECISION_EXCEPTED;
+	if (v->stage == TS_GATE_STAGE_AUDIT)
+		return TS_DECISION_WOULD_BLOCK;
+	return v->stage == TS_GATE_STAGE_PASSIVE ? TS_DECISION_REFUSED : TS_DECISION_PASSED;
+}
+
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req)
 {
 	const char *value;
 	size_t len;
 	char agent[TS_CUTOVER_AGENT_MAX + 1] = "";
-	enum ts_usage_decision decision = TS_DECISION_PASSED;
 
 	if (policy->usage == NULL || v->pool[0] == '\0' || !ts_gate_kind_is_legacy(v->kind))
 		return;
@@ -65,12 +81,6 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
 	 * malformed token) still count, as "(unnamed)". */
 	if (v->user[0] == '\0' && v->kind == TS_GATE_KIND_NTLM)
 		return;
-	if (v->excepted)
-		decision = TS_DECISION_EXCEPTED;
-	else if (v->stage == TS_GATE_STAGE_AUDIT)
-		decision = TS_DECISION_WOULD_BLOCK;
-	else if (v->stage == TS_GATE_STAGE_PASSIVE)
-		decision = TS_DECISION_REFUSED;
 	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
 		memcpy(agent, value, len);
 		agent[len] = '\0';
@@ -85,6 +95,6 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
 						       .kind = ts_gate_kind_name(v->kind),
 						       .ip = req->source,
 						       .agent = agent,
-						       .decision = decision,
+						       .decision = ts_gate_legacy_decision(v),
 						       .now = policy->now});
 }

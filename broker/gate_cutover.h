@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "gate.h"
+#include "tessera/cutover.h"
 
 /* The pool's stage now: the runtime one from policy->stages, else its
  * configured one. */
@@ -13,6 +14,9 @@ enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
  * user the credential names (v->user), its User-Agent, its source. */
 bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_config_pool *pool,
 			   const struct ts_gate_verdict *v, const struct ts_gate_request *req);
+/* What the stage makes of a legacy sign-in attempt: passed (legacy),
+ * would-block (audit), refused (passive), or excepted. */
+enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v);
 /* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req);

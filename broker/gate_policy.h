@@ -9,6 +9,9 @@
 
 void ts_gate_policy_begin(struct ts_broker *b, const struct ts_runtime *rt,
 			  struct ts_gate_policy *out);
+/* Counts the verdict in /metrics: by kind and outcome, and legacy attempts
+ * by what the stage made of them. */
+void ts_gate_count(struct ts_broker *b, const struct ts_gate_verdict *v);
 /* Drops the stage snapshot reference begin took. */
 void ts_gate_policy_end(struct ts_gate_policy *p);
 #endif

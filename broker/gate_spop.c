@@ -251,8 +251,7 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	struct ts_gate_policy policy;
 	ts_gate_policy_begin(broker, rt, &policy);
 	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
-		ts_metrics_gate(broker->metrics, v->pool, ts_gate_kind_name(v->kind),
-				ts_gate_outcome_name(v->outcome));
+		ts_gate_count(broker, v);
 		if ((err = set_verdict(ack, v)) != TS_ERR_OK)
 			ts_log_error(TS_LOG_ERR, "gate_verdict_unsent", err, "pool", v->pool,
 				     "fix", "raise tune.bufsize and [gate] spop_max_frame_size");

@@ -33,7 +33,7 @@ struct signin_pair {
 
 struct gate_row {
 	char *pool;
-	const char *kind, *outcome; /* static labels */
+	const char *kind, *outcome; /* static labels (legacy rows: the decision) */
 	unsigned long count;
 };
 
@@ -50,6 +50,8 @@ struct ts_metrics {
 	atomic_ulong pairs_dropped;
 	struct gate_row gate[MAX_GATE_ROWS];
 	size_t n_gate;
+	struct gate_row legacy[MAX_GATE_ROWS]; /* legacy attempts by kind and decision */
+	size_t n_legacy;
 	atomic_ulong gate_dropped;
 };
 
@@ -80,6 +82,8 @@ void ts_metrics_free(struct ts_metrics *m)
 	}
 	for (size_t i = 0; i < m->n_gate; i++)
 		g_free(m->gate[i].pool);
+	for (size_t i = 0; i < m->n_legacy; i++)
+		g_free(m->legacy[i].pool);
 	pthread_mutex_destroy(&m->lock);
 	free(m->routes);
 	free(m);
@@ -145,27 +149,39 @@ void ts_metrics_replay(struct ts_metrics *m)
 		atomic_fetch_add(&m->replay_hits, 1);
 }
 
-void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome)
+/* One more in the row (pool, a, b) of rows, added if new while there is room. */
+static void count_row(struct ts_metrics *m, struct gate_row *rows, size_t *n, const char *pool,
+		      const char *a, const char *b)
 {
-	if (m == NULL)
-		return;
 	pthread_mutex_lock(&m->lock);
-	for (size_t i = 0; i < m->n_gate; i++) {
-		struct gate_row *r = &m->gate[i];
-		if (strcmp(r->kind, kind) == 0 && strcmp(r->outcome, outcome) == 0 &&
+	for (size_t i = 0; i < *n; i++) {
+		struct gate_row *r = &rows[i];
+		if (strcmp(r->kind, a) == 0 && strcmp(r->outcome, b) == 0 &&
 		    strcmp(r->pool, pool) == 0) {
 			r->count++;
 			pthread_mutex_unlock(&m->lock);
 			return;
 		}
 	}
-	if (m->n_gate < MAX_GATE_ROWS)
-		m->gate[m->n_gate++] =
-			(struct gate_row){.pool = g_strdup(pool), .kind = kind, .outcome = outcome,
-					  .count = 1};
+	if (*n < MAX_GATE_ROWS)
+		rows[(*n)++] = (struct gate_row){.pool = g_strdup(pool), .kind = a, .outcome = b,
+						 .count = 1};
 	else
 		atomic_fetch_add(&m->gate_dropped, 1);
 	pthread_mutex_unlock(&m->lock);
+}
+
+void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome)
+{
+	if (m != NULL)
+		count_row(m, m->gate, &m->n_gate, pool, kind, outcome);
+}
+
+void ts_metrics_legacy(struct ts_metrics *m, const char *pool, const char *kind,
+		       const char *decision)
+{
+	if (m != NULL)
+		count_row(m, m->legacy, &m->n_legacy, pool, kind, decision);
 }
 
 /* Label values: backslash, quote and newline escaped (exposition format). */
@@ -254,6 +270,18 @@ ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len)
 		label(out, m->gate[i].pool);
 		g_string_append_printf(out, "\",kind=\"%s\",outcome=\"%s\"} %lu\n", m->gate[i].kind,
 				       m->gate[i].outcome, m->gate[i].count);
+	}
+	pthread_mutex_unlock(&m->lock);
+	g_string_append(out, "# HELP tessera_gate_legacy_attempts_total Legacy sign-in attempts "
+			     "(NTLM, Negotiate, Basic, password, ...) by pool, kind and what the "
+			     "stage made of them: passed, would-block, excepted, refused.\n"
+			     "# TYPE tessera_gate_legacy_attempts_total counter\n");
+	pthread_mutex_lock(&m->lock);
+	for (size_t i = 0; i < m->n_legacy; i++) {
+		g_string_append(out, "tessera_gate_legacy_attempts_total{pool=\"");
+		label(out, m->legacy[i].pool);
+		g_string_append_printf(out, "\",kind=\"%s\",decision=\"%s\"} %lu\n",
+				       m->legacy[i].kind, m->legacy[i].outcome, m->legacy[i].count);
 	}
 	pthread_mutex_unlock(&m->lock);
 	g_string_append_printf(out,

@@ -23,6 +23,10 @@ void ts_metrics_replay(struct ts_metrics *m);
  * ts_gate_outcome_name); pool is copied. Pool x kind x outcome rows are
  * capped; decisions past the cap are counted as dropped. */
 void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome);
+/* A legacy sign-in attempt and what the stage made of it (decision: a
+ * static label, passed / would-block / excepted / refused). */
+void ts_metrics_legacy(struct ts_metrics *m, const char *pool, const char *kind,
+		       const char *decision);
 
 /* The text exposition format (version 0.0.4). *text is malloc'd. */
 ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len);

@@ -111,8 +111,7 @@ TS_ROUTE(ts_route_gate)
 	v = g_new0(struct ts_gate_verdict, 1);
 	ts_gate_policy_begin(req->broker, req->rt, &policy);
 	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
-		ts_metrics_gate(req->broker->metrics, v->pool, ts_gate_kind_name(v->kind),
-				ts_gate_outcome_name(v->outcome));
+		ts_gate_count(req->broker, v);
 		err = answer(resp, v);
 	}
 	ts_gate_policy_end(&policy);

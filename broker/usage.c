@@ -148,8 +148,12 @@ ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev)
 	    (err = check_field(ev->family)) != TS_ERR_OK ||
 	    (err = check_field(ev->kind)) != TS_ERR_OK)
 		return err;
-	if ((unsigned)ev->decision >= TS_DECISION__COUNT ||
-	    ts_cutover_network_of(ev->ip, network) != TS_ERR_OK)
+	if ((unsigned)ev->decision >= TS_DECISION__COUNT)
+		return TS_ERR_INVALID_ARGUMENT;
+	/* GET /gate without X-Forwarded-For / X-Real-IP knows no source. */
+	if (ev->ip == NULL || ev->ip[0] == '\0')
+		g_strlcpy(network, "unknown", sizeof network);
+	else if (ts_cutover_network_of(ev->ip, network) != TS_ERR_OK)
 		return TS_ERR_INVALID_ARGUMENT;
 	e = g_new0(struct usage_entry, 1);
 	e->pool = g_strdup(ev->pool);

@@ -88,3 +88,24 @@ ts_err ts_file_check_private_dir(const char *dir, const struct ts_private_dir_ru
 	}
 	return TS_ERR_OK;
 }
+
+ts_err ts_file_create_private(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0) {
+		if (S_ISREG(st.st_mode))
+			return TS_ERR_OK;
+		errno = S_ISLNK(st.st_mode) ? ELOOP : EINVAL;
+		return TS_ERR_IO;
+	}
+	if (errno != ENOENT)
+		return TS_ERR_IO;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		/* Created by someone else meanwhile: check it as above. */
+		return errno == EEXIST ? ts_file_create_private(path) : TS_ERR_IO;
+	close(fd);
+	return TS_ERR_OK;
+}

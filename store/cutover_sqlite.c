@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cutover_internal.h"
+#include "tessera/file.h"
 #include "tessera/log.h"
 
 #define CUTOVER_SCHEMA_VERSION 1
@@ -199,7 +201,7 @@ ts_err ts_cutover_open(const char *path, bool create, struct ts_cutover **out)
 	struct ts_cutover *c = calloc(1, sizeof *c);
 	pthread_mutexattr_t attr;
 	ts_err err = TS_ERR_NOMEM;
-	int fd;
+	struct stat st;
 
 	*out = NULL;
 	if (c == NULL || (c->path = strdup(path)) == NULL) {
@@ -212,13 +214,14 @@ ts_err ts_cutover_open(const char *path, bool create, struct ts_cutover **out)
 	pthread_mutexattr_destroy(&attr);
 	c->ticket_max = 1000000;
 	/* Created 0600 before SQLite sees it, as store/sqlite.c does: the file
-	 * also holds sessions. Without create, a missing file stays missing. */
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-	if (fd < 0) {
-		err = open_failed(c, path, strerror(errno));
+	 * also holds sessions. Without create, a missing file stays missing.
+	 * Never opened here when it exists (ts_file_create_private says why). */
+	errno = 0;
+	if (create ? ts_file_create_private(path) != TS_ERR_OK
+		   : (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+		err = open_failed(c, path, errno != 0 ? strerror(errno) : "not a regular file");
 		goto out;
 	}
-	close(fd);
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) !=
 	    SQLITE_OK) {
 		err = open_failed(c, path, c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sqlite_internal.h"
+#include "tessera/file.h"
 #include "tessera/log.h"
 
 #define SCHEMA_VERSION 2
@@ -430,14 +431,10 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	err = TS_ERR_STORE_OPEN;
 	/* Created 0600 before SQLite sees it (its -wal and -shm files copy the
 	 * mode): the store holds sessions and replay state. */
-	if (strcmp(path, ":memory:") != 0) {
-		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
-				     strerror(errno));
-			goto out;
-		}
-		close(fd);
+	if (strcmp(path, ":memory:") != 0 && ts_file_create_private(path) != TS_ERR_OK) {
+		ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
+			     strerror(errno));
+		goto out;
 	}
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,

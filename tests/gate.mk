@@ -30,3 +30,7 @@ bench-gate: tesserad$(EXEEXT) tessera-idp$(EXEEXT) tessera-pool tests/bench/hell
 	@echo "== gate: HAProxy with the gate on vs off (goal: >= 60%), GET /gate vs hello_mhd (goal: >= 80%)"
 	@CURL='$(CURL)' SYSTEM_PYTHON3='$(SYSTEM_PYTHON3)' \
 		$(srcdir)/tests/bench/bench_gate.sh $(abs_top_builddir) $(abs_top_srcdir)
+
+# The staged cutover of a running pool, through HAProxy and the gate.
+TESTS += tests/cutover_haproxy.sh
+dist_noinst_SCRIPTS += tests/cutover_haproxy.sh

@@ -31,4 +31,11 @@ struct ts_private_dir_rules {
  * are logged with the path (and mode) and the fix. */
 ts_err ts_file_check_private_dir(const char *dir, const struct ts_private_dir_rules *rules);
 
+/* Creates path as an empty file, mode 0600, when it does not exist, and
+ * leaves an existing regular file unopened: opening and closing a file that
+ * SQLite has open in this process drops the POSIX locks SQLite holds on it
+ * (another process may then checkpoint and delete the WAL under it). A
+ * symbolic link or anything but a regular file is refused (IO, errno set). */
+ts_err ts_file_create_private(const char *path);
+
 #endif

@@ -1,0 +1,98 @@
+#!/bin/sh
+# The staged cutover of a running pool, through HAProxy and the gate:
+# lync1.test goes legacy → audit → passive → rollback with `tessera pool`
+# while tesserad keeps running. curl --ntlm passes in legacy and audit, is
+# listed by `pool plan` once audit recorded it, is refused in the pool's
+# own words in passive (unless excepted) while the passive grant still
+# passes, and passes again after the rollback. Under a bounded load of
+# mixed clients during the flip to passive, nothing fails but the NTLM
+# sign-ins that must.
+. "$TS_SRCDIR/tests/signin_lib.sh"
+. "$TS_SRCDIR/tests/haproxy_lib.sh"
+command -v haproxy >/dev/null || ts_skip "haproxy not found"
+command -v openssl >/dev/null || ts_skip "openssl not found"
+[ -n "${SYSTEM_PYTHON3:-}" ] || ts_skip "python3 not found"
+PC="$SYSTEM_PYTHON3 $TS_SRCDIR/tests/pool_client.py"
+
+ts_start_gate_stack '[cutover]
+usage_flush_interval = 1
+stage_poll_interval_ms = 200'
+SVC=/WebTicket/WebTicketService.svc
+$PC rst https://lync1.test/CertProv/CertProvisioningService.svc >"$TS_TMP/rst.xml"
+
+pool() { # pool ARGS...: tessera pool, output in $TS_TMP/pool.out; sets rc
+	rc=0
+	"$TS_BUILDDIR/tessera" pool "$@" -c "$TS_TMP/tessera.conf" >"$TS_TMP/pool.out" 2>&1 || rc=$?
+}
+ntlm() { # ntlm USER: the status of an NTLM sign-in at lync1's WebTicketService
+	hc -o /dev/null -w '%{http_code}' --ntlm -u "EXAMPLE\\$1:$1-password" \
+		-H 'Content-Type: text/xml' --data-binary "@$TS_TMP/rst.xml" "https://lync1.test$SVC"
+}
+passive_grant() { # the status of the passive grant at lync1 (the pool's 400 28020)
+	hc -o /dev/null -w '%{http_code}' --data grant_type=urn:microsoft.rtc:passive \
+		https://lync1.test/WebTicket/oauthtoken
+}
+# stage_applied STAGE: the broker judged a request at that stage.
+stage_applied() {
+	ntlm alice >/dev/null
+	tail -n 5 "$TS_TMP/tesserad.log" | grep -q "event=gate_decision .*pool=lync1 stage=$1 "
+}
+flip() { # flip ARGS...: tessera pool ARGS (must succeed), then wait for the stage
+	pool "$@"
+	[ "$rc" = 0 ] || ts_fail "pool $*: $(cat "$TS_TMP/pool.out")"
+	ts_wait_until 2 stage_applied "$3" || ts_fail "stage $3 not applied within 2 s"
+}
+
+# legacy
+[ "$(ntlm alice)" = 200 ] || ts_fail "legacy: NTLM refused"
+pool status lync1
+grep -q 'stage: legacy' "$TS_TMP/pool.out" || ts_fail "status: $(cat "$TS_TMP/pool.out")"
+
+# audit: NTLM still passes, and is recorded as would-be-blocked.
+flip set lync1 audit --reason "measure first"
+[ "$(ntlm alice)" = 200 ] && [ "$(ntlm bob)" = 200 ] || ts_fail "audit: NTLM refused"
+listed() { pool plan lync1 && grep -q 'alice' "$TS_TMP/pool.out" && grep -q 'bob' "$TS_TMP/pool.out"; }
+ts_wait_until 10 listed || ts_fail "plan does not list alice and bob: $(cat "$TS_TMP/pool.out"; sqlite3 "$TS_TMP/tessera.db" "select * from cutover_usage; select * from cutover_stage;" 2>&1; ls -la "$TS_TMP"/tessera.db*; grep -e usage -e cutover "$TS_TMP/tesserad.log")"
+grep -qi 'ntlm' "$TS_TMP/pool.out" || ts_fail "plan without the kind: $(cat "$TS_TMP/pool.out")"
+
+# passive: refused while plan lists anyone who would break; an exception
+# for alice; forced for bob. Under a bounded load of mixed clients.
+pool set lync1 passive --reason "cutover"
+[ "$rc" = 1 ] && grep -q CUTOVER_WOULD_BREAK "$TS_TMP/pool.out" ||
+	ts_fail "flip despite plan: $rc $(cat "$TS_TMP/pool.out")"
+pool except add lync1 --user alice --until 2099-01-01 --reason "kiosk until its upgrade"
+[ "$rc" = 0 ] || ts_fail "except add: $(cat "$TS_TMP/pool.out")"
+load() { # N: passive grants, all of which must pass the gate (the pool's 400)
+	i=0
+	while [ $i -lt "$1" ]; do
+		code=$(passive_grant)
+		[ "$code" = 400 ] || echo "passive grant: $code"
+		i=$((i + 1))
+	done
+}
+load 60 >"$TS_TMP/load1.out" &
+l1=$!
+load 60 >"$TS_TMP/load2.out" &
+l2=$!
+flip set lync1 passive --reason "cutover" --force
+wait $l1 $l2
+! [ -s "$TS_TMP/load1.out" ] && ! [ -s "$TS_TMP/load2.out" ] ||
+	ts_fail "passive clients failed during the flip: $(cat "$TS_TMP"/load*.out | head -3)"
+[ "$(ntlm bob)" = 500 ] || ts_fail "passive: bob's NTLM not refused"
+[ "$(ntlm alice)" = 200 ] || ts_fail "passive: excepted alice refused"
+[ "$(passive_grant)" = 400 ] || ts_fail "passive: the passive grant did not pass"
+grep -q 'event=gate_decision .*pool=lync1 stage=passive kind=ntlm outcome=allow excepted=yes' \
+	"$TS_TMP/tesserad.log" || ts_fail "the exception is not logged"
+
+# rollback: back to audit, journaled; NTLM passes again.
+pool rollback lync1 --reason "helpdesk calls"
+[ "$rc" = 0 ] || ts_fail "rollback: $(cat "$TS_TMP/pool.out")"
+ts_wait_until 2 stage_applied audit || ts_fail "rollback not applied within 2 s"
+[ "$(ntlm bob)" = 200 ] || ts_fail "after rollback: NTLM refused"
+pool history lync1
+for want in "measure first" "cutover" "helpdesk calls"; do
+	grep -q "$want" "$TS_TMP/pool.out" || ts_fail "history lacks '$want': $(cat "$TS_TMP/pool.out")"
+done
+"$CURL" -s "$B/metrics" | grep -q '^tessera_pool_stage{pool="lync1",stage="audit"} 1' ||
+	ts_fail "/metrics: $("$CURL" -s "$B/metrics" | grep pool_stage)"
+echo "PASS: cutover_haproxy"
