@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cutover_internal.h"
+#include "sqlite_internal.h"
 #include "tessera/file.h"
 #include "tessera/log.h"
 
@@ -131,18 +132,7 @@ ts_err ts_co_check_text(const char *text, size_t max)
 
 char *ts_co_column_dup(sqlite3_stmt *st, int col)
 {
-	const unsigned char *text = sqlite3_column_text(st, col);
-	size_t n = (size_t)sqlite3_column_bytes(st, col);
-	char *copy = malloc(n + 1);
-
-	if (copy == NULL)
-		return NULL;
-	if (n > 0 && text != NULL)
-		memcpy(copy, text, n);
-	else
-		n = 0;
-	copy[n] = '\0';
-	return copy;
+	return ts_sq_column_dup(st, col, NULL);
 }
 
 void ts_co_bind(sqlite3_stmt *st, int i, const char *text)
