@@ -191,6 +191,12 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 	}
 	if (cls.kind == TS_GATE_KIND_TESSERA_TICKET)
 		proved = verify_ticket(policy, pool, &cls, out);
+	if (proved == TS_GATE_KIND_POOL_TICKET && out->stage == TS_GATE_STAGE_PASSIVE &&
+	    ts_gate_ticket_minted_by_legacy(policy, out, req)) {
+		/* Minted by NTLM & co. before the flip: not for its remaining hours. */
+		proved = TS_GATE_KIND_NONE;
+		out->err = TS_ERR_GATE_TICKET_LEGACY;
+	}
 	if (out->stage != TS_GATE_STAGE_LEGACY &&
 	    ts_gate_stage_decide(TS_GATE_STAGE_PASSIVE, proved, false) == TS_GATE_REFUSE) {
 		out->excepted = ts_gate_pool_excepted(policy, pool, out, req);

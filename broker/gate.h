@@ -63,6 +63,7 @@ const struct ts_config_pool *ts_gate_pool_for_host(const struct ts_config *cfg, 
 
 struct ts_stage_snapshot;
 struct ts_usage;
+struct ts_cutover;
 
 struct ts_gate_policy {
 	const struct ts_config *config; /* pools and their gate keys; borrowed */
@@ -71,6 +72,9 @@ struct ts_gate_policy {
 	 * each pool's configured stage, no exceptions. Borrowed. */
 	const struct ts_stage_snapshot *stages;
 	struct ts_usage *usage; /* legacy sign-ins are recorded here; NULL: not recorded */
+	/* Pool tickets the gate saw minted, and by what (tessera pool ...);
+	 * NULL: none are looked up. */
+	struct ts_cutover *minted;
 	ts_time now;		/* when exceptions are judged and use recorded */
 };
 

@@ -2,10 +2,12 @@
  * exceptions (from the stage watch's snapshot), and the record of every
  * legacy sign-in attempt with what became of it (aggregated in memory by
  * broker/usage.c, never a store write per request). */
+#include <glib.h>
 #include <string.h>
 
 #include "gate.h"
 #include "gate_cutover.h"
+#include "gate_ticket.h"
 #include "stage_watch.h"
 #include "usage.h"
 
@@ -97,4 +99,28 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
 						       .agent = agent,
 						       .decision = ts_gate_legacy_decision(v),
 						       .now = policy->now});
+}
+
+bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
+				     struct ts_gate_verdict *v, const struct ts_gate_request *req)
+{
+	char *id;
+	char hash[TS_CUTOVER_HASH_LEN + 1];
+	struct ts_pool_ticket t = {0};
+	bool legacy = false;
+
+	if (policy->minted == NULL)
+		return false;
+	id = g_malloc(TS_GATE_TICKET_ID_MAX + 1);
+	if (ts_gate_ticket_id_of_request(req, id, TS_GATE_TICKET_ID_MAX + 1) &&
+	    ts_cutover_ticket_hash(id, strlen(id), hash) == TS_ERR_OK &&
+	    ts_cutover_ticket_get(policy->minted, hash, policy->now, &t) == TS_ERR_OK) {
+		legacy = ts_cutover_kind_is_legacy(t.kind) && strcmp(t.pool, v->pool) == 0;
+		/* Its user, for the records and for a user exception. */
+		if (legacy && t.user != NULL)
+			g_strlcpy(v->user, t.user, sizeof v->user);
+	}
+	ts_pool_ticket_clear(&t);
+	g_free(id);
+	return legacy;
 }

@@ -20,4 +20,9 @@ enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v);
 /* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req);
+/* Whether the pool ticket req presents was minted, as the gate saw, by a
+ * legacy kind of sign-in for this pool (so that in passive it does not
+ * outlive the flip); sets v->user to whom it was minted for. */
+bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
+				     struct ts_gate_verdict *v, const struct ts_gate_request *req);
 #endif

@@ -13,6 +13,7 @@ void ts_gate_policy_begin(struct ts_broker *b, const struct ts_runtime *rt,
 		.tickets = ts_broker_ticketing(b),
 		.stages = b->stage_watch != NULL ? ts_stage_watch_acquire(b->stage_watch) : NULL,
 		.usage = b->usage,
+		.minted = b->cutover,
 		.now = ts_clock_now(&b->clock),
 	};
 }

@@ -6,6 +6,8 @@
  *             out of room) is no verdict, and HAProxy fails closed (503)
  *   kind, pool, stage, err, client     for logs and HAProxy's own rules
  *   user, upn, sid, amr, auth          when allowed: the X-Tessera-* values
+ *   minted_by, claimed   when a legacy sign-in passed: its kind and the user
+ *             it claims, for the "minted" message of the pool's answer
  *   shape, status, body, h_<name>[_2]  when refused: the answer's shape
  *             (one return rule each), its body and header values, named
  *             after the header (X-Ms-diagnostics → h_x_ms_diagnostics; a
@@ -13,7 +15,11 @@
  *
  * Message arguments: method, path, query (HAProxy's, after its
  * normalize-uri rules: the path it routes on), hdrs (req.hdrs_bin), src,
- * and on body paths body, blen (req.body_len), bsize (req.body_size). */
+ * and on body paths body, blen (req.body_len), bsize (req.body_size).
+ *
+ * Message "minted" (response phase, a pool's 200 to a legacy sign-in):
+ * pool, kind, user and body (res.body): the ticket in it is recorded, so
+ * that once the pool is passive it is refused (gate_cutover.c). */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <stdlib.h>
@@ -22,6 +28,8 @@
 #include "broker.h"
 #include "gate.h"
 #include "gate_policy.h"
+#include "gate_ticket.h"
+#include "tessera/cutover.h"
 #include "gate_spop.h"
 #include "metrics.h"
 #include "runtime.h"
@@ -29,6 +37,7 @@
 #include "tessera/log.h"
 
 #define MAX_HEADERS 128
+#define POOL_TICKET_LIFETIME (8 * 3600 + 300)
 
 struct gate_args {
 	char method[32];
@@ -190,6 +199,9 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 		/* The same order as upstream_headers: X-Tessera-User, -Upn, -Sid, -Amr, -Auth. */
 		for (size_t i = 0; i < TS_GATE_UPSTREAM_HEADERS && err == TS_ERR_OK; i++)
 			err = set_text(ack, identity_vars[i], v->upstream_headers[i].value);
+		if (err == TS_ERR_OK && ts_gate_kind_is_legacy(v->kind) &&
+		    (err = set_text(ack, "minted_by", ts_gate_kind_name(v->kind))) == TS_ERR_OK)
+			err = set_text(ack, "claimed", v->user[0] != '\0' ? v->user : "(unnamed)");
 	} else {
 		const struct ts_gate_answer *a = &v->answer;
 		err = set_text(ack, "shape", ts_gate_shape_name(a->shape));
@@ -263,13 +275,63 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	g_free(host);
 }
 
+/* A pool's answer to a legacy sign-in: record the ticket it minted. */
+static void minted(struct ts_broker *broker, const struct ts_spop_message *m)
+{
+	struct ts_spop_bytes pool = {0}, kind = {0}, user = {0}, body = {0};
+	struct ts_pool_ticket t = {0};
+	char *id = g_malloc(TS_GATE_TICKET_ID_MAX + 1);
+	ts_err err = TS_ERR_OK;
+
+	for (size_t i = 0; i < m->n_args; i++) {
+		const struct ts_spop_arg *arg = &m->args[i];
+		if (!is_text(&arg->value))
+			continue;
+		if (name_is(arg->name, "pool"))
+			pool = arg->value.u.bytes;
+		else if (name_is(arg->name, "kind"))
+			kind = arg->value.u.bytes;
+		else if (name_is(arg->name, "user"))
+			user = arg->value.u.bytes;
+		else if (name_is(arg->name, "body"))
+			body = arg->value.u.bytes;
+	}
+	if (broker->cutover != NULL && pool.len > 0 && kind.len > 0 && body.ptr != NULL &&
+	    ts_gate_ticket_id_of_answer((const char *)body.ptr, body.len, id,
+					TS_GATE_TICKET_ID_MAX + 1) &&
+	    (err = ts_cutover_ticket_hash(id, strlen(id), t.hash)) == TS_ERR_OK) {
+		const ts_time now = ts_clock_now(&broker->clock);
+		t.pool = g_strndup((const char *)pool.ptr, pool.len);
+		t.kind = g_strndup((const char *)kind.ptr, kind.len);
+		t.user = g_strndup((const char *)user.ptr, user.len);
+		/* Pool web tickets live up to 8 h (sfb-protocol.md 8, item 2). */
+		t.expires_at = now + POOL_TICKET_LIFETIME;
+		err = ts_cutover_tickets_put(broker->cutover, &t, 1, now);
+		if (err == TS_ERR_OK)
+			ts_log(TS_LOG_INFO, "pool_ticket_recorded", "pool", t.pool, "kind", t.kind,
+			       "user", t.user);
+		g_free(t.pool);
+		g_free(t.kind);
+		g_free(t.user);
+	}
+	if (err != TS_ERR_OK)
+		ts_log_error(TS_LOG_WARN, "pool_ticket_unrecorded", err, "detail",
+			     "a ticket minted by a legacy sign-in will not be refused in passive");
+	g_free(id);
+}
+
 void ts_gate_spop_notify(void *ctx, const struct ts_spop_message *msgs, size_t n,
 			 struct ts_spop_ack *ack)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ts_spop_bytes_eq(msgs[i].name, "gate") ||
 		    ts_spop_bytes_eq(msgs[i].name, "gate-body")) {
 			decide(ctx, &msgs[i], ack);
 			return; /* one verdict per request */
 		}
+		if (ts_spop_bytes_eq(msgs[i].name, "minted")) {
+			minted(ctx, &msgs[i]);
+			return;
+		}
+	}
 }

@@ -6,7 +6,8 @@ TS_GATE_SOURCES = broker/gate.h broker/gate.c broker/gate_stage.c \
 	broker/gate_answer.h broker/gate_answer.c broker/gate_base64.h broker/gate_base64.c \
 	broker/ntlm.h broker/ntlm.c broker/spnego.c \
 	broker/client_family.h broker/client_family.c \
-	broker/gate_cutover.h broker/gate_cutover.c broker/usage.c broker/usage.h \
+	broker/gate_cutover.h broker/gate_cutover.c broker/gate_ticket.h broker/gate_ticket.c \
+	broker/usage.c broker/usage.h \
 	broker/stage_watch.c broker/stage_watch.h
 
 # tesserad (the daemon) and tessera (the admin CLI).

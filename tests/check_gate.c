@@ -12,6 +12,7 @@
 
 #include "../broker/gate.h"
 #include "../broker/gate_base64.h"
+#include "../broker/gate_ticket.h"
 #include "../broker/stage_watch.h"
 #include "../broker/usage.h"
 #include "tessera/log.h"
@@ -154,8 +155,11 @@ static void build(const struct req_spec *s, struct built *b)
 
 static struct ts_gate_verdict *decide(const struct req_spec *s)
 {
-	struct ts_gate_policy policy = {fx.config, fx.tickets, fx.stages, fx.usage,
-					ts_clock_now(&fx.clock)};
+	struct ts_gate_policy policy = {.config = fx.config,
+					.tickets = fx.tickets,
+					.stages = fx.stages,
+					.usage = fx.usage,
+					.now = ts_clock_now(&fx.clock)};
 	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
 	struct built b;
 
@@ -795,6 +799,46 @@ START_TEST(test_kinds_stage_matrix)
 }
 END_TEST
 
+/* ---- pool ticket identities: the same minted and presented ---- */
+
+START_TEST(test_pool_ticket_ids)
+{
+	char id[128];
+	const char *json = "{\"access_token\" : \"cwt=AbC.d\",\"expires_in\":28800}";
+	const char *soap = "<s:Envelope><saml:Assertion MajorVersion=\"1\" "
+			   "AssertionID=\"_a1b2\">x</saml:Assertion></s:Envelope>";
+	gchar *opaque = g_base64_encode((const guchar *)soap, strlen(soap));
+	gchar *webticket = g_strdup_printf("X-MS-WebTicket: opaque=%s", opaque);
+	struct req_spec bearer = {.target = "/ucwa", .headers = {"Authorization: Bearer cwt=AbC.d"}};
+	struct req_spec header = {.target = "/ucwa", .headers = {webticket}};
+	struct req_spec body = {.method = "POST", .target = "/CertProv/CertProvisioningService.svc",
+				.body = soap};
+	struct built b;
+
+	ck_assert(ts_gate_ticket_id_of_answer(json, strlen(json), id, sizeof id));
+	ck_assert_str_eq(id, "cwt=AbC.d");
+	ck_assert(ts_gate_ticket_id_of_answer(soap, strlen(soap), id, sizeof id));
+	ck_assert_str_eq(id, "_a1b2");
+	ck_assert(!ts_gate_ticket_id_of_answer("{\"access_token\":\"eyJ\"}", 20, id, sizeof id));
+	ck_assert(!ts_gate_ticket_id_of_answer("AssertionID=\"unterminated", 25, id, sizeof id));
+	ck_assert(!ts_gate_ticket_id_of_answer(json, strlen(json), id, 5)); /* too long for id */
+	build(&bearer, &b);
+	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
+	ck_assert_str_eq(id, "cwt=AbC.d");
+	g_free(b.path);
+	build(&header, &b);
+	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
+	ck_assert_str_eq(id, "_a1b2");
+	g_free(b.path);
+	build(&body, &b);
+	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
+	ck_assert_str_eq(id, "_a1b2");
+	g_free(b.path);
+	g_free(webticket);
+	g_free(opaque);
+}
+END_TEST
+
 /* ---- Tessera tickets: verified for the pool the Host names ---- */
 
 static char *mint_for(const char *pool, const char *sub)
@@ -1098,6 +1142,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_kinds_legacy, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_loop_test(tc, test_kinds_passive, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_loop_test(tc, test_kinds_stage_matrix, 0, (int)(sizeof kinds / sizeof kinds[0]));
+	tcase_add_test(tc, test_pool_ticket_ids);
 	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
 	tcase_add_test(tc, test_tessera_ticket_refused);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);

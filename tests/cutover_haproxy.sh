@@ -43,8 +43,13 @@ flip() { # flip ARGS...: tessera pool ARGS (must succeed), then wait for the sta
 	ts_wait_until 2 stage_applied "$3" || ts_fail "stage $3 not applied within 2 s"
 }
 
-# legacy
+# legacy; a web ticket minted by a password grant is recorded as such.
 [ "$(ntlm alice)" = 200 ] || ts_fail "legacy: NTLM refused"
+cwt_pw=$(hc --data 'grant_type=password&username=bob&password=bob-password' \
+	https://lync1.test/WebTicket/oauthtoken | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
+case "$cwt_pw" in cwt=*) ;; *) ts_fail "no cwt from the password grant" ;; esac
+ts_wait_until 5 grep -q 'event=pool_ticket_recorded pool=lync1 kind=password user=bob' \
+	"$TS_TMP/tesserad.log" || ts_fail "the password-minted ticket was not recorded"
 pool status lync1
 grep -q 'stage: legacy' "$TS_TMP/pool.out" || ts_fail "status: $(cat "$TS_TMP/pool.out")"
 
@@ -83,6 +88,14 @@ wait $l1 $l2
 [ "$(passive_grant)" = 400 ] || ts_fail "passive: the passive grant did not pass"
 grep -q 'event=gate_decision .*pool=lync1 stage=passive kind=ntlm outcome=allow excepted=yes' \
 	"$TS_TMP/tesserad.log" || ts_fail "the exception is not logged"
+# The ticket the password grant minted before the flip is refused now; one
+# from a passive sign-in is not.
+[ "$(hc -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $cwt_pw" https://lync1.test/ucwa)" = 401 ] &&
+	grep -q 'event=gate_decision error=GATE_TICKET_LEGACY pool=lync1 stage=passive kind=pool-ticket outcome=refuse' \
+		"$TS_TMP/tesserad.log" || ts_fail "a password-minted ticket outlived the flip"
+cwt_passive=$(passive_signin lync1.test)
+[ "$(hc -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $cwt_passive" https://lync1.test/ucwa)" = 200 ] ||
+	ts_fail "a passive-minted ticket was refused"
 
 # rollback: back to audit, journaled; NTLM passes again.
 pool rollback lync1 --reason "helpdesk calls"

@@ -107,25 +107,10 @@ done
 # The passive sign-in, all of it through HAProxy: oauthtoken 400 28020 →
 # PassiveAuth → broker.test/adfs/ls/ → IdP → /saml/acs → the pool's
 # /passiveauth/ → oauthtoken 200 cwt= → /ucwa with it.
-[ "$(h s1 --data grant_type=urn:microsoft.rtc:passive https://lync2.test/WebTicket/oauthtoken)" = 400 ] &&
-	hdr_exact s1 'X-Ms-diagnostics: 28020' || ts_fail "passive grant: $(cat "$TS_TMP/s1.h" "$TS_TMP/s1.b")"
-h s2 https://lync2.test/PassiveAuth/PassiveAuth.aspx >/dev/null
-sts=$(header s2 Location)
-case "$sts" in https://broker.test/adfs/ls/?*) ;; *) ts_fail "PassiveAuth went to $sts" ;; esac
-[ "$(h s3 "$sts")" = 302 ] || ts_fail "/adfs/ls/ through HAProxy: $(cat "$TS_TMP/s3.b")"
-sign_for "$(query "$(header s3 Location)" RelayState)" >"$TS_TMP/r1.txt"
-[ "$(h s4 --data-binary "@$TS_TMP/r1.txt" https://broker.test/saml/acs)" = 200 ] ||
-	ts_fail "acs: $(cat "$TS_TMP/s4.b")"
-sso=$(cookie s4 __Host-tessera-sso)
-"$PY" "$TS_SRCDIR/tests/sts_token.py" form "$TS_TMP/s4.b" "$TS_TMP/post.txt"
-[ "$(h s5 --data-binary "@$TS_TMP/post.txt" https://lync2.test/passiveauth/)" = 302 ] ||
-	ts_fail "pool refused the token: $(cat "$TS_TMP/s5.b")"
-pc=$(tr -d '\r' <"$TS_TMP/s5.h" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
-[ "$(h s6 -H "Cookie: $pc" --data grant_type=urn:microsoft.rtc:passive \
-	https://lync2.test/WebTicket/oauthtoken)" = 200 ] || ts_fail "cwt: $(cat "$TS_TMP/s6.b")"
-cwt=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$TS_TMP/s6.b")
+cwt=$(passive_signin lync2.test)
 [ "$(h s7 -H "Authorization: Bearer $cwt" https://lync2.test/ucwa)" = 200 ] ||
 	ts_fail "UCWA with the pool ticket: $(cat "$TS_TMP/s7.b")"
+sso=$(cat "$TS_TMP/sso")
 reached pool2 /ucwa | grep -q 'gate="\?[^ ]*auth=pool-ticket' ||
 	ts_fail "pool ticket not marked: $(reached pool2 /ucwa)"
 

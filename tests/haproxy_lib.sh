@@ -55,8 +55,8 @@ hc() {
 
 # ts_start_gate_stack [EXTRA CONFIG]: tesserad (signin_lib's broker, lync2
 # at stage passive, the STS, the agent, EXTRA appended to its config), the
-# emulated pools lync1.test (pool1, legacy) and lync2.test (pool2, trusting
-# Tessera as its STS), and HAProxy in front. Needs signin_lib.sh. Sets B,
+# emulated pools lync1.test (pool1, legacy) and lync2.test (pool2), both
+# trusting Tessera as their STS, and HAProxy in front. Needs signin_lib.sh. Sets B,
 # SPOP_PORT, P1, P2, HA_PORT.
 ts_start_gate_stack() {
 	"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
@@ -71,7 +71,9 @@ ts_start_gate_stack() {
 	SPOP_PORT=$(sed -n 's/.*event=spop_listening .*port=\([0-9]*\).*/\1/p' "$TS_TMP/tesserad.log")
 
 	# The pools. lync2 trusts Tessera as its STS (metadata read from tesserad).
-	P1=$(start_emulator pool1 lync1.test)
+	P1=$(start_emulator pool1 lync1.test \
+		--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
+		--sts-signin https://broker.test/adfs/ls/)
 	P2=$(start_emulator pool2 lync2.test \
 		--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
 		--sts-signin https://broker.test/adfs/ls/)
@@ -98,3 +100,27 @@ h() {
 }
 hdr_exact() { tr -d '\r' <"$TS_TMP/$1.h" | grep -q "^$2" || ts_fail "$1: no '$2': $(cat "$TS_TMP/$1.h")"; }
 reached() { grep -F "path=$2 " "$TS_TMP/$1.log" | tail -n 1; } # POOL PATH: its last log line
+
+# passive_signin HOST: the whole passive sign-in at pool HOST through
+# HAProxy (oauthtoken 400 28020, PassiveAuth, broker.test's /adfs/ls/, the
+# IdP, /saml/acs, the pool's /passiveauth/, oauthtoken 200); prints the cwt.
+# The SSO cookie is left in $TS_TMP/sso. Needs signin_lib.sh.
+passive_signin() {
+	[ "$(h s1 --data grant_type=urn:microsoft.rtc:passive https://$1/WebTicket/oauthtoken)" = 400 ] &&
+		hdr_exact s1 'X-Ms-diagnostics: 28020' || ts_fail "passive grant: $(cat "$TS_TMP/s1.h" "$TS_TMP/s1.b")"
+	h s2 https://$1/PassiveAuth/PassiveAuth.aspx >/dev/null
+	sts=$(header s2 Location)
+	case "$sts" in https://broker.test/adfs/ls/?*) ;; *) ts_fail "PassiveAuth went to $sts" ;; esac
+	[ "$(h s3 "$sts")" = 302 ] || ts_fail "/adfs/ls/ through HAProxy: $(cat "$TS_TMP/s3.b")"
+	sign_for "$(query "$(header s3 Location)" RelayState)" >"$TS_TMP/r1.txt"
+	[ "$(h s4 --data-binary "@$TS_TMP/r1.txt" https://broker.test/saml/acs)" = 200 ] ||
+		ts_fail "acs: $(cat "$TS_TMP/s4.b")"
+	cookie s4 __Host-tessera-sso >"$TS_TMP/sso"
+	"$PY" "$TS_SRCDIR/tests/sts_token.py" form "$TS_TMP/s4.b" "$TS_TMP/post.txt"
+	[ "$(h s5 --data-binary "@$TS_TMP/post.txt" https://$1/passiveauth/)" = 302 ] ||
+		ts_fail "pool refused the token: $(cat "$TS_TMP/s5.b")"
+	pc=$(tr -d '\r' <"$TS_TMP/s5.h" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
+	[ "$(h s6 -H "Cookie: $pc" --data grant_type=urn:microsoft.rtc:passive \
+		https://$1/WebTicket/oauthtoken)" = 200 ] || ts_fail "cwt: $(cat "$TS_TMP/s6.b")"
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$TS_TMP/s6.b"
+}
