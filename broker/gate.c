@@ -4,6 +4,7 @@
 
 #include "gate.h"
 #include "gate_cutover.h"
+#include "gate_path.h"
 #include "tessera/log.h"
 
 static bool host_is(const char *host, size_t len, const char *name)
@@ -191,6 +192,8 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 	}
 	if (cls.kind == TS_GATE_KIND_TESSERA_TICKET)
 		proved = verify_ticket(policy, pool, &cls, out);
+	if (proved == TS_GATE_KIND_POOL_TICKET && ts_gate_path_match("/CertProv/*", cls.path))
+		ts_gate_note_certprov(policy, req);
 	if (proved == TS_GATE_KIND_POOL_TICKET && out->stage == TS_GATE_STAGE_PASSIVE &&
 	    ts_gate_ticket_minted_by_legacy(policy, out, req)) {
 		/* Minted by NTLM & co. before the flip: not for its remaining hours. */

@@ -9,6 +9,7 @@
 #include "gate_cutover.h"
 #include "gate_ticket.h"
 #include "stage_watch.h"
+#include "tessera/log.h"
 #include "usage.h"
 
 enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
@@ -123,4 +124,23 @@ bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
 	ts_pool_ticket_clear(&t);
 	g_free(id);
 	return legacy;
+}
+
+void ts_gate_note_certprov(const struct ts_gate_policy *policy, const struct ts_gate_request *req)
+{
+	char *id;
+	char hash[TS_CUTOVER_HASH_LEN + 1];
+
+	if (policy->minted == NULL)
+		return;
+	id = g_malloc(TS_GATE_TICKET_ID_MAX + 1);
+	/* STORE_NOT_FOUND (a ticket not minted by a legacy sign-in) is the
+	 * usual answer and nothing to note. */
+	if (ts_gate_ticket_id_of_request(req, id, TS_GATE_TICKET_ID_MAX + 1) &&
+	    ts_cutover_ticket_hash(id, strlen(id), hash) == TS_ERR_OK &&
+	    ts_cutover_ticket_certprov(policy->minted, hash, policy->now) == TS_ERR_OK)
+		ts_log(TS_LOG_INFO, "certprov_with_legacy_ticket", "detail",
+		       "a client certificate is being provisioned with a ticket minted by a legacy "
+		       "sign-in (pool runbook lists its user for Revoke-CsClientCertificate)");
+	g_free(id);
 }

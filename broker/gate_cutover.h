@@ -25,4 +25,8 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
  * outlive the flip); sets v->user to whom it was minted for. */
 bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
 				     struct ts_gate_verdict *v, const struct ts_gate_request *req);
+/* A pool ticket presented to CertProv: if a legacy sign-in minted it, the
+ * certificate now provisioned came through legacy sign-in too (noted for
+ * `tessera pool runbook`'s Revoke-CsClientCertificate list). */
+void ts_gate_note_certprov(const struct ts_gate_policy *policy, const struct ts_gate_request *req);
 #endif

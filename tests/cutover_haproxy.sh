@@ -50,6 +50,22 @@ cwt_pw=$(hc --data 'grant_type=password&username=bob&password=bob-password' \
 case "$cwt_pw" in cwt=*) ;; *) ts_fail "no cwt from the password grant" ;; esac
 ts_wait_until 5 grep -q 'event=pool_ticket_recorded pool=lync1 kind=password user=bob' \
 	"$TS_TMP/tesserad.log" || ts_fail "the password-minted ticket was not recorded"
+# alice's NTLM-minted web ticket provisions a client certificate: the
+# runbook lists her for Revoke-CsClientCertificate.
+hc --ntlm -u 'EXAMPLE\alice:alice-password' -H 'Content-Type: text/xml' \
+	--data-binary "@$TS_TMP/rst.xml" -o "$TS_TMP/ntlm-ticket.xml" "https://lync1.test$SVC"
+ts_wait_until 5 grep -q 'event=pool_ticket_recorded pool=lync1 kind=ntlm user=alice' \
+	"$TS_TMP/tesserad.log" || ts_fail "the NTLM-minted web ticket was not recorded"
+$PC assertion "$TS_TMP/ntlm-ticket.xml" >"$TS_TMP/assertion.xml"
+openssl genrsa -out "$TS_TMP/client.key" 2048 2>/dev/null
+$PC certprov "$TS_TMP/assertion.xml" "$($PC csr "$TS_TMP/client.key")" sip:alice@example.test \
+	>"$TS_TMP/certprov.xml"
+[ "$(hc -o /dev/null -w '%{http_code}' -H 'Content-Type: text/xml' --data-binary "@$TS_TMP/certprov.xml" \
+	https://lync1.test/CertProv/CertProvisioningService.svc)" = 200 ] || ts_fail "CertProv with the ticket"
+grep -q 'event=certprov_with_legacy_ticket' "$TS_TMP/tesserad.log" || ts_fail "CertProv use not noted"
+pool runbook lync1
+grep -q "Revoke-CsClientCertificate.*alice" "$TS_TMP/pool.out" ||
+	ts_fail "runbook does not revoke alice's certificate: $(cat "$TS_TMP/pool.out")"
 pool status lync1
 grep -q 'stage: legacy' "$TS_TMP/pool.out" || ts_fail "status: $(cat "$TS_TMP/pool.out")"
 
