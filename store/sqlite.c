@@ -3,14 +3,28 @@
  * once, a schema_version table so an older schema is upgraded and a newer
  * one refused, not misread.
  *
- * Durability: the connection runs synchronous=NORMAL, which in WAL mode
- * loses nothing when the process dies and never corrupts, but a power cut
- * or kernel crash may lose the last commits. Writes whose loss would reopen
- * something closed (a replay claim, a redeemed code, a revocation, a
- * sign-out) commit with synchronous=FULL: the WAL is synced before the
- * commit returns, and with it every commit before. The hot writes (session
- * and request records, ticket records on every STS issue) stay NORMAL: their
- * loss makes a user sign in again. */
+ * Durability: the connection runs synchronous=NORMAL. In WAL mode a commit
+ * has written its frames to the -wal file (write(2): the OS page cache)
+ * before COMMIT returns, so a process that dies, kill -9 included, loses
+ * nothing it committed and never corrupts; only a power cut or a kernel
+ * crash may lose the commits since the last checkpoint's sync.
+ *
+ * What the issue asks of the replay cache is exactly the first: "a sign-in
+ * completed before a kill -9 is still a replay after restart". So the
+ * per-request sign-in writes (outstanding requests, the replay claim, code
+ * puts and redemptions, sessions, ticket records) commit at NORMAL. Syncing
+ * each one (synchronous=FULL: an fdatasync with the store lock held) capped
+ * sign-ins at the disk's flush rate and stalled every other request behind
+ * it. What a power cut can cost is bounded: the lost tail rolls back the
+ * outstanding-request take together with the replay claim, the assertion
+ * stays usable only until its NotOnOrAfter (minutes), and it is a bearer
+ * token the attacker must already hold; a lost code redemption likewise
+ * only until the code's lifetime.
+ *
+ * Writes that an operator or a user makes rarely, and whose loss would
+ * silently reopen something for hours (a revocation, a sign-out), still
+ * commit with synchronous=FULL: the WAL is synced before COMMIT returns, and
+ * with it every commit before. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
