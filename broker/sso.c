@@ -161,13 +161,17 @@ ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_respon
 
 static ts_err random_request_id(char out[34])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[16];
 
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return TS_ERR_CRYPTO;
 	out[0] = '_';
-	for (size_t i = 0; i < sizeof raw; i++)
-		snprintf(out + 1 + 2 * i, 3, "%02x", raw[i]);
+	for (size_t i = 0; i < sizeof raw; i++) {
+		out[1 + 2 * i] = hex[raw[i] >> 4];
+		out[2 + 2 * i] = hex[raw[i] & 0xf];
+	}
+	out[33] = '\0';
 	return TS_ERR_OK;
 }
 
