@@ -3,7 +3,6 @@
 #include <glib.h>
 #include <jansson.h>
 #include <openssl/rand.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
