@@ -7,7 +7,8 @@
  * has written its frames to the -wal file (write(2): the OS page cache)
  * before COMMIT returns, so a process that dies, kill -9 included, loses
  * nothing it committed and never corrupts; only a power cut or a kernel
- * crash may lose the commits since the last checkpoint's sync.
+ * crash may lose the last commits (those the kernel has not written back
+ * yet, at most since the last checkpoint, which syncs).
  *
  * What the issue asks of the replay cache is exactly the first: "a sign-in
  * completed before a kill -9 is still a replay after restart". So the
@@ -466,8 +467,8 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	/* See the top of this file for NORMAL, and which writes go FULL.
 	 * Checkpoints every CHECKPOINT_PAGES WAL pages instead of SQLite's
 	 * 1000: a checkpoint syncs the WAL and the database (two fdatasyncs,
-	 * tens of ms on the disks measured) in whichever request commits past
-	 * the mark, with the store lock held. Every sign-in writes a few pages,
+	 * from ms to tens of ms here under load) in whichever request commits
+	 * past the mark, with the store lock held. Every sign-in writes a few pages,
 	 * so at 1000 that was one stall per ~300 sign-ins and, amortised, more
 	 * than the writes themselves; at 10000 the syncs are ten times rarer
 	 * and a page rewritten many times between checkpoints (an index's
