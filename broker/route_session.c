@@ -57,8 +57,8 @@ static ts_err mint_for_pool(const struct ts_http_request *req, struct ts_http_re
 		who.sid = NULL;
 	if (who.sub == NULL || session == NULL)
 		return TS_ERR_CODE_UNKNOWN;
-	if ((err = ts_ticket_mint(t, &who, pool->name, &token, &len)) != TS_ERR_OK ||
-	    (err = ts_ticket_verify(t, token, len, pool->name, &claims)) != TS_ERR_OK ||
+	if ((err = ts_ticket_mint_claims(t, &who, pool->name, &token, &len, &claims)) !=
+		    TS_ERR_OK ||
 	    (err = ts_state_session_ticket_add(b, session, claims->jti, claims->exp)) != TS_ERR_OK)
 		goto out;
 	ts_metrics_ticket_minted(b->metrics);

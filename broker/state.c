@@ -14,14 +14,18 @@
 #include "tessera/ticket.h"
 
 /* Hex of SHA-256(text): 64 characters and a NUL. */
-static void hash_hex(const char *text, char out[65])
+static void hash_hex(struct ts_broker *b, const char *text, char out[65])
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
 	unsigned int len = 0;
 
-	EVP_Digest(text, strlen(text), md, &len, EVP_sha256(), NULL);
-	for (size_t i = 0; i < sizeof md; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	EVP_Digest(text, strlen(text), md, &len, ts_broker_sha256(b), NULL);
+	for (size_t i = 0; i < sizeof md; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0xf];
+	}
+	out[64] = '\0';
 }
 
 static ts_err unknown_if_missing(ts_err err, ts_err unknown)
@@ -108,7 +112,7 @@ ts_err ts_state_code_new(struct ts_broker *b, const char *payload, ts_time expir
 	g_strdelimit(c, "/", '_');
 	c[strcspn(c, "=")] = '\0';
 	OPENSSL_cleanse(raw, sizeof raw);
-	hash_hex(c, hash);
+	hash_hex(b, c, hash);
 	err = s->code_put(s->impl, hash, payload, strlen(payload), expires_at);
 	if (err != TS_ERR_OK) {
 		g_free(c);
@@ -128,7 +132,7 @@ ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
 	*payload = NULL;
 	if (strlen(code) > 128)
 		return TS_ERR_CODE_UNKNOWN;
-	hash_hex(code, hash);
+	hash_hex(b, code, hash);
 	return unknown_if_missing(
 		s->code_take(s->impl, hash, ts_clock_now(&b->clock), payload, &len),
 		TS_ERR_CODE_UNKNOWN);
@@ -148,7 +152,7 @@ ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *su
 		.expires_at = expires_at,
 	};
 
-	hash_hex(jti, hash);
+	hash_hex(b, jti, hash);
 	return s->session_put(s->impl, &rec);
 }
 
@@ -160,7 +164,7 @@ ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **pay
 	ts_err err;
 
 	*payload = NULL;
-	hash_hex(jti, hash);
+	hash_hex(b, jti, hash);
 	err = s->session_get(s->impl, hash, ts_clock_now(&b->clock), &rec);
 	if (err != TS_ERR_OK)
 		return unknown_if_missing(err, TS_ERR_SESSION_UNKNOWN);
@@ -175,7 +179,7 @@ ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,
 	struct ts_store *s = ts_broker_store(b);
 	char hash[65];
 
-	hash_hex(session_jti, hash);
+	hash_hex(b, session_jti, hash);
 	return s->session_ticket_add(s->impl, hash, jti, exp);
 }
 
@@ -200,7 +204,7 @@ ts_err ts_state_session_end(struct ts_broker *b, const char *session_jti, ts_tim
 	char hash[65];
 	ts_err err;
 
-	hash_hex(session_jti, hash);
+	hash_hex(b, session_jti, hash);
 	/* Every pool ticket of the session first, then the session's own. */
 	if ((err = s->session_tickets_each(s->impl, hash, revoke_one, &w)) != TS_ERR_OK ||
 	    (err = ts_revoke_jti(w.rev, session_jti, strlen(session_jti),

@@ -3,6 +3,7 @@
  * start), and picking up rotations and other brokers' revocations without a
  * restart, on SIGHUP and every keyring_check_interval seconds. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,9 @@ struct ts_broker_tickets {
 	struct ts_store *store;
 	struct ts_revocations *rev;
 	struct ts_tickets *tickets;
+	/* Fetched once: EVP_sha256() fetches the implementation again on
+	 * every digest, under OpenSSL's method-store lock. */
+	EVP_MD *sha256;
 	const struct ts_config *config;
 	const struct ts_clock *clock;
 	/* One thread does every reload, so two never race: it waits on cond
@@ -171,6 +175,7 @@ static void tickets_free(struct ts_broker_tickets *bt)
 	ts_tickets_free(bt->tickets);
 	ts_revocations_free(bt->rev);
 	ts_store_close(bt->store);
+	EVP_MD_free(bt->sha256);
 	pthread_cond_destroy(&bt->cond);
 	pthread_mutex_destroy(&bt->lock);
 	free(bt);
@@ -197,6 +202,12 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&bt->cond, &attr);
 	pthread_condattr_destroy(&attr);
+	if ((bt->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		err = TS_ERR_CRYPTO;
+		ts_log_error(TS_LOG_ERR, "start_failed", err, "reason",
+			     "OpenSSL has no SHA-256 (providers not loaded?)");
+		goto out;
+	}
 	/* The key ring first: its refusal is the one an operator most needs
 	 * to see, and creating it may create the state directory too. */
 	if ((err = load_ring(cfg, bt->clock, &ring)) != TS_ERR_OK ||
@@ -248,6 +259,11 @@ struct ts_tickets *ts_broker_ticketing(struct ts_broker *broker)
 struct ts_store *ts_broker_store(struct ts_broker *broker)
 {
 	return broker->tickets != NULL ? broker->tickets->store : NULL;
+}
+
+const EVP_MD *ts_broker_sha256(struct ts_broker *broker)
+{
+	return broker->tickets != NULL ? broker->tickets->sha256 : NULL;
 }
 
 struct ts_revocations *ts_broker_revocations(struct ts_broker *broker)

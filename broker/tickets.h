@@ -22,5 +22,8 @@ void ts_broker_tickets_stop(struct ts_broker *broker);
 struct ts_tickets *ts_broker_ticketing(struct ts_broker *broker);
 struct ts_store *ts_broker_store(struct ts_broker *broker);
 struct ts_revocations *ts_broker_revocations(struct ts_broker *broker);
+/* SHA-256, fetched once for the process (the state's hashes of codes and
+ * session ids). */
+const struct evp_md_st *ts_broker_sha256(struct ts_broker *broker);
 
 #endif

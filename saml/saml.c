@@ -141,10 +141,39 @@ static ts_err load_cert_b64(const char *path, char **out, struct ts_saml_diag *d
 	return TS_ERR_OK;
 }
 
-static void add_key(struct ts_saml_idp *idp, xmlSecKeyPtr key)
+/* Keeps what verification needs of a configured certificate (metadata or
+ * pinned): its public key alone; cert_key is consumed. xmlsec duplicates
+ * the key it is given for every signature it checks, and with the
+ * certificate attached that was an X509_dup (a DER parse and a decoder
+ * set-up) per validation, about half of its cost; the bare key value is
+ * duplicated by reference (EVP_PKEY_up_ref). Nothing verification reads is
+ * lost: the certificate is only a key container here (its dates are not
+ * checked), and the key still comes only from configuration, never from
+ * KeyInfo. */
+static ts_err add_key(struct ts_saml_idp *idp, xmlSecKeyPtr cert_key, const char *from,
+		      struct ts_saml_diag *diag)
 {
+	xmlSecKeyDataPtr value = NULL;
+	xmlSecKeyPtr key = xmlSecKeyCreate();
+	ts_err err = TS_ERR_OK;
+
+	if (key == NULL || xmlSecKeyGetValue(cert_key) == NULL ||
+	    (value = xmlSecKeyDataDuplicate(xmlSecKeyGetValue(cert_key))) == NULL ||
+	    xmlSecKeySetValue(key, value) < 0) {
+		if (value != NULL)
+			xmlSecKeyDataDestroy(value);
+		if (key != NULL)
+			xmlSecKeyDestroy(key);
+		err = ts_saml_fail(diag, TS_ERR_KEY_LOAD, "no public key in the certificate of %s",
+				   from);
+		goto out;
+	}
+	key->usage = cert_key->usage;
 	idp->keys = g_renew(xmlSecKeyPtr, idp->keys, idp->n_keys + 1);
 	idp->keys[idp->n_keys++] = key;
+out:
+	xmlSecKeyDestroy(cert_key);
+	return err;
 }
 
 static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_saml_idp *idp,
@@ -172,9 +201,17 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 		idp->sso_url = g_strdup(strcmp(cfg->protocol, "wsfed") == 0 && md.passive_url != NULL
 						? md.passive_url
 						: md.sso_redirect_url);
-		for (size_t i = 0; i < md.n_keys; i++)
-			add_key(idp, md.keys[i]);
-		md.n_keys = 0; /* moved */
+		for (size_t i = 0; i < md.n_keys; i++) {
+			xmlSecKeyPtr k = md.keys[i];
+			md.keys[i] = NULL; /* moved: add_key consumes it */
+			if (err == TS_ERR_OK)
+				err = add_key(idp, k, cfg->metadata, diag);
+			else
+				xmlSecKeyDestroy(k);
+		}
+		md.n_keys = 0;
+		if (err != TS_ERR_OK)
+			goto out;
 	} else {
 		idp->entity_id = g_strdup(cfg->entity_id);
 	}
@@ -184,9 +221,9 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 	}
 	for (char **c = cfg->certificates; c != NULL && *c != NULL; c++) {
 		xmlSecKeyPtr key;
-		if ((err = load_cert_key(*c, &key, diag)) != TS_ERR_OK)
+		if ((err = load_cert_key(*c, &key, diag)) != TS_ERR_OK ||
+		    (err = add_key(idp, key, *c, diag)) != TS_ERR_OK)
 			goto out;
-		add_key(idp, key);
 	}
 	if (idp->entity_id == NULL || *idp->entity_id == '\0')
 		err = ts_saml_fail(diag, TS_ERR_SAML_METADATA, "no entity_id and no metadata");

@@ -786,6 +786,69 @@ START_TEST(test_revoke_user_spares_later_tickets)
 }
 END_TEST
 
+/* The claims the minter hands back are the ones verify finds in the
+ * token, and the token is already in the verify cache. */
+START_TEST(test_mint_claims_match_verify)
+{
+	const struct ts_ticket_claims *m = NULL, *v = NULL;
+	char *token = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(ts_ticket_mint_claims(fx.t, &alice, POOL, &token, &len, &m), TS_ERR_OK);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(ts_ticket_verify(fx.t, token, len, POOL, &v), TS_ERR_OK);
+	ck_assert_ptr_eq(m, v); /* a cache hit hands out the minted claims */
+	ck_assert_str_eq(m->iss, ISSUER);
+	ck_assert_str_eq(m->sub, alice.sub);
+	ck_assert_uint_eq(m->sub_len, strlen(alice.sub));
+	ck_assert_str_eq(m->aud, POOL);
+	ck_assert_str_eq(m->upn, alice.upn);
+	ck_assert_str_eq(m->sid, alice.sid);
+	ck_assert_str_eq(m->idp, alice.idp);
+	ck_assert_uint_eq(m->n_amr, 2);
+	ck_assert_str_eq(m->amr[0], amr[0]);
+	ck_assert_str_eq(m->amr[1], amr[1]);
+	ck_assert_uint_eq(m->jti_len, TS_KID_LEN);
+	ck_assert_uint_eq(strlen(m->jti), m->jti_len);
+	ck_assert_int_eq(m->iat, T0);
+	ck_assert_int_eq(m->nbf, T0);
+	ck_assert_int_eq(m->exp, T0 + LIFETIME);
+	ck_assert_int_eq(m->alg, fx.ring->active->info.alg);
+	ck_assert_str_eq(m->kid, fx.ring->active->info.kid);
+	ts_ticket_claims_release(v);
+	ts_ticket_claims_release(m);
+	/* Another audience is still refused on the cached entry. */
+	ck_assert_int_eq(ts_ticket_verify(fx.t, token, len, "pool2.example.org", &v),
+			 TS_ERR_TICKET_AUDIENCE);
+	free(token);
+}
+END_TEST
+
+/* A revocation of the jti the minter handed back bites on the cached entry;
+ * a user revocation already covering a ticket minted now refuses the mint. */
+START_TEST(test_mint_claims_revocations)
+{
+	const struct ts_ticket_claims *m = NULL;
+	char *token = NULL;
+	size_t len = 0;
+
+	ck_assert_int_eq(ts_ticket_mint_claims(fx.t, &alice, POOL, &token, &len, &m), TS_ERR_OK);
+	ck_assert_int_eq(ts_revoke_jti(fx.rev, m->jti, m->jti_len, m->exp + SKEW), TS_ERR_OK);
+	ck_assert_int_eq(verify(token, len), TS_ERR_TICKET_REVOKED);
+	ts_ticket_claims_release(m);
+	free(token);
+	ck_assert_int_eq(ts_revoke_user(fx.rev, alice.sub, strlen(alice.sub), T0 + 1,
+					T0 + 1 + LIFETIME + SKEW),
+			 TS_ERR_OK);
+	token = (char *)"unchanged";
+	ck_assert_int_eq(ts_ticket_mint_claims(fx.t, &alice, POOL, &token, &len, &m),
+			 TS_ERR_TICKET_REVOKED);
+	ck_assert_ptr_null(token);
+	ck_assert_ptr_null(m);
+	ck_assert(logged("event=ticket_refused error=TICKET_REVOKED reason=revoked"));
+}
+END_TEST
+
 START_TEST(test_ring_swap_rechecks_cached)
 {
 	char *t = mint(fx.t), dir[256], kid[TS_KID_LEN + 1];
@@ -1199,6 +1262,8 @@ static Suite *ticket_suite(void)
 	tcase_add_test(tc, test_cache_never_extends_exp);
 	tcase_add_test(tc, test_cache_hit_checks_audience);
 	tcase_add_test(tc, test_revoke_user_spares_later_tickets);
+	tcase_add_test(tc, test_mint_claims_match_verify);
+	tcase_add_test(tc, test_mint_claims_revocations);
 	tcase_add_test(tc, test_ring_swap_rechecks_cached);
 	tcase_add_test(tc, test_verify_cache_is_bounded);
 	suite_add_tcase(s, tc);

@@ -75,7 +75,7 @@ out:
 
 /* A string claim: NULL when absent and optional; an error when of the
  * wrong type, empty, or too long. */
-static ts_err string_claim(json_t *obj, const char *name, bool required, json_t **out,
+static ts_err string_claim(const json_t *obj, const char *name, bool required, json_t **out,
 			   size_t *bytes)
 {
 	json_t *v = json_object_get(obj, name);
@@ -92,7 +92,7 @@ static ts_err string_claim(json_t *obj, const char *name, bool required, json_t 
 }
 
 /* A NumericDate: an integer (no fraction, no exponent) in range. */
-static ts_err time_claim(json_t *obj, const char *name, ts_time *out)
+static ts_err time_claim(const json_t *obj, const char *name, ts_time *out)
 {
 	json_t *v = json_object_get(obj, name);
 
@@ -120,9 +120,23 @@ static const char *put_string(char **at, json_t *v, size_t *len)
 ts_err ts_json_claims(const unsigned char *text, size_t len, struct ts_ticket_claims **out,
 		      const char **reason)
 {
+	json_t *obj = ts_json_load_object(text, len, TS_TICKET_MAX_BYTES);
+	ts_err err;
+
+	*out = NULL;
+	*reason = "not a JSON object without duplicate keys";
+	if (obj == NULL)
+		return TS_ERR_TICKET_JSON;
+	err = ts_json_claims_object(obj, out, reason);
+	json_decref(obj);
+	return err;
+}
+
+ts_err ts_json_claims_object(const json_t *obj, struct ts_ticket_claims **out,
+			     const char **reason)
+{
 	static const char *const string_names[] = {"iss", "sub", "aud", "jti", "upn", "sid", "idp"};
 	enum { N_STRINGS = sizeof string_names / sizeof string_names[0], N_REQUIRED = 4 };
-	json_t *obj = ts_json_load_object(text, len, TS_TICKET_MAX_BYTES);
 	json_t *sv[N_STRINGS], *amr;
 	struct claims_box *box = NULL;
 	struct ts_ticket_claims c = {0};
@@ -131,8 +145,8 @@ ts_err ts_json_claims(const unsigned char *text, size_t len, struct ts_ticket_cl
 	ts_err err = TS_ERR_TICKET_JSON;
 
 	*out = NULL;
-	*reason = "not a JSON object without duplicate keys";
-	if (obj == NULL)
+	*reason = "not a JSON object";
+	if (!json_is_object(obj))
 		goto out;
 	*reason = "too many members";
 	if (json_object_size(obj) > CLAIMS_MEMBERS_MAX)
@@ -189,7 +203,6 @@ ts_err ts_json_claims(const unsigned char *text, size_t len, struct ts_ticket_cl
 	*reason = NULL;
 	err = TS_ERR_OK;
 out:
-	json_decref(obj);
 	return err;
 }
 

@@ -61,6 +61,10 @@ ts_err ts_json_header(const unsigned char *text, size_t len, enum ts_ticket_alg 
  * names the claim at fault for the log. */
 ts_err ts_json_claims(const unsigned char *text, size_t len, struct ts_ticket_claims **out,
 		      const char **reason);
+/* The same checks and copy on an object already in memory: the minter
+ * hands back what it wrote without printing and parsing it again. */
+ts_err ts_json_claims_object(const json_t *obj, struct ts_ticket_claims **out,
+			     const char **reason);
 /* Another reference to claims (the verify cache hands these out). */
 const struct ts_ticket_claims *ts_claims_retain(const struct ts_ticket_claims *claims);
 

@@ -116,7 +116,8 @@ struct ts_store {
 	 * replay_cache_entries unexpired keys are held: when full, expired
 	 * keys are swept, and if none were, the claim is refused with
 	 * STORE_FULL (an unexpired key is never evicted: that would reopen its
-	 * replay). Committed with a synced WAL (see sqlite.c). */
+	 * replay). Like every write, kept across a kill -9; not synced to
+	 * disk per claim (store/sqlite.c says why). */
 	ts_err (*replay_claim)(void *impl, const char *key, ts_time expires_at, ts_time now);
 
 	/* Stores payload under code_hash (the caller hashes the code and never

@@ -100,6 +100,15 @@ struct ts_keyring *ts_tickets_keyring(struct ts_tickets *t);
  * NUL-terminated, *token_len excludes the NUL; free() it. */
 ts_err ts_ticket_mint(struct ts_tickets *t, const struct ts_ticket_identity *id,
 		      const char *audience, char **token, size_t *token_len);
+/* As ts_ticket_mint, and *claims (a reference: ts_ticket_claims_release
+ * it) holds the claims the ticket carries, as ts_ticket_verify would return
+ * them for audience, so the minter need not verify its own ticket to learn
+ * its jti and exp. The ticket is remembered as verified (its first use is a
+ * cache hit). A ticket that a user revocation already covers is refused as
+ * verify would refuse it: TICKET_REVOKED, and no token. */
+ts_err ts_ticket_mint_claims(struct ts_tickets *t, const struct ts_ticket_identity *id,
+			     const char *audience, char **token, size_t *token_len,
+			     const struct ts_ticket_claims **claims);
 
 /* Verifies token for audience. On success *out holds a reference. Every
  * refusal returns a TICKET_* error and logs event=ticket_refused. */
