@@ -16,7 +16,9 @@ const struct ts_config_pool *ts_gate_pool_for_host(const struct ts_config *cfg, 
 {
 	size_t len;
 
-	if (host == NULL)
+	/* A list or padding ("a.test, b.test") could be routed one way and
+	 * judged another: no pool. */
+	if (host == NULL || strpbrk(host, ", \t") != NULL)
 		return NULL;
 	len = strcspn(host, ":");
 	for (size_t i = 0; i < cfg->n_pools; i++) {
@@ -192,13 +194,28 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 	}
 	if (cls.kind == TS_GATE_KIND_TESSERA_TICKET)
 		proved = verify_ticket(policy, pool, &cls, out);
-	if (proved == TS_GATE_KIND_POOL_TICKET && ts_gate_path_match("/CertProv/*", cls.path))
-		ts_gate_note_certprov(policy, req);
-	if (proved == TS_GATE_KIND_POOL_TICKET && out->stage == TS_GATE_STAGE_PASSIVE &&
-	    ts_gate_ticket_minted_by_legacy(policy, out, req)) {
-		/* Minted by NTLM & co. before the flip: not for its remaining hours. */
-		proved = TS_GATE_KIND_NONE;
-		out->err = TS_ERR_GATE_TICKET_LEGACY;
+	if (proved == TS_GATE_KIND_POOL_TICKET) {
+		/* Looked up in every stage at CertProv (its certificate outlives
+		 * the flip), and in passive everywhere. */
+		const bool certprov = ts_gate_path_match("/CertProv/*", cls.path);
+		if (certprov || out->stage == TS_GATE_STAGE_PASSIVE) {
+			switch (ts_gate_ticket_minted(policy, out, req, certprov)) {
+			case TS_GATE_MINTED_LEGACY:
+				/* Minted by NTLM & co. before the flip: not for its
+				 * remaining hours. */
+				if (out->stage == TS_GATE_STAGE_PASSIVE) {
+					proved = TS_GATE_KIND_NONE;
+					out->err = TS_ERR_GATE_TICKET_LEGACY;
+				}
+				break;
+			case TS_GATE_MINTED_UNREADABLE:
+				proved = TS_GATE_KIND_UNKNOWN;
+				out->err = TS_ERR_GATE_TICKET_UNREADABLE;
+				break;
+			case TS_GATE_MINTED_UNKNOWN:
+				break;
+			}
+		}
 	}
 	if (out->stage != TS_GATE_STAGE_LEGACY &&
 	    ts_gate_stage_decide(TS_GATE_STAGE_PASSIVE, proved, false) == TS_GATE_REFUSE) {

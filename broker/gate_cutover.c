@@ -102,45 +102,52 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
 						       .now = policy->now});
 }
 
-bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
-				     struct ts_gate_verdict *v, const struct ts_gate_request *req)
+struct minted_lookup {
+	const struct ts_gate_policy *policy;
+	struct ts_gate_verdict *v;
+	bool legacy;
+	bool certprov; /* note each legacy-minted one as used at CertProv */
+};
+
+/* One identity: was it recorded as minted by a legacy sign-in here? */
+static bool look_up(void *arg, const char *id, size_t len)
 {
-	char *id;
+	struct minted_lookup *m = arg;
 	char hash[TS_CUTOVER_HASH_LEN + 1];
 	struct ts_pool_ticket t = {0};
-	bool legacy = false;
 
-	if (policy->minted == NULL)
+	if (ts_cutover_ticket_hash(id, len, hash) != TS_ERR_OK ||
+	    ts_cutover_ticket_get(m->policy->minted, hash, m->policy->now, &t) != TS_ERR_OK)
 		return false;
-	id = g_malloc(TS_GATE_TICKET_ID_MAX + 1);
-	if (ts_gate_ticket_id_of_request(req, id, TS_GATE_TICKET_ID_MAX + 1) &&
-	    ts_cutover_ticket_hash(id, strlen(id), hash) == TS_ERR_OK &&
-	    ts_cutover_ticket_get(policy->minted, hash, policy->now, &t) == TS_ERR_OK) {
-		legacy = ts_cutover_kind_is_legacy(t.kind) && strcmp(t.pool, v->pool) == 0;
+	/* Only sign-ins that proved neither passive nor a ticket are recorded
+	 * (a password grant the gate could not read, kind unknown, too). */
+	if (strcmp(t.pool, m->v->pool) == 0) {
+		m->legacy = true;
 		/* Its user, for the records and for a user exception. */
-		if (legacy && t.user != NULL)
-			g_strlcpy(v->user, t.user, sizeof v->user);
+		if (t.user != NULL)
+			g_strlcpy(m->v->user, t.user, sizeof m->v->user);
+		if (m->certprov &&
+		    ts_cutover_ticket_certprov(m->policy->minted, hash, m->policy->now) == TS_ERR_OK)
+			ts_log(TS_LOG_INFO, "certprov_with_legacy_ticket", "pool", t.pool, "user",
+			       t.user != NULL ? t.user : "", "detail",
+			       "a client certificate is being provisioned with a ticket minted by a "
+			       "legacy sign-in (pool runbook lists its user for Revoke-CsClientCertificate)");
 	}
 	ts_pool_ticket_clear(&t);
-	g_free(id);
-	return legacy;
+	return m->legacy && !m->certprov;
 }
 
-void ts_gate_note_certprov(const struct ts_gate_policy *policy, const struct ts_gate_request *req)
+enum ts_gate_minted ts_gate_ticket_minted(const struct ts_gate_policy *policy,
+					  struct ts_gate_verdict *v, const struct ts_gate_request *req,
+					  bool at_certprov)
 {
-	char *id;
-	char hash[TS_CUTOVER_HASH_LEN + 1];
+	struct minted_lookup m = {policy, v, false, at_certprov};
+	bool readable;
 
 	if (policy->minted == NULL)
-		return;
-	id = g_malloc(TS_GATE_TICKET_ID_MAX + 1);
-	/* STORE_NOT_FOUND (a ticket not minted by a legacy sign-in) is the
-	 * usual answer and nothing to note. */
-	if (ts_gate_ticket_id_of_request(req, id, TS_GATE_TICKET_ID_MAX + 1) &&
-	    ts_cutover_ticket_hash(id, strlen(id), hash) == TS_ERR_OK &&
-	    ts_cutover_ticket_certprov(policy->minted, hash, policy->now) == TS_ERR_OK)
-		ts_log(TS_LOG_INFO, "certprov_with_legacy_ticket", "detail",
-		       "a client certificate is being provisioned with a ticket minted by a legacy "
-		       "sign-in (pool runbook lists its user for Revoke-CsClientCertificate)");
-	g_free(id);
+		return TS_GATE_MINTED_UNKNOWN;
+	readable = ts_gate_ticket_ids(req, look_up, &m);
+	if (m.legacy)
+		return TS_GATE_MINTED_LEGACY;
+	return readable ? TS_GATE_MINTED_UNKNOWN : TS_GATE_MINTED_UNREADABLE;
 }

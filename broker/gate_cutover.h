@@ -20,13 +20,16 @@ enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v);
 /* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req);
-/* Whether the pool ticket req presents was minted, as the gate saw, by a
- * legacy kind of sign-in for this pool (so that in passive it does not
- * outlive the flip); sets v->user to whom it was minted for. */
-bool ts_gate_ticket_minted_by_legacy(const struct ts_gate_policy *policy,
-				     struct ts_gate_verdict *v, const struct ts_gate_request *req);
-/* A pool ticket presented to CertProv: if a legacy sign-in minted it, the
- * certificate now provisioned came through legacy sign-in too (noted for
- * `tessera pool runbook`'s Revoke-CsClientCertificate list). */
-void ts_gate_note_certprov(const struct ts_gate_policy *policy, const struct ts_gate_request *req);
+enum ts_gate_minted {
+	TS_GATE_MINTED_UNKNOWN,	   /* not recorded: minted by passive sign-in, or unseen */
+	TS_GATE_MINTED_LEGACY,	   /* recorded as minted here by a legacy sign-in */
+	TS_GATE_MINTED_UNREADABLE, /* a ticket is there, its identity cannot be read */
+};
+/* What the gate saw mint the pool tickets req presents (every one of them:
+ * one recorded as legacy-minted makes the answer LEGACY, and sets v->user
+ * to whom). at_certprov: note each legacy-minted one as having provisioned
+ * a client certificate (`tessera pool runbook` revokes them). */
+enum ts_gate_minted ts_gate_ticket_minted(const struct ts_gate_policy *policy,
+					  struct ts_gate_verdict *v, const struct ts_gate_request *req,
+					  bool at_certprov);
 #endif

@@ -13,8 +13,8 @@
  *             after the header (X-Ms-diagnostics → h_x_ms_diagnostics; a
  *             second WWW-Authenticate → h_www_authenticate_2)
  *
- * Message arguments: method, path, query (HAProxy's, after its
- * normalize-uri rules: the path it routes on), hdrs (req.hdrs_bin), src,
+ * Message arguments: method, path, query, host (the name haproxy.cfg
+ * routes on), hdrs (req.hdrs_bin), src,
  * and on body paths body, blen (req.body_len), bsize (req.body_size).
  *
  * Message "minted" (response phase, a pool's 200 to a legacy sign-in):
@@ -28,6 +28,7 @@
 #include "broker.h"
 #include "gate.h"
 #include "gate_policy.h"
+#include "gate_path.h"
 #include "gate_ticket.h"
 #include "tessera/cutover.h"
 #include "gate_spop.h"
@@ -42,7 +43,7 @@
 struct gate_args {
 	char method[32];
 	char source[INET6_ADDRSTRLEN];
-	struct ts_spop_bytes path, query, hdrs, body;
+	struct ts_spop_bytes path, query, host, hdrs, body;
 	bool has_body;
 	int64_t blen, bsize;
 };
@@ -91,6 +92,8 @@ static void read_args(const struct ts_spop_message *m, struct gate_args *a)
 			a->path = v->u.bytes;
 		else if (name_is(arg->name, "query") && is_text(v))
 			a->query = v->u.bytes;
+		else if (name_is(arg->name, "host") && is_text(v))
+			a->host = v->u.bytes;
 		else if (name_is(arg->name, "hdrs") && is_text(v))
 			a->hdrs = v->u.bytes;
 		else if (name_is(arg->name, "body") && is_text(v))
@@ -183,6 +186,23 @@ static void header_var(char *out, size_t cap, const struct ts_gate_answer *a, si
 		g_snprintf(out + k, cap - k, "_%zu", seen + 1);
 }
 
+/* A request on a minting path (under /WebTicket/) that passed without proving a
+ * passive sign-in or a ticket: the ticket the pool answers with is to be
+ * recorded (a legacy kind, but also none and unknown: a password grant the
+ * gate could not read is still a password grant to the pool). */
+static bool records_minting(const struct ts_gate_verdict *v)
+{
+	switch (v->kind) {
+	case TS_GATE_KIND_ANONYMOUS:
+	case TS_GATE_KIND_PASSIVE:
+	case TS_GATE_KIND_POOL_TICKET:
+	case TS_GATE_KIND_TESSERA_TICKET:
+		return false;
+	default:
+		return v->path[0] == '\0' || ts_gate_path_match("/WebTicket/*", v->path);
+	}
+}
+
 static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict *v)
 {
 	static const char *const identity_vars[TS_GATE_UPSTREAM_HEADERS] = {"user", "upn", "sid",
@@ -199,7 +219,7 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 		/* The same order as upstream_headers: X-Tessera-User, -Upn, -Sid, -Amr, -Auth. */
 		for (size_t i = 0; i < TS_GATE_UPSTREAM_HEADERS && err == TS_ERR_OK; i++)
 			err = set_text(ack, identity_vars[i], v->upstream_headers[i].value);
-		if (err == TS_ERR_OK && ts_gate_kind_is_legacy(v->kind) &&
+		if (err == TS_ERR_OK && records_minting(v) &&
 		    (err = set_text(ack, "minted_by", ts_gate_kind_name(v->kind))) == TS_ERR_OK)
 			err = set_text(ack, "claimed", v->user[0] != '\0' ? v->user : "(unnamed)");
 	} else {
@@ -248,7 +268,10 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	g.path_len = a.path.len;
 	g.query = a.query.ptr != NULL ? (const char *)a.query.ptr : NULL;
 	g.query_len = a.query.len;
-	if (ts_gate_header_get(&g, "Host", &hv, &hn) >= 1)
+	/* The host HAProxy routes on (its routing key), else the header. */
+	if (a.host.ptr != NULL)
+		host = g_strndup((const char *)a.host.ptr, a.host.len);
+	else if (ts_gate_header_get(&g, "Host", &hv, &hn) == 1)
 		host = g_strndup(hv, hn);
 	g.host = host != NULL ? host : "";
 	g.content_length = content_length(&g);
@@ -313,6 +336,8 @@ static void minted(struct ts_broker *broker, const struct ts_spop_message *m)
 		g_free(t.pool);
 		g_free(t.kind);
 		g_free(t.user);
+	} else if (broker->cutover != NULL && body.ptr != NULL) {
+		err = TS_ERR_GATE_TICKET_UNREADABLE; /* a 200 to a minting request, no ticket seen */
 	}
 	if (err != TS_ERR_OK)
 		ts_log_error(TS_LOG_WARN, "pool_ticket_unrecorded", err, "detail",

@@ -8,66 +8,144 @@
 
 #define WEBTICKET_DECODED_MAX 65536
 
-static bool copy_id(const char *p, size_t n, char *id, size_t cap)
+struct scan {
+	ts_gate_ticket_id_fn fn;
+	void *arg;
+	bool stop;
+	bool readable;
+};
+
+static void found(struct scan *s, const char *id, size_t n)
 {
-	if (n == 0 || n >= cap || memchr(p, '\0', n) != NULL)
-		return false;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	return true;
+	if (s->stop)
+		return;
+	if (n == 0 || n > TS_GATE_TICKET_ID_MAX || memchr(id, '\0', n) != NULL) {
+		s->readable = false;
+		return;
+	}
+	s->stop = s->fn(s->arg, id, n);
 }
 
-/* The value of the first AssertionID="..." in text. */
-static bool assertion_id(const char *text, size_t len, char *id, size_t cap)
+/* Every AssertionID="..." or AssertionID='...' in text (the XML allows
+ * either quote); *any says whether there was one. */
+static void assertion_ids(struct scan *s, const char *text, size_t len, bool *any)
 {
-	static const char attr[] = "AssertionID=\"";
+	static const char attr[] = "AssertionID=";
 	const size_t an = sizeof attr - 1;
+	const char *p = text, *end = text + len;
 
-	for (size_t i = 0; i + an <= len; i++)
-		if (memcmp(text + i, attr, an) == 0) {
-			const char *v = text + i + an;
-			const char *end = memchr(v, '"', len - i - an);
-			return end != NULL && copy_id(v, (size_t)(end - v), id, cap);
+	*any = false;
+	while ((p = memmem(p, (size_t)(end - p), attr, an)) != NULL) {
+		const char *v = p + an, *close;
+		p = v;
+		*any = true;
+		if (v >= end || (*v != '"' && *v != '\'') ||
+		    (close = memchr(v + 1, *v, (size_t)(end - v - 1))) == NULL) {
+			s->readable = false;
+			continue;
 		}
-	return false;
+		found(s, v + 1, (size_t)(close - v - 1));
+	}
 }
 
-bool ts_gate_ticket_id_of_request(const struct ts_gate_request *req, char *id, size_t cap)
+static bool is_space(char c)
 {
+	return c == ' ' || c == '\t';
+}
+
+/* Authorization: Bearer cwt=... (scheme in any case, any spaces). */
+static void bearer(struct scan *s, const char *v, size_t n)
+{
+	const char *end = v + n;
+
+	while (v < end && is_space(*v))
+		v++;
+	if ((size_t)(end - v) < 7 || g_ascii_strncasecmp(v, "Bearer", 6) != 0 || !is_space(v[6]))
+		return;
+	for (v += 6; v < end && is_space(*v); v++)
+		;
+	while (end > v && is_space(end[-1]))
+		end--;
+	if ((size_t)(end - v) > 4 && g_ascii_strncasecmp(v, "cwt=", 4) == 0)
+		found(s, v, (size_t)(end - v));
+}
+
+/* X-MS-WebTicket: [opaque=]BASE64 of the SAML web ticket. */
+static void webticket(struct scan *s, const char *v, size_t n)
+{
+	const char *end = v + n;
+	uint8_t *decoded;
+	size_t dn;
+	bool any;
+
+	while (v < end && is_space(*v))
+		v++;
+	while (end > v && is_space(end[-1]))
+		end--;
+	if ((size_t)(end - v) > 7 && g_ascii_strncasecmp(v, "opaque=", 7) == 0)
+		v += 7;
+	decoded = g_malloc(WEBTICKET_DECODED_MAX);
+	if (ts_gate_base64_decode(v, (size_t)(end - v), decoded, WEBTICKET_DECODED_MAX, &dn) !=
+	    TS_ERR_OK) {
+		s->readable = false;
+	} else {
+		assertion_ids(s, (const char *)decoded, dn, &any);
+		s->readable &= any;
+	}
+	g_free(decoded);
+}
+
+bool ts_gate_ticket_ids(const struct ts_gate_request *req, ts_gate_ticket_id_fn fn, void *arg)
+{
+	struct scan s = {fn, arg, false, true};
 	const char *v;
 	size_t n;
+	bool any;
 
-	if (ts_gate_header_get(req, "Authorization", &v, &n) == 1 && n > 11 &&
-	    g_ascii_strncasecmp(v, "Bearer cwt=", 11) == 0)
-		return copy_id(v + 7, n - 7, id, cap);
-	if (ts_gate_header_get(req, "X-MS-WebTicket", &v, &n) == 1 && n > 7 &&
-	    strncmp(v, "opaque=", 7) == 0) {
-		uint8_t *decoded = g_malloc(WEBTICKET_DECODED_MAX);
-		size_t dn;
-		bool found = ts_gate_base64_decode(v + 7, n - 7, decoded, WEBTICKET_DECODED_MAX,
-						   &dn) == TS_ERR_OK &&
-			     assertion_id((const char *)decoded, dn, id, cap);
-		g_free(decoded);
-		return found;
+	for (size_t i = 0; i < req->n_headers; i++) {
+		const struct ts_gate_header *h = &req->headers[i];
+		if (h->name_len == 13 && g_ascii_strncasecmp(h->name, "Authorization", 13) == 0)
+			bearer(&s, h->value, h->value_len);
+		else if (h->name_len == 14 && g_ascii_strncasecmp(h->name, "X-MS-WebTicket", 14) == 0)
+			webticket(&s, h->value, h->value_len);
 	}
-	return req->body != NULL && ts_gate_body_whole(req) &&
-	       assertion_id((const char *)req->body, req->body_len, id, cap);
+	if (req->body != NULL && req->body_len > 0) {
+		if (!ts_gate_body_whole(req))
+			return false;
+		v = (const char *)req->body;
+		n = req->body_len;
+		assertion_ids(&s, v, n, &any);
+		/* An assertion whose AssertionID the scan cannot see. */
+		if (!any && memmem(v, n, "Assertion", 9) != NULL && memmem(v, n, "Security", 8))
+			s.readable = false;
+	}
+	return s.readable;
 }
 
 bool ts_gate_ticket_id_of_answer(const char *body, size_t len, char *id, size_t cap)
 {
 	static const char key[] = "\"access_token\"";
-	const char *p = memmem(body, len, key, sizeof key - 1);
+	const char *p = memmem(body, len, key, sizeof key - 1), *end = body + len, *q;
+	static const char attr[] = "AssertionID=\"";
 
 	if (p != NULL) { /* JSON: "access_token" : "cwt=..." */
-		const char *end = body + len, *q;
 		p += sizeof key - 1;
 		while (p < end && (*p == ' ' || *p == ':'))
 			p++;
-		if (p >= end || *p++ != '"' || (q = memchr(p, '"', (size_t)(end - p))) == NULL)
+		if (p >= end || *p++ != '"' || (q = memchr(p, '"', (size_t)(end - p))) == NULL ||
+		    (size_t)(q - p) <= 4 || memcmp(p, "cwt=", 4) != 0)
 			return false;
-		return (size_t)(q - p) > 4 && memcmp(p, "cwt=", 4) == 0 &&
-		       copy_id(p, (size_t)(q - p), id, cap);
+	} else if ((p = memmem(body, len, attr, sizeof attr - 1)) != NULL) {
+		/* The pool's own answer: its first assertion is the ticket. */
+		p += sizeof attr - 1;
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			return false;
+	} else {
+		return false;
 	}
-	return assertion_id(body, len, id, cap);
+	if (q == p || (size_t)(q - p) >= cap || memchr(p, '\0', (size_t)(q - p)) != NULL)
+		return false;
+	memcpy(id, p, (size_t)(q - p));
+	id[q - p] = '\0';
+	return true;
 }

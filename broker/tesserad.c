@@ -55,6 +55,12 @@ static ts_err spop_start(struct ts_broker *broker, struct ts_spop_agent **out)
 	if (!ts_spop_configured(broker->config))
 		return TS_ERR_OK;
 	settings = ts_spop_settings_from_config(broker->config);
+	/* SPOP has no authentication: whoever reaches the agent can ask for
+	 * verdicts and report minted tickets. */
+	if (strcmp(settings.listen_address, "127.0.0.1") != 0 &&
+	    strcmp(settings.listen_address, "::1") != 0)
+		ts_log(TS_LOG_WARN, "spop_not_loopback", "address", settings.listen_address, "advice",
+		       "let only HAProxy reach this port (firewall), SPOP has no authentication");
 	/* The gate decides what HAProxy asks, with the broker as context. */
 	return ts_spop_agent_start(&settings, ts_gate_spop_notify, broker, out);
 }

@@ -801,20 +801,67 @@ END_TEST
 
 /* ---- pool ticket identities: the same minted and presented ---- */
 
+/* Collects the identities ts_gate_ticket_ids finds, ';'-separated. */
+static bool collect(void *arg, const char *id, size_t len)
+{
+	g_string_append_len(arg, id, (gssize)len);
+	g_string_append_c(arg, ';');
+	return false;
+}
+
+/* The identities in a request with these headers and body, and whether
+ * all carriers could be read ("!" appended when not). */
+static char *ids_of(const char *h1, const char *h2, const char *body)
+{
+	struct req_spec spec = {.method = body != NULL ? "POST" : "GET",
+				.target = "/CertProv/CertProvisioningService.svc",
+				.headers = {h1, h2},
+				.body = body};
+	GString *out = g_string_new(NULL);
+	struct built b;
+
+	build(&spec, &b);
+	if (!ts_gate_ticket_ids(&b.req, collect, out))
+		g_string_append_c(out, '!');
+	g_free(b.path);
+	return g_string_free(out, FALSE);
+}
+
 START_TEST(test_pool_ticket_ids)
 {
 	char id[128];
 	const char *json = "{\"access_token\" : \"cwt=AbC.d\",\"expires_in\":28800}";
-	const char *soap = "<s:Envelope><saml:Assertion MajorVersion=\"1\" "
-			   "AssertionID=\"_a1b2\">x</saml:Assertion></s:Envelope>";
+	const char *soap = "<s:Envelope><wsse:Security><saml:Assertion MajorVersion=\"1\" "
+			   "AssertionID=\"_a1b2\">x</saml:Assertion></wsse:Security></s:Envelope>";
+	const char *decoy = "<s:Envelope><wsse:Security><!-- AssertionID=\"decoy\" -->"
+			    "<saml:Assertion AssertionID='_real'>x</saml:Assertion>"
+			    "</wsse:Security></s:Envelope>";
+	const char *no_id = "<s:Envelope><wsse:Security><saml:Assertion ID=\"x\"/>"
+			    "</wsse:Security></s:Envelope>";
 	gchar *opaque = g_base64_encode((const guchar *)soap, strlen(soap));
-	gchar *webticket = g_strdup_printf("X-MS-WebTicket: opaque=%s", opaque);
-	struct req_spec bearer = {.target = "/ucwa", .headers = {"Authorization: Bearer cwt=AbC.d"}};
-	struct req_spec header = {.target = "/ucwa", .headers = {webticket}};
-	struct req_spec body = {.method = "POST", .target = "/CertProv/CertProvisioningService.svc",
-				.body = soap};
-	struct built b;
+	gchar *webticket = g_strdup_printf("X-MS-WebTicket: Opaque=%s", opaque);
+	gchar *bare = g_strdup_printf("X-MS-WebTicket:  %s", opaque);
+	const struct {
+		const char *h1, *h2, *body, *want;
+	} cases[] = {
+		{"Authorization: Bearer cwt=AbC.d", NULL, NULL, "cwt=AbC.d;"},
+		{"Authorization: bearer \t cwt=AbC.d ", NULL, NULL, "cwt=AbC.d;"},
+		{"Authorization: Bearer eyJ.a.b", NULL, NULL, ""},
+		{webticket, NULL, NULL, "_a1b2;"},
+		{bare, NULL, NULL, "_a1b2;"},
+		{"X-MS-WebTicket: opaque=***", NULL, NULL, "!"},
+		{NULL, NULL, soap, "_a1b2;"},
+		{NULL, NULL, decoy, "decoy;_real;"},
+		{NULL, NULL, no_id, "!"},
+		{"Authorization: Bearer cwt=junk", NULL, soap, "cwt=junk;_a1b2;"},
+	};
 
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = ids_of(cases[i].h1, cases[i].h2, cases[i].body);
+		ck_assert_msg(strcmp(got, cases[i].want) == 0, "case %zu: '%s', want '%s'", i, got,
+			      cases[i].want);
+		g_free(got);
+	}
 	ck_assert(ts_gate_ticket_id_of_answer(json, strlen(json), id, sizeof id));
 	ck_assert_str_eq(id, "cwt=AbC.d");
 	ck_assert(ts_gate_ticket_id_of_answer(soap, strlen(soap), id, sizeof id));
@@ -822,18 +869,7 @@ START_TEST(test_pool_ticket_ids)
 	ck_assert(!ts_gate_ticket_id_of_answer("{\"access_token\":\"eyJ\"}", 20, id, sizeof id));
 	ck_assert(!ts_gate_ticket_id_of_answer("AssertionID=\"unterminated", 25, id, sizeof id));
 	ck_assert(!ts_gate_ticket_id_of_answer(json, strlen(json), id, 5)); /* too long for id */
-	build(&bearer, &b);
-	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
-	ck_assert_str_eq(id, "cwt=AbC.d");
-	g_free(b.path);
-	build(&header, &b);
-	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
-	ck_assert_str_eq(id, "_a1b2");
-	g_free(b.path);
-	build(&body, &b);
-	ck_assert(ts_gate_ticket_id_of_request(&b.req, id, sizeof id));
-	ck_assert_str_eq(id, "_a1b2");
-	g_free(b.path);
+	g_free(bare);
 	g_free(webticket);
 	g_free(opaque);
 }

@@ -109,6 +109,8 @@ grep -q 'event=gate_decision .*pool=lync1 stage=passive kind=ntlm outcome=allow 
 [ "$(hc -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $cwt_pw" https://lync1.test/ucwa)" = 401 ] &&
 	grep -q 'event=gate_decision error=GATE_TICKET_LEGACY pool=lync1 stage=passive kind=pool-ticket outcome=refuse' \
 		"$TS_TMP/tesserad.log" || ts_fail "a password-minted ticket outlived the flip"
+[ "$(hc -o /dev/null -w '%{http_code}' -H "Authorization: bearer  $cwt_pw" https://lync1.test/ucwa)" = 401 ] ||
+	ts_fail "the recorded ticket passed with another spelling of Bearer"
 cwt_passive=$(passive_signin lync1.test)
 [ "$(hc -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $cwt_passive" https://lync1.test/ucwa)" = 200 ] ||
 	ts_fail "a passive-minted ticket was refused"

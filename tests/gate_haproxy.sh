@@ -141,6 +141,7 @@ tk2=$(ticket_for lync2 lync2.test)
 tk1=$(ticket_for lync1 lync1.test)
 [ -n "$tk2" ] && [ -n "$tk1" ] || ts_fail "no Tessera tickets: $(cat "$TS_TMP/u-lync2.h")"
 h k1 -H "Cookie: __Host-tessera=$tk2" -H 'X-Tessera-User: mallory' -H 'x-tessera-auth: ntlm' \
+	-H 'X_Tessera_Upn: mallory@evil.test' \
 	https://lync2.test/ucwa/v1/me >/dev/null
 line=$(reached pool2 /ucwa/v1/me)
 echo "$line" | grep -qi 'user=alice@example.test;.*auth=tessera-ticket' ||
@@ -159,6 +160,15 @@ hdr_exact k1 'WWW-Authenticate: MsRtcOAuth href="https://lync2.test/WebTicket/oa
 h k3 -H "Cookie: __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
 [ "$(h k4 -H "Cookie: __Host-tessera=$tk2" https://lync2.test/ucwa/v1/revoked)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/revoked)" ] || ts_fail "a revoked ticket passed"
+
+# A Host HAProxy would route one way and the gate judge another: refused.
+[ "$(h x1 -H 'Host: lync1.test:443, lync2.test' --data 'grant_type=password&username=alice&password=alice-password' \
+	https://lync2.test/WebTicket/oauthtoken)" = 400 ] && grep -q '<h1>400 Bad request</h1>' "$TS_TMP/x1.b" ||
+	ts_fail "a two-valued Host passed: $(cat "$TS_TMP/x1.h")"
+# The broker's operations are not published.
+for p in /gate /metrics; do
+	[ "$(h x2 "https://broker.test$p")" = 404 ] || ts_fail "$p reachable through HAProxy"
+done
 
 # Malformed NTLM is a verdict, not a crash.
 for t in TlRMTVNTUAADAAAA 'TlRMTVNTUAADAAAAGAAYAP///w==' '!!!' \

@@ -71,16 +71,19 @@ ts_start_gate_stack() {
 	SPOP_PORT=$(sed -n 's/.*event=spop_listening .*port=\([0-9]*\).*/\1/p' "$TS_TMP/tesserad.log")
 
 	# The pools. lync2 trusts Tessera as its STS (metadata read from tesserad).
-	P1=$(start_emulator pool1 lync1.test \
+	start_emulator pool1 lync1.test \
 		--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
-		--sts-signin https://broker.test/adfs/ls/)
-	P2=$(start_emulator pool2 lync2.test \
+		--sts-signin https://broker.test/adfs/ls/
+	P1=$emulator
+	start_emulator pool2 lync2.test \
 		--sts-metadata "$B/FederationMetadata/2007-06/FederationMetadata.xml" \
-		--sts-signin https://broker.test/adfs/ls/)
+		--sts-signin https://broker.test/adfs/ls/
+	P2=$emulator
 	ts_start_haproxy "$P1" "$P2"
 }
 
-# start_emulator NAME HOST [flags]: a tessera-pool; prints its address.
+# start_emulator NAME HOST [flags]: a tessera-pool (stopped with the test);
+# its address in $emulator. Not in $(...): TS_PIDS must reach this shell.
 start_emulator() {
 	name=$1 host=$2
 	shift 2
@@ -89,7 +92,8 @@ start_emulator() {
 	TS_PIDS="$TS_PIDS $!"
 	ts_wait_until 20 grep -q 'listening on' "$TS_TMP/$name.out" ||
 		ts_fail "$name: $(cat "$TS_TMP/$name.log")"
-	sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' "$TS_TMP/$name.out"
+	emulator=$(sed -n 's|^tessera-pool: listening on http://\(127\.0\.0\.1:[0-9]*\)/$|\1|p' \
+		"$TS_TMP/$name.out")
 }
 
 # h NAME [curl args] URL: through HAProxy; status printed, NAME.h / NAME.b kept.

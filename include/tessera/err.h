@@ -129,6 +129,7 @@
 	X(GATE_HOST_UNKNOWN, 403, "Host names no pool the gate serves")                \
 	X(GATE_KIND_REFUSED, 403, "the pool's stage refuses this kind of authentication") \
 	X(GATE_TICKET_LEGACY, 401, "pool ticket was minted by a sign-in the pool's stage now refuses") \
+	X(GATE_TICKET_UNREADABLE, 400, "pool ticket's identity cannot be read (bad base64, no AssertionID, too long)") \
 	/* SPOP agent for HAProxy (broker/spop*.c); ts_spop_status_of() maps each   \
 	 * to the SPOE status code of the AGENT-DISCONNECT it causes */             \
 	X(SPOP_VARINT, 400, "SPOP varint runs past the frame or needs more than 64 bits") \

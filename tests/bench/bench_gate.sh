@@ -46,7 +46,8 @@ kill -HUP "$TS_TESSERAD_PID"
 ts_wait_until 20 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "no reload"
 
 # Upstreams: tessera-pool as lync1, hello_mhd as lync2.
-P1=$(start_emulator pool lync1.test)
+start_emulator pool lync1.test
+P1=$emulator
 "$TS_BUILDDIR/tests/bench/hello_mhd" 2 >"$TS_TMP/hello.log" 2>&1 &
 TS_PIDS="$TS_PIDS $!"
 ts_wait_until 20 grep -q 'listening port=' "$TS_TMP/hello.log" || ts_fail "hello_mhd did not start"
