@@ -27,6 +27,7 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 CURL=${CURL:-$(command -v curl || true)}
 [ -n "$CURL" ] || { echo "bench-broker: SKIP: curl not found"; exit 0; }
+. "$TS_SRCDIR/tests/bench/wrk_lib.sh"
 . "$TS_SRCDIR/tests/lib.sh"
 
 THREADS=2          # tesserad's and hello_mhd's thread pools; validators
@@ -38,35 +39,6 @@ ACS_N=1500         # answers posted to /saml/acs, ACS_N / ROUNDS per round
 VALIDATE_SECONDS=1 # one round of saml/ validation
 GOAL_SIGNIN=40000
 GOAL_ACS=0.75
-
-# field NAME FILE: the value of NAME=digits on the line tagged wrk-*.
-field() {
-	sed -n "s/^wrk-[a-z]* .*\<$1=\([0-9.]*\).*/\1/p" "$2" | head -n 1
-}
-
-# wrk_total URL SECONDS: one wrk run; sets requests, us.
-wrk_total() {
-	timeout $(($2 + 30)) $WRK -d"$2"s -s "$TS_SRCDIR/tests/bench/wrk_total.lua" "$1" \
-		>"$TS_TMP/wrk.out" 2>&1 || ts_fail "wrk $1: $(cat "$TS_TMP/wrk.out")"
-	requests=$(field requests "$TS_TMP/wrk.out")
-	us=$(field us "$TS_TMP/wrk.out")
-	[ -n "$requests" ] && [ -n "$us" ] || ts_fail "wrk printed no totals: $(cat "$TS_TMP/wrk.out")"
-	[ "$(field status_errors "$TS_TMP/wrk.out")" = 0 ] ||
-		ts_fail "$1 answered 4xx/5xx under load: $(cat "$TS_TMP/wrk.out")"
-	[ "$(field socket_errors "$TS_TMP/wrk.out")" = 0 ] ||
-		ts_fail "socket errors on $1: $(cat "$TS_TMP/wrk.out")"
-}
-
-# metric_sum REGEX: the sum of /metrics samples whose name{labels} match.
-metric_sum() {
-	"$CURL" -s --max-time 10 "$B/metrics" |
-		awk -v re="$1" '$0 !~ /^#/ && $1 ~ re { n += $2 } END { printf "%d\n", n }'
-}
-
-# verdict VALUE GOAL: met or missed.
-verdict() {
-	awk -v v="$1" -v g="$2" 'BEGIN { print ((v >= g) ? "met" : "missed") }'
-}
 
 # --- tesserad: one pool on the fixture IdP, threads = 2 ---------------------
 "$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
@@ -125,15 +97,15 @@ hello_req=0 hello_us=0 signin_req=0 signin_us=0
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	wrk_total "$H/" "$SIGNIN_SECONDS"
-	hello_req=$((hello_req + requests)) hello_us=$((hello_us + us))
+	hello_req=$((hello_req + wrk_requests)) hello_us=$((hello_us + wrk_us))
 	wrk_total "$B/signin?pool=bench" "$SIGNIN_SECONDS"
-	signin_req=$((signin_req + requests)) signin_us=$((signin_us + us))
+	signin_req=$((signin_req + wrk_requests)) signin_us=$((signin_us + wrk_us))
 	round=$((round + 1))
 done
 # wrk counts only 4xx/5xx as errors: every /signin answer must be a 302.
-others=$(metric_sum '^tessera_http_requests_total[{]route="/signin",status="([^3]|3[^0]|30[^2])')
+others=$(metric_sum "$B" '^tessera_http_requests_total[{]route="/signin",status="([^3]|3[^0]|30[^2])')
 [ "$others" = 0 ] || ts_fail "$others answers to GET /signin were not 302"
-[ "$(metric_sum '^tessera_http_requests_total[{]route="/signin",status="302"')" -ge "$signin_req" ] ||
+[ "$(metric_sum "$B" '^tessera_http_requests_total[{]route="/signin",status="302"')" -ge "$signin_req" ] ||
 	ts_fail "/metrics counts fewer 302s on /signin than wrk's $signin_req answers"
 signin_rate=$(awk -v n="$signin_req" -v us="$signin_us" 'BEGIN { printf "%.0f", n * 1e6 / us }')
 hello_rate=$(awk -v n="$hello_req" -v us="$hello_us" 'BEGIN { printf "%.0f", n * 1e6 / us }')
@@ -207,14 +179,14 @@ while [ "$round" -le "$ROUNDS" ]; do
 	timeout $((bound + 30)) $WRK -d"$bound"s -s "$TS_SRCDIR/tests/bench/wrk_acs.lua" \
 		"$B/saml/acs" -- "$TS_TMP/bodies" "$first" "$count" "$WRK_THREADS" >"$TS_TMP/wrk.out" 2>&1 ||
 		ts_fail "wrk /saml/acs: $(cat "$TS_TMP/wrk.out")"
-	n=$(field sent "$TS_TMP/wrk.out")
+	n=$(wrk_field sent "$TS_TMP/wrk.out")
 	[ -n "$n" ] || ts_fail "wrk printed no totals: $(cat "$TS_TMP/wrk.out")"
-	s=$(field signins "$TS_TMP/wrk.out")
-	f=$(field failures "$TS_TMP/wrk.out")
+	s=$(wrk_field signins "$TS_TMP/wrk.out")
+	f=$(wrk_field failures "$TS_TMP/wrk.out")
 	sent=$((sent + n)) signins=$((signins + s)) failures=$((failures + f))
 	answered=$((answered + s + f))
 	[ $((s + f)) -eq "$count" ] || cut=$((cut + 1))
-	acs_seconds=$(awk -v a="$acs_seconds" -v b="$(field seconds "$TS_TMP/wrk.out")" \
+	acs_seconds=$(awk -v a="$acs_seconds" -v b="$(wrk_field seconds "$TS_TMP/wrk.out")" \
 		'BEGIN { printf "%.6f", a + b }')
 	why=${why:-$(sed -n 's/^wrk-acs first failure: //p' "$TS_TMP/wrk.out")}
 	round=$((round + 1))
@@ -229,6 +201,6 @@ printf '  answers: %s of %s posted, %s answered, non-302: %s (must be 0); store 
 [ "$cut" = 0 ] || echo "  $cut of $ROUNDS rounds reached wrk's bound before their last answer"
 [ "$failures" = 0 ] || ts_fail "/saml/acs refused answers, the first: $why"
 # tesserad may finish what was in flight when a bound cut a round short.
-done_total=$(metric_sum '^tessera_signins_total[{]')
+done_total=$(metric_sum "$B" '^tessera_signins_total[{]')
 [ "$done_total" -ge "$signins" ] && [ "$done_total" -le "$sent" ] ||
 	ts_fail "tessera_signins_total is $done_total: not between wrk's $signins and $sent"
