@@ -14,6 +14,7 @@ struct ts_metrics;
 struct ts_cutover;
 struct ts_usage;
 struct ts_stage_watch;
+struct ts_ticket_seen;
 struct ts_spop_agent;
 
 struct ts_broker {
@@ -36,6 +37,7 @@ struct ts_broker {
 	struct ts_cutover *cutover;
 	struct ts_usage *usage;
 	struct ts_stage_watch *stage_watch;
+	struct ts_ticket_seen *tickets_seen; /* broker/ticket_seen.c */
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "broker.h"
 #include "cutover_run.h"
 #include "stage_watch.h"
+#include "ticket_seen.h"
 #include "tessera/cutover.h"
 #include "tessera/log.h"
 #include "usage.h"
@@ -30,7 +31,8 @@ ts_err ts_broker_cutover_start(struct ts_broker *broker)
 					     (size_t)cfg->cutover.ticket_records_max)) != TS_ERR_OK)
 		goto out;
 	err = TS_ERR_NOMEM;
-	if ((broker->usage = ts_usage_new((size_t)cfg->cutover.usage_max_entries)) == NULL)
+	if ((broker->usage = ts_usage_new((size_t)cfg->cutover.usage_max_entries)) == NULL ||
+	    (broker->tickets_seen = ts_ticket_seen_new()) == NULL)
 		goto out;
 	if ((err = ts_usage_start(broker->usage, broker->cutover, cfg->cutover.usage_flush_interval,
 				  cfg->cutover.usage_retention_days, &broker->clock)) != TS_ERR_OK)
@@ -54,4 +56,6 @@ void ts_broker_cutover_stop(struct ts_broker *broker)
 	broker->usage = NULL;
 	ts_cutover_close(broker->cutover);
 	broker->cutover = NULL;
+	ts_ticket_seen_free(broker->tickets_seen);
+	broker->tickets_seen = NULL;
 }

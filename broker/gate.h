@@ -64,6 +64,7 @@ const struct ts_config_pool *ts_gate_pool_for_host(const struct ts_config *cfg, 
 struct ts_stage_snapshot;
 struct ts_usage;
 struct ts_cutover;
+struct ts_ticket_seen;
 
 struct ts_gate_policy {
 	const struct ts_config *config; /* pools and their gate keys; borrowed */
@@ -75,6 +76,7 @@ struct ts_gate_policy {
 	/* Pool tickets the gate saw minted, and by what (tessera pool ...);
 	 * NULL: none are looked up. */
 	struct ts_cutover *minted;
+	struct ts_ticket_seen *seen; /* recent clean look-ups (ticket_seen.h); NULL: none */
 	ts_time now;		/* when exceptions are judged and use recorded */
 };
 

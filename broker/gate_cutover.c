@@ -8,6 +8,7 @@
 #include "gate.h"
 #include "gate_cutover.h"
 #include "gate_ticket.h"
+#include "ticket_seen.h"
 #include "stage_watch.h"
 #include "tessera/log.h"
 #include "usage.h"
@@ -115,10 +116,18 @@ static bool look_up(void *arg, const char *id, size_t len)
 	struct minted_lookup *m = arg;
 	char hash[TS_CUTOVER_HASH_LEN + 1];
 	struct ts_pool_ticket t = {0};
+	ts_err err;
 
-	if (ts_cutover_ticket_hash(id, len, hash) != TS_ERR_OK ||
-	    ts_cutover_ticket_get(m->policy->minted, hash, m->policy->now, &t) != TS_ERR_OK)
+	if (ts_cutover_ticket_hash(id, len, hash) != TS_ERR_OK)
 		return false;
+	/* At CertProv the look-up notes a use: never skipped there. */
+	if (!m->certprov && ts_ticket_seen_clean(m->policy->seen, hash, m->policy->now))
+		return false;
+	if ((err = ts_cutover_ticket_get(m->policy->minted, hash, m->policy->now, &t)) != TS_ERR_OK) {
+		if (err == TS_ERR_STORE_NOT_FOUND)
+			ts_ticket_seen_put_clean(m->policy->seen, hash, m->policy->now);
+		return false;
+	}
 	/* Only sign-ins that proved neither passive nor a ticket are recorded
 	 * (a password grant the gate could not read, kind unknown, too). */
 	if (strcmp(t.pool, m->v->pool) == 0) {

@@ -14,6 +14,7 @@ void ts_gate_policy_begin(struct ts_broker *b, const struct ts_runtime *rt,
 		.stages = b->stage_watch != NULL ? ts_stage_watch_acquire(b->stage_watch) : NULL,
 		.usage = b->usage,
 		.minted = b->cutover,
+		.seen = b->tickets_seen,
 		.now = ts_clock_now(&b->clock),
 	};
 }

@@ -13,6 +13,7 @@
 #include "../broker/gate.h"
 #include "../broker/gate_base64.h"
 #include "../broker/gate_ticket.h"
+#include "../broker/ticket_seen.h"
 #include "../broker/stage_watch.h"
 #include "../broker/usage.h"
 #include "tessera/log.h"
@@ -875,6 +876,25 @@ START_TEST(test_pool_ticket_ids)
 }
 END_TEST
 
+START_TEST(test_ticket_seen)
+{
+	struct ts_ticket_seen *seen = ts_ticket_seen_new();
+	const char *a = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *b = "0123456789abcdef0123456789abcdeeffffffffffffffffffffffffffffffff";
+
+	ck_assert_ptr_nonnull(seen);
+	ck_assert(!ts_ticket_seen_clean(seen, a, T0));
+	ts_ticket_seen_put_clean(seen, a, T0);
+	ck_assert(ts_ticket_seen_clean(seen, a, T0 + TS_TICKET_SEEN_TTL - 1));
+	ck_assert(!ts_ticket_seen_clean(seen, a, T0 + TS_TICKET_SEEN_TTL)); /* expired */
+	ck_assert(!ts_ticket_seen_clean(seen, b, T0));			      /* same slot, other key */
+	ts_ticket_seen_put_clean(seen, b, T0);
+	ck_assert(!ts_ticket_seen_clean(seen, a, T0)); /* replaced */
+	ck_assert(!ts_ticket_seen_clean(seen, "short", T0));
+	ts_ticket_seen_free(seen);
+}
+END_TEST
+
 /* ---- Tessera tickets: verified for the pool the Host names ---- */
 
 static char *mint_for(const char *pool, const char *sub)
@@ -1179,6 +1199,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_kinds_passive, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_loop_test(tc, test_kinds_stage_matrix, 0, (int)(sizeof kinds / sizeof kinds[0]));
 	tcase_add_test(tc, test_pool_ticket_ids);
+	tcase_add_test(tc, test_ticket_seen);
 	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
 	tcase_add_test(tc, test_tessera_ticket_refused);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
