@@ -7,7 +7,7 @@ tests_check_gate_SOURCES = tests/check_gate.c $(TS_GATE_SOURCES)
 tests_check_gate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(OPENSSL_CFLAGS)
 tests_check_gate_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 dist_noinst_SCRIPTS += tests/gate_http.sh
-EXTRA_DIST += tests/fuzz/corpus/ntlm tests/fuzz/ntlm.mk
+EXTRA_DIST += tests/fuzz/corpus/ntlm
 
 FUZZ_TARGETS += tests/fuzz/fuzz_ntlm
 tests_fuzz_fuzz_ntlm_SOURCES = tests/fuzz/fuzz_ntlm.c broker/gate_classify.c broker/gate_request.c \
