@@ -13,6 +13,19 @@
 #include "tessera/log.h"
 #include "usage.h"
 
+/* The User-Agent as a string ("" when absent, sent twice or too long). */
+static void user_agent(const struct ts_gate_request *req, char out[TS_CUTOVER_AGENT_MAX + 1])
+{
+	const char *value;
+	size_t len;
+
+	out[0] = '\0';
+	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len <= TS_CUTOVER_AGENT_MAX) {
+		memcpy(out, value, len);
+		out[len] = '\0';
+	}
+}
+
 enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
 				      const struct ts_config_pool *pool)
 {
@@ -40,9 +53,7 @@ bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_
 {
 	const struct ts_stage_pool *sp =
 		policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
-	const char *value;
-	size_t len;
-	char agent[TS_CUTOVER_AGENT_MAX + 1] = "";
+	char agent[TS_CUTOVER_AGENT_MAX + 1];
 
 	if (sp == NULL || sp->exceptions.n == 0)
 		return false;
@@ -54,10 +65,7 @@ bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_
 			if (sp->exceptions.items[i].kind == TS_EXCEPT_USER &&
 			    policy->now < sp->exceptions.items[i].until)
 				return true;
-	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
-		memcpy(agent, value, len);
-		agent[len] = '\0';
-	}
+	user_agent(req, agent);
 	return ts_cutover_excepted(&sp->exceptions, v->user[0] != '\0' ? v->user : NULL,
 				   agent[0] != '\0' ? agent : NULL, req->source, policy->now) != NULL;
 }
@@ -74,9 +82,7 @@ enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v)
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req)
 {
-	const char *value;
-	size_t len;
-	char agent[TS_CUTOVER_AGENT_MAX + 1] = "";
+	char agent[TS_CUTOVER_AGENT_MAX + 1];
 
 	if (policy->usage == NULL || v->pool[0] == '\0' || !ts_gate_kind_is_legacy(v->kind))
 		return;
@@ -85,10 +91,7 @@ void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_ve
 	 * malformed token) still count, as "(unnamed)". */
 	if (v->user[0] == '\0' && v->kind == TS_GATE_KIND_NTLM)
 		return;
-	if (ts_gate_header_get(req, "User-Agent", &value, &len) == 1 && len < sizeof agent) {
-		memcpy(agent, value, len);
-		agent[len] = '\0';
-	}
+	user_agent(req, agent);
 	/* A full table counts a drop (ts_usage_stats); the request goes on. */
 	(void)ts_usage_record(policy->usage,
 			      &(struct ts_usage_event){.pool = v->pool,
