@@ -26,11 +26,17 @@ static void user_agent(const struct ts_gate_request *req, char out[TS_CUTOVER_AG
 	}
 }
 
+/* The pool's entry in the stage snapshot; NULL without one. */
+static const struct ts_stage_pool *runtime_state(const struct ts_gate_policy *policy,
+						 const struct ts_config_pool *pool)
+{
+	return policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
+}
+
 enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
 				      const struct ts_config_pool *pool)
 {
-	const struct ts_stage_pool *sp =
-		policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
+	const struct ts_stage_pool *sp = runtime_state(policy, pool);
 	enum ts_gate_stage stage;
 
 	if (sp != NULL) {
@@ -51,8 +57,7 @@ enum ts_gate_stage ts_gate_pool_stage(const struct ts_gate_policy *policy,
 bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_config_pool *pool,
 			   const struct ts_gate_verdict *v, const struct ts_gate_request *req)
 {
-	const struct ts_stage_pool *sp =
-		policy->stages != NULL ? ts_stage_snapshot_pool(policy->stages, pool->name) : NULL;
+	const struct ts_stage_pool *sp = runtime_state(policy, pool);
 	char agent[TS_CUTOVER_AGENT_MAX + 1];
 
 	if (sp == NULL || sp->exceptions.n == 0)

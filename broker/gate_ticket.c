@@ -122,30 +122,43 @@ bool ts_gate_ticket_ids(const struct ts_gate_request *req, ts_gate_ticket_id_fn 
 	return s.readable;
 }
 
+struct first_id {
+	char *id;
+	size_t cap;
+	bool copied;
+};
+
+static bool copy_first(void *arg, const char *id, size_t len)
+{
+	struct first_id *f = arg;
+
+	if (len < f->cap) {
+		memcpy(f->id, id, len);
+		f->id[len] = '\0';
+		f->copied = true;
+	}
+	return true; /* the pool's own answer: its first assertion is the ticket */
+}
+
 bool ts_gate_ticket_id_of_answer(const char *body, size_t len, char *id, size_t cap)
 {
 	static const char key[] = "\"access_token\"";
 	const char *p = memmem(body, len, key, sizeof key - 1), *end = body + len, *q;
-	static const char attr[] = "AssertionID=\"";
+	struct first_id first = {id, cap, false};
+	struct scan s = {copy_first, &first, false, true};
+	bool any;
 
-	if (p != NULL) { /* JSON: "access_token" : "cwt=..." */
-		p += sizeof key - 1;
-		while (p < end && (*p == ' ' || *p == ':'))
-			p++;
-		if (p >= end || *p++ != '"' || (q = memchr(p, '"', (size_t)(end - p))) == NULL ||
-		    (size_t)(q - p) <= 4 || memcmp(p, "cwt=", 4) != 0)
-			return false;
-	} else if ((p = memmem(body, len, attr, sizeof attr - 1)) != NULL) {
-		/* The pool's own answer: its first assertion is the ticket. */
-		p += sizeof attr - 1;
-		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
-			return false;
-	} else {
-		return false;
+	if (p == NULL) { /* SOAP: the web ticket's AssertionID */
+		assertion_ids(&s, body, len, &any);
+		return first.copied;
 	}
-	if (q == p || (size_t)(q - p) >= cap || memchr(p, '\0', (size_t)(q - p)) != NULL)
+	/* JSON: "access_token" : "cwt=..." */
+	p += sizeof key - 1;
+	while (p < end && (*p == ' ' || *p == ':'))
+		p++;
+	if (p >= end || *p++ != '"' || (q = memchr(p, '"', (size_t)(end - p))) == NULL ||
+	    (size_t)(q - p) <= 4 || memcmp(p, "cwt=", 4) != 0)
 		return false;
-	memcpy(id, p, (size_t)(q - p));
-	id[q - p] = '\0';
-	return true;
+	found(&s, p, (size_t)(q - p));
+	return first.copied;
 }
