@@ -15,6 +15,7 @@ struct ts_cutover;
 struct ts_usage;
 struct ts_stage_watch;
 struct ts_ticket_seen;
+struct ts_request_batch;
 struct ts_spop_agent;
 
 struct ts_broker {
@@ -38,6 +39,8 @@ struct ts_broker {
 	struct ts_usage *usage;
 	struct ts_stage_watch *stage_watch;
 	struct ts_ticket_seen *tickets_seen; /* broker/ticket_seen.c */
+	/* Outstanding sign-in requests written in batches (request_batch.c). */
+	struct ts_request_batch *requests;
 };
 
 #endif

@@ -25,6 +25,13 @@ struct request_state {
 	size_t len;
 	size_t cap;
 	int too_large;
+	size_t route; /* the route's index, for metrics */
+	/* An answer that waits on its hold (http.h): the connection is
+	 * suspended until held_done resumes it with held_err. */
+	bool holding;
+	struct ts_http_response held;
+	ts_err held_err;
+	struct MHD_Connection *conn;
 };
 
 const char *ts_http_request_header(const struct ts_http_request *req, const char *name)
@@ -166,6 +173,8 @@ ts_err ts_http_refuse(struct ts_http_response *resp, ts_err err, const char *det
 
 static void response_clear(struct ts_http_response *resp)
 {
+	if (resp->hold.work != NULL)
+		resp->hold.discard(resp->hold.work);
 	free(resp->body);
 	for (size_t i = 0; i < resp->n_headers; i++)
 		free(resp->headers[i].value);
@@ -203,6 +212,56 @@ static double since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Counts the request, logs a refusal by name, and sends resp. */
+static enum MHD_Result answer(struct ts_broker *broker, struct MHD_Connection *conn,
+			      struct request_state *st, struct ts_http_response *resp,
+			      const char *method, const char *url)
+{
+	if (resp->refusal != TS_ERR_OK) {
+		ts_log_error(resp->refusal == TS_ERR_NOT_FOUND ? TS_LOG_DEBUG : TS_LOG_WARN,
+			     "http_refused", resp->refusal, "method", method, "path", url);
+		ts_metrics_rejection(broker->metrics, resp->refusal);
+	}
+	ts_metrics_request(broker->metrics, st->route, resp->status, since(&st->started));
+	return send_response(conn, resp);
+}
+
+/* ts_http_hold_done: from the thread that did the work. */
+static void held_done(void *arg, ts_err err)
+{
+	struct request_state *st = arg;
+
+	st->held_err = err;
+	MHD_resume_connection(st->conn);
+}
+
+/* Keeps resp in st, suspends the connection and starts the work it waits
+ * on; on_request sends it when libmicrohttpd calls again after the resume. */
+static enum MHD_Result hold(struct MHD_Connection *conn, struct request_state *st,
+			    struct ts_http_response *resp)
+{
+	struct ts_http_hold h = resp->hold;
+
+	resp->hold = (struct ts_http_hold){0};
+	st->held = *resp;
+	st->holding = true;
+	st->conn = conn;
+	MHD_suspend_connection(conn);
+	h.start(h.work, held_done, st);
+	return MHD_YES;
+}
+
+static enum MHD_Result send_held(struct ts_broker *broker, struct MHD_Connection *conn,
+				 struct request_state *st, const char *method, const char *url)
+{
+	st->holding = false;
+	if (st->held_err != TS_ERR_OK) {
+		response_clear(&st->held);
+		ts_http_refuse(&st->held, st->held_err, NULL, NULL, NULL);
+	}
+	return answer(broker, conn, st, &st->held, method, url);
+}
+
 static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection *conn,
 				const char *method, const char *url, struct request_state *st)
 {
@@ -217,15 +276,15 @@ static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection 
 	struct ts_http_response resp = {0};
 	ts_route_handler handler = NULL;
 	const char *allow = NULL;
-	size_t route = 0, n_routes = 0;
+	size_t n_routes = 0;
 	ts_err err;
 
 	ts_routes_names(&n_routes);
-	route = n_routes - 1; /* "no route" unless one matches */
+	st->route = n_routes - 1; /* "no route" unless one matches */
 	req.rt = ts_runtime_acquire(broker);
 	if (st->too_large)
 		err = TS_ERR_TOO_LARGE;
-	else if ((err = ts_routes_find(method, url, &handler, &route, &allow)) == TS_ERR_OK)
+	else if ((err = ts_routes_find(method, url, &handler, &st->route, &allow)) == TS_ERR_OK)
 		err = handler(&req, &resp);
 	if (err != TS_ERR_OK) {
 		response_clear(&resp);
@@ -233,14 +292,10 @@ static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection 
 		if (allow != NULL)
 			ts_http_add_header(&resp, MHD_HTTP_HEADER_ALLOW, allow);
 	}
-	if (resp.refusal != TS_ERR_OK) {
-		ts_log_error(resp.refusal == TS_ERR_NOT_FOUND ? TS_LOG_DEBUG : TS_LOG_WARN,
-			     "http_refused", resp.refusal, "method", method, "path", url);
-		ts_metrics_rejection(broker->metrics, resp.refusal);
-	}
 	ts_runtime_release(req.rt);
-	ts_metrics_request(broker->metrics, route, resp.status, since(&st->started));
-	return send_response(conn, &resp);
+	if (resp.hold.work != NULL && resp.refusal == TS_ERR_OK)
+		return hold(conn, st, &resp);
+	return answer(broker, conn, st, &resp, method, url);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -260,6 +315,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*req_cls = st;
 		return MHD_YES;
 	}
+	if (st->holding)
+		return send_held(broker, conn, st, method, url);
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
@@ -286,6 +343,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request_state *st = *req_cls;
 
 	if (st != NULL) {
+		response_clear(&st->held);
 		free(st->body);
 		free(st);
 	}
@@ -310,7 +368,9 @@ ts_err ts_http_start(struct ts_broker *broker)
 	struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE,
 				 .ai_socktype = SOCK_STREAM};
 	struct addrinfo *ai = NULL;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	/* Suspend and resume: an answer may wait on a batched store write. */
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	unsigned int threads = (unsigned int)cfg->broker.threads;
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;

@@ -28,6 +28,18 @@ struct ts_http_header {
 	char *value; /* owned */
 };
 
+/* Work an answer waits for, such as a batched store write
+ * (broker/request_batch.c). The HTTP layer suspends the connection, then
+ * calls start; once done(arg, err) is called, from any thread, the answer
+ * goes out, or if err is not OK a refusal naming err. A hold never started
+ * is freed by discard. */
+typedef void (*ts_http_hold_done)(void *arg, ts_err err);
+struct ts_http_hold {
+	void (*start)(void *work, ts_http_hold_done done, void *arg);
+	void (*discard)(void *work);
+	void *work;
+};
+
 struct ts_http_response {
 	int status;
 	const char *content_type;
@@ -37,6 +49,8 @@ struct ts_http_response {
 	size_t n_headers;
 	/* Set when the handler refused the request: counted and logged by name. */
 	ts_err refusal;
+	/* Set (work not NULL) when the answer must wait: see above. */
+	struct ts_http_hold hold;
 };
 
 /* A route handler fills resp. An error it returns (instead of an answer it

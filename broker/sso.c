@@ -2,9 +2,10 @@
  * what the pool ticket needs, so redeeming it costs one store read. */
 #include <glib.h>
 #include <jansson.h>
-#include <openssl/rand.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker.h"
 #include "metrics.h"
@@ -13,6 +14,7 @@
 #include "state.h"
 #include "tickets.h"
 #include "tessera/log.h"
+#include "tessera/util.h"
 
 ts_err ts_sso_from_cookie(const struct ts_http_request *req,
 			  const struct ts_ticket_claims **claims)
@@ -158,19 +160,31 @@ ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_respon
 	return err;
 }
 
-static ts_err random_request_id(char out[34])
+/* "_", the time in microseconds (14 hex digits), 128 random bits (32).
+ * The time first: requests are stored in the order of their IDs, so each
+ * insert lands on the same last page of the index, not a random one. */
+#define REQUEST_ID_LEN 47
+
+static ts_err new_request_id(char out[REQUEST_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[16];
+	struct timespec now;
+	uint64_t us;
+	ts_err err;
 
-	if (RAND_bytes(raw, sizeof raw) != 1)
-		return TS_ERR_CRYPTO;
+	if ((err = ts_random_public(raw, sizeof raw)) != TS_ERR_OK)
+		return err;
+	clock_gettime(CLOCK_REALTIME, &now);
+	us = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	out[0] = '_';
+	for (size_t i = 14; i > 0; i--, us >>= 4)
+		out[i] = hex[us & 0xf];
 	for (size_t i = 0; i < sizeof raw; i++) {
-		out[1 + 2 * i] = hex[raw[i] >> 4];
-		out[2 + 2 * i] = hex[raw[i] & 0xf];
+		out[15 + 2 * i] = hex[raw[i] >> 4];
+		out[16 + 2 * i] = hex[raw[i] & 0xf];
 	}
-	out[33] = '\0';
+	out[REQUEST_ID_LEN] = '\0';
 	return TS_ERR_OK;
 }
 
@@ -180,7 +194,7 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 {
 	struct ts_broker *b = req->broker;
 	const ts_time now = ts_clock_now(&b->clock);
-	char id[34];
+	char id[REQUEST_ID_LEN + 1];
 	struct ts_signin_request sr = {
 		.idp = pool->idp,
 		.relay_state = id,
@@ -202,10 +216,10 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 	char *url = NULL, *request_id = NULL;
 	ts_err err;
 
-	if ((err = random_request_id(id)) != TS_ERR_OK ||
+	if ((err = new_request_id(id)) != TS_ERR_OK ||
 	    (err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK)
 		goto out;
-	if ((err = ts_state_pending_put(b, &pending)) == TS_ERR_OK)
+	if ((err = ts_state_pending_put(b, &pending, &resp->hold)) == TS_ERR_OK)
 		err = ts_http_redirect(resp, url);
 	ts_log(TS_LOG_INFO, "signin_started", "pool", pool->name, "idp", pool->idp, "request", id,
 	       "for", sts ? "sts" : "pool", "force", force ? "yes" : "no");

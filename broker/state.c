@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "request_batch.h"
 #include "state.h"
 #include "tickets.h"
 #include "tessera/store.h"
@@ -42,7 +43,8 @@ void ts_pending_clear(struct ts_pending *p)
 	memset(p, 0, sizeof *p);
 }
 
-ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p)
+ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p,
+			    struct ts_http_hold *hold)
 {
 	struct ts_store *s = ts_broker_store(b);
 	struct ts_signin_pending rec = {
@@ -55,6 +57,8 @@ ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p)
 		.expires_at = p->expires_at,
 	};
 
+	if (hold != NULL && b->requests != NULL)
+		return ts_request_batch_hold(b->requests, &rec, hold);
 	return s->request_put(s->impl, &rec);
 }
 

@@ -11,6 +11,7 @@
 #include "tessera/err.h"
 
 struct ts_broker;
+struct ts_http_hold;
 
 struct ts_pending {
 	char *id;	   /* AuthnRequest ID, or the wctx we sent */
@@ -23,7 +24,11 @@ struct ts_pending {
 };
 
 void ts_pending_clear(struct ts_pending *p);
-ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p);
+/* Stores p. With hold (an answer's, http.h) and the batch running, the
+ * write is queued and hold set: the answer waits for the commit
+ * (broker/request_batch.h); else it is written now. */
+ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p,
+			    struct ts_http_hold *hold);
 /* Single use: REQUEST_UNKNOWN when absent, already taken or expired. */
 ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pending *out);
 

@@ -7,6 +7,7 @@
 
 #include "broker.h"
 #include "cutover_run.h"
+#include "request_batch.h"
 #include "metrics.h"
 #include "routes.h"
 #include "runtime.h"
@@ -147,15 +148,16 @@ static int serve(const char *path)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (broker.metrics == NULL || ts_broker_tickets_start(&broker) != TS_ERR_OK ||
-	    ts_broker_cutover_start(&broker) != TS_ERR_OK || ts_http_start(&broker) != TS_ERR_OK)
+	    ts_broker_cutover_start(&broker) != TS_ERR_OK ||
+	    ts_request_batch_start(ts_broker_store(&broker), &broker.requests) != TS_ERR_OK)
 		goto out;
+	if (ts_http_start(&broker) != TS_ERR_OK)
+		goto out_requests;
 	snprintf(port, sizeof port, "%u", broker.bound_port);
 	ts_log(TS_LOG_INFO, "listening", "address", broker.config->broker.listen_address, "port",
 	       port, "config", path);
-	if (spop_start(&broker, &spop) != TS_ERR_OK) {
-		ts_http_stop(&broker);
-		goto out;
-	}
+	if (spop_start(&broker, &spop) != TS_ERR_OK)
+		goto out_http;
 	atomic_store(&broker.spop, spop);
 	while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
 		reload(&broker, path);
@@ -165,8 +167,15 @@ static int serve(const char *path)
 	/* The agent first: HAProxy gets its DISCONNECT while HTTP still serves. */
 	atomic_store(&broker.spop, NULL);
 	ts_spop_agent_stop(spop);
-	ts_http_stop(&broker);
 	rc = 0;
+out_http:
+	/* Held answers are let go before libmicrohttpd stops (it must not
+	 * stop with a connection suspended). */
+	ts_request_batch_stop(broker.requests);
+	ts_http_stop(&broker);
+out_requests:
+	ts_request_batch_stop(broker.requests);
+	ts_request_batch_free(broker.requests);
 out:
 	ts_broker_cutover_stop(&broker);
 	ts_broker_tickets_stop(&broker);

@@ -10,9 +10,11 @@
 #include "sqlite_internal.h"
 #include "tessera/log.h"
 
-static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
+/* Inserts one request inside the caller's transaction. Bad input and a
+ * duplicate id refuse that row only (a failed INSERT undoes just itself);
+ * any other error is the transaction's (STORE_QUERY). */
+static ts_err request_insert(struct sqlite_store *s, const struct ts_signin_pending *p)
 {
-	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = s->stmt[ST_REQUEST_PUT];
 	size_t id_len, pool_len, idp_len, url_len;
 	ts_err err;
@@ -24,7 +26,6 @@ static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
 		return err;
 	if (p->expires_at <= p->created)
 		return TS_ERR_INVALID_ARGUMENT;
-	pthread_mutex_lock(&s->lock);
 	ts_sq_bind_text(st, 1, p->id, id_len);
 	ts_sq_bind_text(st, 2, p->pool, pool_len);
 	ts_sq_bind_text(st, 3, p->idp, idp_len);
@@ -32,9 +33,36 @@ static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
 	sqlite3_bind_int64(st, 5, p->flags);
 	sqlite3_bind_int64(st, 6, p->created);
 	sqlite3_bind_int64(st, 7, p->expires_at);
-	err = ts_sq_done(s, ST_REQUEST_PUT, "request_put");
+	return ts_sq_done(s, ST_REQUEST_PUT, "request_put");
+}
+
+/* One transaction for the batch: its commit, the cost of a small write, is
+ * paid once (broker/request_batch.c gathers them). */
+static ts_err sqlite_request_put_many(void *impl, const struct ts_signin_pending *reqs, size_t n,
+				      ts_err *errs)
+{
+	struct sqlite_store *s = impl;
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
+		for (size_t i = 0; i < n && err == TS_ERR_OK; i++)
+			if ((errs[i] = request_insert(s, &reqs[i])) == TS_ERR_STORE_QUERY)
+				err = TS_ERR_STORE_QUERY;
+		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+	}
 	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n && err != TS_ERR_OK; i++)
+		errs[i] = err;
 	return err;
+}
+
+static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
+{
+	ts_err row;
+	ts_err err = sqlite_request_put_many(impl, p, 1, &row);
+
+	return err != TS_ERR_OK ? err : row;
 }
 
 /* Copies out the row a take deleted, and its expiry for the check. */
@@ -269,6 +297,7 @@ static ts_err sqlite_code_take(void *impl, const char *code_hash, ts_time now, c
 void ts_sq_signin_bind(struct ts_store *store)
 {
 	store->request_put = sqlite_request_put;
+	store->request_put_many = sqlite_request_put_many;
 	store->request_take = sqlite_request_take;
 	store->replay_claim = sqlite_replay_claim;
 	store->code_put = sqlite_code_put;

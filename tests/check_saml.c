@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <glib.h>
 #include <lasso/lasso.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,6 +573,51 @@ START_TEST(test_authn_request_redirect)
 }
 END_TEST
 
+/* The AuthnRequest is written as text: it must parse, and an ID with
+ * markup and whitespace in it must read back exactly as given. */
+START_TEST(test_authn_request_escaped)
+{
+	const char *odd = "_a&b<c>\"d'e\tf\ng";
+	struct ts_signin_request req = {.idp = "fixture", .request_id = odd, .mfa = true,
+					.now = now};
+	struct ts_saml_diag diag = {{0}};
+	char *url = NULL, *id = NULL, *xml = NULL, *saml_request;
+	size_t xml_len = 0;
+	xmlDocPtr doc;
+	xmlNodePtr root, child;
+	xmlChar *v;
+
+	ck_assert_int_eq(ts_saml_signin_url(saml, &req, &url, &id, &diag), TS_ERR_OK);
+	ck_assert_str_eq(id, odd);
+	saml_request = query_param(url, "SAMLRequest");
+	ck_assert_int_eq(ts_saml_decode_redirect(saml_request, strlen(saml_request), 65536, &xml,
+						 &xml_len),
+			 TS_ERR_OK);
+	doc = xmlReadMemory(xml, (int)xml_len, NULL, NULL, XML_PARSE_NONET);
+	ck_assert_ptr_nonnull(doc);
+	root = xmlDocGetRootElement(doc);
+	ck_assert_str_eq((const char *)root->name, "AuthnRequest");
+	ck_assert_str_eq((const char *)root->ns->href, "urn:oasis:names:tc:SAML:2.0:protocol");
+	ck_assert_str_eq((const char *)(v = xmlGetProp(root, BAD_CAST "ID")), odd);
+	xmlFree(v);
+	ck_assert_ptr_null(xmlHasProp(root, BAD_CAST "ForceAuthn"));
+	child = xmlFirstElementChild(root);
+	ck_assert_str_eq((const char *)child->name, "Issuer");
+	ck_assert_str_eq((const char *)child->ns->href, "urn:oasis:names:tc:SAML:2.0:assertion");
+	ck_assert_str_eq((const char *)(v = xmlNodeGetContent(child)), cfg->sp.entity_id);
+	xmlFree(v);
+	child = xmlLastElementChild(root);
+	ck_assert_str_eq((const char *)child->name, "RequestedAuthnContext");
+	ck_assert_str_eq((const char *)(v = xmlNodeGetContent(child)), MFA);
+	xmlFree(v);
+	xmlFreeDoc(doc);
+	free(saml_request);
+	free(xml);
+	g_free(url);
+	g_free(id);
+}
+END_TEST
+
 START_TEST(test_wsignin_url)
 {
 	struct ts_signin_request req = {.idp = "adfs-wsfed", .relay_state = "ctx&1", .mfa = true,
@@ -856,6 +903,7 @@ int main(void)
 	tc = tcase_create("requests");
 	tcase_add_checked_fixture(tc, NULL, child_teardown);
 	tcase_add_test(tc, test_authn_request_redirect);
+	tcase_add_test(tc, test_authn_request_escaped);
 	tcase_add_test(tc, test_wsignin_url);
 	tcase_add_test(tc, test_deflate_bomb);
 	tcase_add_test(tc, test_bad_encodings);

@@ -241,6 +241,29 @@ START_TEST(test_request_duplicate_put_refused)
 }
 END_TEST
 
+/* A batch is one transaction, but a refused request refuses only itself. */
+START_TEST(test_request_put_many)
+{
+	struct ts_signin_pending reqs[4] = {request("_b1", T0 + 300), request("_b2", T0 + 300),
+					    request("_b1", T0 + 600), request("_b4", T0)},
+				 out;
+	ts_err errs[4];
+
+	ck_assert_int_eq(STORE->request_put_many(IMPL, reqs, 4, errs), TS_ERR_OK);
+	ck_assert_int_eq(errs[0], TS_ERR_OK);
+	ck_assert_int_eq(errs[1], TS_ERR_OK);
+	ck_assert_int_eq(errs[2], TS_ERR_STORE_DUPLICATE);
+	ck_assert_int_eq(errs[3], TS_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_b1", T0, &out), TS_ERR_OK);
+	ck_assert_int_eq(out.expires_at, T0 + 300); /* the first _b1, not the refused one */
+	ts_signin_pending_clear(&out);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_b2", T0, &out), TS_ERR_OK);
+	ts_signin_pending_clear(&out);
+	ck_assert_int_eq(STORE->request_take(IMPL, "_b4", T0, &out), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_int_eq(STORE->request_put_many(IMPL, reqs, 0, errs), TS_ERR_OK);
+}
+END_TEST
+
 START_TEST(test_request_bad_arguments)
 {
 	char id[TS_STORE_REQUEST_ID_MAX + 2];
@@ -1212,6 +1235,7 @@ static Suite *store_suite(void)
 
 	tc = add_case(s, "requests");
 	tcase_add_test(tc, test_request_put_take_single_use);
+	tcase_add_test(tc, test_request_put_many);
 	tcase_add_test(tc, test_request_take_after_expiry);
 	tcase_add_test(tc, test_request_unknown);
 	tcase_add_test(tc, test_request_duplicate_put_refused);

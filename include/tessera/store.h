@@ -104,6 +104,13 @@ struct ts_store {
 	/* Records an outstanding sign-in; an id already stored (expired or
 	 * not) is STORE_DUPLICATE. */
 	ts_err (*request_put)(void *impl, const struct ts_signin_pending *p);
+	/* request_put of n requests in one transaction, so its commit is paid
+	 * once. errs[i] is what request_put would say of reqs[i]; a refused
+	 * request (bad input, duplicate id) does not stop the others. Returns
+	 * OK, or what failed the transaction itself: then nothing was stored
+	 * and every errs[i] is that error. */
+	ts_err (*request_put_many)(void *impl, const struct ts_signin_pending *reqs, size_t n,
+				   ts_err *errs);
 	/* Deletes the request id and returns it in *out: single use, atomic
 	 * (two takers never both get it). Unknown or already taken:
 	 * STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED (it is deleted all

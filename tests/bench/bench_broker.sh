@@ -2,8 +2,9 @@
 # make bench: tesserad over HTTP on loopback, driven by wrk, each rate next
 # to a baseline measured in the same run (the machine is shared):
 #
-#   GET /signin?pool=P   each request writes an outstanding request to the
-#                        store and redirects to the IdP; next to a bare
+#   GET /signin?pool=P   each request stores an outstanding request (in
+#                        batches: broker/request_batch.c), committed before
+#                        its redirect to the IdP leaves; next to a bare
 #                        libmicrohttpd hello-world started with the same
 #                        daemon flags (hello_mhd). Goal: >= 40000/s on two
 #                        cores.

@@ -86,7 +86,10 @@ int main(int argc, char **argv)
 	/* Block before the pool's threads start so they inherit the mask. */
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	/* tesserad's flags (broker/http.c), suspend and resume included. */
+	d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+				     MHD_ALLOW_SUSPEND_RESUME,
+			     0, NULL, NULL,
 			     on_request, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
