@@ -1,24 +1,30 @@
 /* What arrives over HTTP before it is XML: base64 (POST binding), and
  * base64 of raw deflate (Redirect binding), both bounded on output. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "internal.h"
 
-static int b64_value(unsigned char ch)
+/* Each base64 digit's value plus one; 0 for anything else. A table: the
+ * branchy lookup was ~6 percent of a sign-in (a SAMLResponse is ~13 KB of
+ * base64). */
+static const unsigned char b64_digit[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+	['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
+static bool b64_blank(unsigned char ch)
 {
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
 }
 
 ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **out,
@@ -34,20 +40,33 @@ ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **
 	if ((buf = malloc(len / 4 * 3 + 4)) == NULL)
 		return TS_ERR_NOMEM;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)in[i];
-		int v;
+		const unsigned char *q = (const unsigned char *)in + i;
+		unsigned char ch = *q;
 
+		/* Four digits at a quad's start: the common case, in one step. */
+		if (quad == 0 && i + 4 <= len && b64_digit[q[0]] && b64_digit[q[1]] &&
+		    b64_digit[q[2]] && b64_digit[q[3]]) {
+			acc = (unsigned int)(b64_digit[q[0]] - 1) << 18 |
+			      (unsigned int)(b64_digit[q[1]] - 1) << 12 |
+			      (unsigned int)(b64_digit[q[2]] - 1) << 6 | (unsigned int)(b64_digit[q[3]] - 1);
+			buf[n++] = (unsigned char)(acc >> 16);
+			buf[n++] = (unsigned char)(acc >> 8);
+			buf[n++] = (unsigned char)acc;
+			acc = 0;
+			i += 3;
+			continue;
+		}
 		/* Line breaks and blanks: SiteMinder and PEM-style wrapping. */
-		if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+		if (b64_blank(ch))
 			continue;
 		if (ch == '=') {
 			if (++pad > 2 || quad < 2)
 				goto bad;
 			quad++;
 		} else {
-			if (pad > 0 || (v = b64_value(ch)) < 0)
+			if (pad > 0 || b64_digit[ch] == 0)
 				goto bad;
-			acc = (acc << 6) | (unsigned int)v;
+			acc = (acc << 6) | (unsigned int)(b64_digit[ch] - 1);
 			quad++;
 		}
 		if (quad == 4) {
@@ -68,7 +87,7 @@ ts_err ts_saml_decode_base64(const char *in, size_t len, size_t max_out, char **
 	}
 	/* Nothing may follow the padding but blanks (one pass, within len). */
 	for (size_t i = tail; pad > 0 && i < len; i++)
-		if (in[i] != ' ' && in[i] != '\t' && in[i] != '\r' && in[i] != '\n')
+		if (!b64_blank((unsigned char)in[i]))
 			goto bad;
 	if (quad != 0 || n == 0)
 		goto bad;

@@ -697,6 +697,46 @@ START_TEST(test_bad_encodings)
 }
 END_TEST
 
+/* The decoder against GLib's, an independent one: every length's padding,
+ * with blanks (wrapping) at random places, and a stray byte refused. */
+START_TEST(test_base64_matches_glib)
+{
+	GRand *rng = g_rand_new_with_seed(20261125);
+
+	for (int round = 0; round < 400; round++) {
+		size_t raw_len = 1 + (size_t)g_rand_int_range(rng, 0, 200), out_len = 0;
+		guchar *raw = g_malloc(raw_len);
+		gchar *b64;
+		GString *wrapped = g_string_new(NULL);
+		char *out = NULL;
+
+		for (size_t i = 0; i < raw_len; i++)
+			raw[i] = (guchar)g_rand_int_range(rng, 0, 256);
+		b64 = g_base64_encode(raw, raw_len);
+		for (const char *c = b64; *c != '\0'; c++) {
+			if (g_rand_int_range(rng, 0, 8) == 0)
+				g_string_append_c(wrapped, " \t\r\n"[g_rand_int_range(rng, 0, 4)]);
+			g_string_append_c(wrapped, *c);
+		}
+		ck_assert_int_eq(ts_saml_decode_base64(wrapped->str, wrapped->len, 1024, &out,
+						       &out_len),
+				 TS_ERR_OK);
+		ck_assert_uint_eq(out_len, raw_len);
+		ck_assert_mem_eq(out, raw, raw_len);
+		free(out);
+		/* One byte that is no digit, anywhere: refused. */
+		wrapped->str[g_rand_int_range(rng, 0, (gint32)wrapped->len)] = '*';
+		ck_assert_int_eq(ts_saml_decode_base64(wrapped->str, wrapped->len, 1024, &out,
+						       &out_len),
+				 TS_ERR_SAML_ENCODING);
+		g_string_free(wrapped, TRUE);
+		g_free(b64);
+		g_free(raw);
+	}
+	g_rand_free(rng);
+}
+END_TEST
+
 /* ---- metadata: ours loads in lasso; theirs may be pinned ---- */
 
 START_TEST(test_sp_metadata_in_lasso)
@@ -904,6 +944,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, child_teardown);
 	tcase_add_test(tc, test_authn_request_redirect);
 	tcase_add_test(tc, test_authn_request_escaped);
+	tcase_add_test(tc, test_base64_matches_glib);
 	tcase_add_test(tc, test_wsignin_url);
 	tcase_add_test(tc, test_deflate_bomb);
 	tcase_add_test(tc, test_bad_encodings);
