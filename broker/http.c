@@ -26,10 +26,9 @@ struct request_state {
 	size_t cap;
 	int too_large;
 	size_t route; /* the route's index, for metrics */
-	/* An answer that waits on its hold (http.h): the connection is
-	 * suspended until held_done resumes it with held_err. */
-	bool holding;
-	struct ts_http_response held;
+	/* An answer that waits on its hold (http.h), allocated only then: the
+	 * connection is suspended until held_done resumes it with held_err. */
+	struct ts_http_response *held;
 	ts_err held_err;
 	struct MHD_Connection *conn;
 };
@@ -242,9 +241,12 @@ static enum MHD_Result hold(struct MHD_Connection *conn, struct request_state *s
 {
 	struct ts_http_hold h = resp->hold;
 
+	if ((st->held = malloc(sizeof *st->held)) == NULL) {
+		response_clear(resp); /* discards the work unstarted */
+		return MHD_NO;
+	}
 	resp->hold = (struct ts_http_hold){0};
-	st->held = *resp;
-	st->holding = true;
+	*st->held = *resp;
 	st->conn = conn;
 	MHD_suspend_connection(conn);
 	h.start(h.work, held_done, st);
@@ -254,12 +256,17 @@ static enum MHD_Result hold(struct MHD_Connection *conn, struct request_state *s
 static enum MHD_Result send_held(struct ts_broker *broker, struct MHD_Connection *conn,
 				 struct request_state *st, const char *method, const char *url)
 {
-	st->holding = false;
+	struct ts_http_response *resp = st->held;
+	enum MHD_Result ret;
+
+	st->held = NULL;
 	if (st->held_err != TS_ERR_OK) {
-		response_clear(&st->held);
-		ts_http_refuse(&st->held, st->held_err, NULL, NULL, NULL);
+		response_clear(resp);
+		ts_http_refuse(resp, st->held_err, NULL, NULL, NULL);
 	}
-	return answer(broker, conn, st, &st->held, method, url);
+	ret = answer(broker, conn, st, resp, method, url);
+	free(resp);
+	return ret;
 }
 
 static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection *conn,
@@ -315,7 +322,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*req_cls = st;
 		return MHD_YES;
 	}
-	if (st->holding)
+	if (st->held != NULL)
 		return send_held(broker, conn, st, method, url);
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
@@ -343,7 +350,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct request_state *st = *req_cls;
 
 	if (st != NULL) {
-		response_clear(&st->held);
+		if (st->held != NULL) /* resumed, never sent (daemon stopping) */
+			response_clear(st->held);
+		free(st->held);
 		free(st->body);
 		free(st);
 	}

@@ -32,8 +32,11 @@ redirects() {
 }
 
 # until_redirects TAG N: waits (deadline) for N redirects among TAG's clients.
+at_least() {
+	[ "$(redirects "$1")" -ge "$2" ]
+}
 until_redirects() {
-	ts_wait_until 60 sh -c "[ \$(cat '$TS_TMP/$1'.* | grep -c '^302 ') -ge $2 ]"
+	ts_wait_until 60 at_least "$1" "$2"
 }
 
 wait_load() {
@@ -43,14 +46,14 @@ wait_load() {
 }
 
 # --- kill -9 under load ------------------------------------------------------
-ts_stop_at=$((CLIENTS * REQUESTS / 3))
+stop_at=$((CLIENTS * REQUESTS / 3))
 load k9
-until_redirects k9 "$ts_stop_at" || ts_fail "only $(redirects k9) redirects under load"
+until_redirects k9 "$stop_at" || ts_fail "only $(redirects k9) redirects under load"
 kill -KILL "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad survived SIGKILL"
 wait_load
 sent=$(redirects k9)
-[ "$sent" -ge "$ts_stop_at" ] || ts_fail "$sent redirects"
+[ "$sent" -ge "$stop_at" ] || ts_fail "$sent redirects"
 [ "$sent" -lt $((CLIENTS * REQUESTS)) ] || ts_fail "the kill came after the load: nothing tested"
 cat "$TS_TMP"/k9.* | sed -n 's/^302 .*[?&]RelayState=\(_[0-9a-f]*\).*$/\1/p' >"$TS_TMP/ids"
 [ "$(sort -u "$TS_TMP/ids" | wc -l)" -eq "$sent" ] ||
@@ -70,7 +73,7 @@ echo "kill -9 after $sent redirects: every one stored"
 ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad2.log"
 B="http://127.0.0.1:$TS_PORT"
 load term
-until_redirects term "$ts_stop_at" || ts_fail "only $(redirects term) redirects after restart"
+until_redirects term "$stop_at" || ts_fail "only $(redirects term) redirects after restart"
 kill -TERM "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 20 || ts_fail "tesserad did not stop under load"
 wait "$TS_TESSERAD_PID" && status=0 || status=$?
