@@ -1,8 +1,10 @@
 /* POST /saml/acs (SAML 2.0 POST binding) and POST /wsfed (WS-Fed wresult):
- * the IdP's answer. The outstanding request it names is taken (single use),
+ * the IdP's answer. The outstanding request it names is read (not used up),
  * the assertion goes through the whole saml/ checklist, the pool's policy
- * applies (second factor), the assertion ID is claimed against replay, and
- * the user leaves with an SSO session and a hand-over to the pool. */
+ * applies (second factor), and then, in one transaction, the request is
+ * used up, the assertion ID claimed against replay and the SSO session and
+ * hand-over code stored. The user leaves with the session's cookie and a
+ * hand-over to the pool. */
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,26 @@ static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_respo
 	return err;
 }
 
+/* The answer for a sign-in that is stored: the SSO cookie, then the pool's
+ * own answer (a waiting wsignin1.0) or the hand-over to the pool. */
+static ts_err answer(const struct ts_http_request *req, struct ts_http_response *resp,
+		     const struct ts_config_pool *pool, const struct ts_pending *pending,
+		     const struct ts_sso_new *sso, const struct ts_hand_over *hand)
+{
+	char *wreply = NULL, *wctx = NULL;
+	ts_err err;
+
+	if ((err = ts_sso_set_cookie(req, resp, sso)) != TS_ERR_OK)
+		return err;
+	if (!pending->sts)
+		return ts_sso_hand_over_redirect(resp, pool, pending->return_path, hand);
+	if ((err = ts_sts_resume_decode(pending->return_path, &wreply, &wctx)) == TS_ERR_OK)
+		err = ts_sts_answer(req, resp, pool, sso->claims, wreply, wctx);
+	g_free(wreply);
+	g_free(wctx);
+	return err;
+}
+
 static ts_err complete(const struct ts_http_request *req, struct ts_http_response *resp,
 		       enum ts_saml_endpoint endpoint, const char *xml, size_t xml_len,
 		       const char *state)
@@ -67,7 +89,8 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 	struct ts_pending pending = {0};
 	const struct ts_config_pool *pool;
 	const struct ts_config_idp *idp;
-	const struct ts_ticket_claims *session = NULL;
+	struct ts_sso_new sso = {0};
+	struct ts_hand_over hand = {0};
 	struct ts_identity *id = NULL;
 	struct ts_saml_diag diag = {{0}};
 	struct ts_saml_check check = {.now = ts_clock_now(&b->clock)};
@@ -76,7 +99,9 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 	if (state == NULL || *state == '\0')
 		return refuse_saml(req, resp, TS_ERR_SAML_UNSOLICITED,
 				   "no RelayState / wctx: not an answer to a request of ours");
-	if ((err = ts_state_pending_take(b, state, &pending)) != TS_ERR_OK)
+	/* Read, not taken: the request is used up only with the rest of the
+	 * sign-in, in one transaction, once everything below has passed. */
+	if ((err = ts_state_pending_get(b, state, &pending)) != TS_ERR_OK)
 		return refuse_saml(req, resp, err, state);
 	pool = ts_config_find_pool(cfg, pending.pool);
 	idp = pool != NULL ? ts_config_find_idp(cfg, pool->idp) : NULL;
@@ -96,41 +121,46 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		err = refuse_mfa(req, resp, pool, &pending);
 		goto out;
 	}
-	if (id->assertion_id == NULL)
-		err = TS_ERR_SAML_SHAPE;
-	else
-		err = ts_state_replay_claim(b, pool->idp, id->assertion_id,
-					    id->not_on_or_after + idp->clock_skew);
-	if (err == TS_ERR_SAML_REPLAY)
-		ts_metrics_replay(b->metrics);
-	if (err != TS_ERR_OK) {
-		err = refuse_saml(req, resp, err, id->assertion_id);
+	if (id->assertion_id == NULL) {
+		err = refuse_saml(req, resp, TS_ERR_SAML_SHAPE, "no assertion ID");
 		goto out;
 	}
 	if (id->subject == NULL && id->upn == NULL && id->primary_sid == NULL) {
 		err = refuse_saml(req, resp, TS_ERR_SAML_SUBJECT, "no NameID, upn or primarysid");
 		goto out;
 	}
-	if ((err = ts_sso_start(req, resp, id, &session)) != TS_ERR_OK)
+	if ((err = ts_sso_mint(req, id, &sso)) != TS_ERR_OK ||
+	    (!pending.sts && (err = ts_sso_hand_over_make(req, pool, pending.return_path,
+							   sso.claims, &hand)) != TS_ERR_OK))
 		goto out;
-	if (pending.sts) {
-		/* A pool's wsignin1.0 waited for this: answer it now. */
-		char *wreply = NULL, *wctx = NULL;
-		if ((err = ts_sts_resume_decode(pending.return_path, &wreply, &wctx)) == TS_ERR_OK)
-			err = ts_sts_answer(req, resp, pool, session, wreply, wctx);
-		g_free(wreply);
-		g_free(wctx);
-	} else {
-		err = ts_sso_hand_over(req, resp, pool, pending.return_path, session);
+	err = ts_state_signin_complete(b, &(struct ts_signin_record){
+		.request_id = pending.id,
+		.idp = pool->idp,
+		.assertion_id = id->assertion_id,
+		.replay_until = id->not_on_or_after + idp->clock_skew,
+		.session_jti = sso.claims->jti,
+		.subject = sso.claims->sub,
+		.session_extras = sso.extras,
+		.session_expires_at = sso.claims->exp,
+		.code_hash = pending.sts ? NULL : hand.hash,
+		.code_payload = hand.payload,
+		.code_expires_at = hand.expires_at,
+	});
+	if (err == TS_ERR_SAML_REPLAY)
+		ts_metrics_replay(b->metrics);
+	if (err != TS_ERR_OK) {
+		err = refuse_saml(req, resp, err,
+				  err == TS_ERR_SAML_REPLAY ? id->assertion_id : pending.id);
+		goto out;
 	}
-	if (err != TS_ERR_OK)
+	if ((err = answer(req, resp, pool, &pending, &sso, &hand)) != TS_ERR_OK)
 		goto out;
 	ts_metrics_signin(b->metrics, pool->idp, pool->name);
 	ts_log(TS_LOG_INFO, "signin_completed", "pool", pool->name, "idp", pool->idp, "sub",
-	       session->sub, "mfa", id->mfa ? "yes" : "no");
+	       sso.claims->sub, "mfa", id->mfa ? "yes" : "no");
 out:
-	if (session != NULL)
-		ts_ticket_claims_release(session);
+	ts_hand_over_clear(&hand);
+	ts_sso_new_clear(&sso);
 	ts_identity_free(id);
 	ts_pending_clear(&pending);
 	return err;

@@ -77,12 +77,19 @@ static char *session_extras(const struct ts_identity *id)
 	return text;
 }
 
-ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *resp,
-		    const struct ts_identity *id, const struct ts_ticket_claims **session)
+void ts_sso_new_clear(struct ts_sso_new *s)
+{
+	if (s->claims != NULL)
+		ts_ticket_claims_release(s->claims);
+	free(s->token);
+	free(s->extras);
+	memset(s, 0, sizeof *s);
+}
+
+ts_err ts_sso_mint(const struct ts_http_request *req, const struct ts_identity *id,
+		   struct ts_sso_new *out)
 {
 	struct ts_broker *b = req->broker;
-	struct ts_tickets *t = ts_broker_ticketing(b);
-	const char *aud = req->rt->config->broker.public_url;
 	struct ts_ticket_identity who = {
 		.sub = subject_of(id),
 		.upn = id->upn,
@@ -91,30 +98,30 @@ ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *
 		.amr = (const char *const *)id->amr,
 		.n_amr = id->n_amr,
 	};
-	char *token = NULL, *extras = NULL;
 	size_t len = 0;
 	ts_err err;
 
-	*session = NULL;
-	if ((extras = session_extras(id)) == NULL)
+	memset(out, 0, sizeof *out);
+	if ((out->extras = session_extras(id)) == NULL)
 		return TS_ERR_NOMEM;
 	/* The minter says what it wrote: verifying our own ticket to learn its
 	 * jti was a third of a sign-in. */
-	if ((err = ts_ticket_mint_claims(t, &who, aud, &token, &len, session)) != TS_ERR_OK ||
-	    (err = ts_state_session_put(b, (*session)->jti, (*session)->sub,
-					extras, (*session)->exp)) != TS_ERR_OK)
-		goto out;
-	ts_metrics_ticket_minted(b->metrics);
-	err = ts_http_set_cookie(resp, TS_SSO_COOKIE, token,
-				 (long)((*session)->exp - ts_clock_now(&b->clock)));
-out:
-	if (err != TS_ERR_OK && *session != NULL) {
-		ts_ticket_claims_release(*session);
-		*session = NULL;
+	err = ts_ticket_mint_claims(ts_broker_ticketing(b), &who,
+				    req->rt->config->broker.public_url, &out->token, &len,
+				    &out->claims);
+	if (err != TS_ERR_OK) {
+		ts_sso_new_clear(out);
+		return err;
 	}
-	free(extras);
-	free(token);
-	return err;
+	ts_metrics_ticket_minted(b->metrics);
+	return TS_ERR_OK;
+}
+
+ts_err ts_sso_set_cookie(const struct ts_http_request *req, struct ts_http_response *resp,
+			 const struct ts_sso_new *s)
+{
+	return ts_http_set_cookie(resp, TS_SSO_COOKIE, s->token,
+				  (long)(s->claims->exp - ts_clock_now(&req->broker->clock)));
 }
 
 static char *code_payload(const struct ts_config_pool *pool, const char *return_path,
@@ -134,29 +141,56 @@ static char *code_payload(const struct ts_config_pool *pool, const char *return_
 	return text;
 }
 
+void ts_hand_over_clear(struct ts_hand_over *h)
+{
+	free(h->code);
+	free(h->payload);
+	memset(h, 0, sizeof *h);
+}
+
+ts_err ts_sso_hand_over_make(const struct ts_http_request *req, const struct ts_config_pool *pool,
+			     const char *return_path, const struct ts_ticket_claims *session,
+			     struct ts_hand_over *out)
+{
+	struct ts_broker *b = req->broker;
+	ts_err err;
+
+	memset(out, 0, sizeof *out);
+	if ((out->payload = code_payload(pool, return_path, session)) == NULL)
+		return TS_ERR_NOMEM;
+	if ((err = ts_state_code_make(b, &out->code, out->hash)) != TS_ERR_OK) {
+		ts_hand_over_clear(out);
+		return err;
+	}
+	out->expires_at = ts_clock_now(&b->clock) + req->rt->config->broker.code_lifetime;
+	return TS_ERR_OK;
+}
+
+ts_err ts_sso_hand_over_redirect(struct ts_http_response *resp, const struct ts_config_pool *pool,
+				 const char *return_path, const struct ts_hand_over *h)
+{
+	char *ret = g_uri_escape_string(return_path, NULL, FALSE);
+	char *location = g_strdup_printf("https://%s/.tessera/session?code=%s&return=%s",
+					 pool->host, h->code, ret);
+	ts_err err = ts_http_redirect(resp, location);
+
+	g_free(location);
+	g_free(ret);
+	return err;
+}
+
 ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_response *resp,
 			const struct ts_config_pool *pool, const char *return_path,
 			const struct ts_ticket_claims *session)
 {
-	struct ts_broker *b = req->broker;
-	char *payload = code_payload(pool, return_path, session);
-	char *code = NULL, *ret = NULL, *location = NULL;
-	ts_err err;
+	struct ts_hand_over h;
+	ts_err err = ts_sso_hand_over_make(req, pool, return_path, session, &h);
 
-	if (payload == NULL)
-		return TS_ERR_NOMEM;
-	err = ts_state_code_new(b, payload,
-				ts_clock_now(&b->clock) + req->rt->config->broker.code_lifetime, &code);
-	if (err == TS_ERR_OK) {
-		ret = g_uri_escape_string(return_path, NULL, FALSE);
-		location = g_strdup_printf("https://%s/.tessera/session?code=%s&return=%s",
-					   pool->host, code, ret);
-		err = ts_http_redirect(resp, location);
-	}
-	g_free(location);
-	g_free(ret);
-	free(code);
-	free(payload);
+	if (err != TS_ERR_OK)
+		return err;
+	if ((err = ts_state_code_put(req->broker, h.hash, h.payload, h.expires_at)) == TS_ERR_OK)
+		err = ts_sso_hand_over_redirect(resp, pool, return_path, &h);
+	ts_hand_over_clear(&h);
 	return err;
 }
 

@@ -24,11 +24,36 @@ bool ts_sso_satisfies(const struct ts_config *cfg, const struct ts_config_pool *
 /* Does the session carry one of the pool's IdP's second-factor values. */
 bool ts_sso_has_mfa(const struct ts_config *cfg, const struct ts_config_pool *pool,
 		    const struct ts_ticket_claims *session);
-/* After a validated sign-in: mints the SSO ticket, records the session and
- * sets the cookie; *session holds the ticket's claims. */
-ts_err ts_sso_start(const struct ts_http_request *req, struct ts_http_response *resp,
-		    const struct ts_identity *id, const struct ts_ticket_claims **session);
-/* A single-use code for pool, and the redirect to its /.tessera/session. */
+/* A new SSO session: its ticket minted, nothing stored or sent yet. */
+struct ts_sso_new {
+	const struct ts_ticket_claims *claims; /* what the ticket says */
+	char *token;
+	char *extras; /* JSON the session keeps beside its ticket */
+};
+/* After a validated sign-in: mints the SSO ticket for id. The session is
+ * stored with the rest of the sign-in (ts_state_signin_complete), and only
+ * then is the cookie set (ts_sso_set_cookie). */
+ts_err ts_sso_mint(const struct ts_http_request *req, const struct ts_identity *id,
+		   struct ts_sso_new *out);
+ts_err ts_sso_set_cookie(const struct ts_http_request *req, struct ts_http_response *resp,
+			 const struct ts_sso_new *s);
+void ts_sso_new_clear(struct ts_sso_new *s);
+
+/* A single-use code for pool, made but not stored yet. */
+struct ts_hand_over {
+	char *code;
+	char hash[65]; /* what is stored, never the code */
+	char *payload; /* what the pool ticket needs, JSON */
+	ts_time expires_at;
+};
+ts_err ts_sso_hand_over_make(const struct ts_http_request *req, const struct ts_config_pool *pool,
+			     const char *return_path, const struct ts_ticket_claims *session,
+			     struct ts_hand_over *out);
+/* The redirect to the pool's /.tessera/session with the code. */
+ts_err ts_sso_hand_over_redirect(struct ts_http_response *resp, const struct ts_config_pool *pool,
+				 const char *return_path, const struct ts_hand_over *h);
+void ts_hand_over_clear(struct ts_hand_over *h);
+/* All three for a session that exists: the code stored on its own. */
 ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_response *resp,
 			const struct ts_config_pool *pool, const char *return_path,
 			const struct ts_ticket_claims *session);

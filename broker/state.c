@@ -62,7 +62,7 @@ ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p,
 	return s->request_put(s->impl, &rec);
 }
 
-ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pending *out)
+ts_err ts_state_pending_get(struct ts_broker *b, const char *id, struct ts_pending *out)
 {
 	struct ts_store *s = ts_broker_store(b);
 	struct ts_signin_pending rec = {0};
@@ -71,7 +71,7 @@ ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pend
 	memset(out, 0, sizeof *out);
 	if (strlen(id) > TS_STORE_REQUEST_ID_MAX)
 		return TS_ERR_REQUEST_UNKNOWN;
-	err = s->request_take(s->impl, id, ts_clock_now(&b->clock), &rec);
+	err = s->request_get(s->impl, id, ts_clock_now(&b->clock), &rec);
 	if (err != TS_ERR_OK)
 		return unknown_if_missing(err, TS_ERR_REQUEST_UNKNOWN);
 	/* The strings move over; only the struct shape differs. */
@@ -85,46 +85,68 @@ ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pend
 	return TS_ERR_OK;
 }
 
-ts_err ts_state_replay_claim(struct ts_broker *b, const char *idp, const char *assertion_id,
-			     ts_time expires_at)
+ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_record *r)
 {
 	struct ts_store *s = ts_broker_store(b);
-	char *key = g_strconcat(idp, "\n", assertion_id, NULL);
-	ts_err err = strlen(key) > TS_STORE_REPLAY_KEY_MAX
-			     ? TS_ERR_SAML_SHAPE
-			     : s->replay_claim(s->impl, key, expires_at, ts_clock_now(&b->clock));
+	const ts_time now = ts_clock_now(&b->clock);
+	char *key = g_strconcat(r->idp, "\n", r->assertion_id, NULL);
+	char session_hash[65];
+	struct ts_signin_completion c = {
+		.request_id = r->request_id,
+		.replay_key = key,
+		.replay_expires_at = r->replay_until,
+		.session = {
+			.id_hash = session_hash,
+			.subject = (char *)r->subject,
+			.payload = (char *)r->session_extras,
+			.payload_len = strlen(r->session_extras),
+			.created = now,
+			.expires_at = r->session_expires_at,
+		},
+		.code_hash = r->code_hash,
+		.code_payload = r->code_payload,
+		.code_payload_len = r->code_payload != NULL ? strlen(r->code_payload) : 0,
+		.code_expires_at = r->code_expires_at,
+		.now = now,
+	};
+	ts_err err, row = TS_ERR_OK;
 
+	if (strlen(key) > TS_STORE_REPLAY_KEY_MAX) {
+		g_free(key);
+		return TS_ERR_SAML_SHAPE;
+	}
+	hash_hex(b, r->session_jti, session_hash);
+	err = s->signin_complete_many(s->impl, &c, 1, &row);
 	g_free(key);
-	return err;
+	return unknown_if_missing(err != TS_ERR_OK ? err : row, TS_ERR_REQUEST_UNKNOWN);
 }
 
-ts_err ts_state_code_new(struct ts_broker *b, const char *payload, ts_time expires_at,
-			 char **code)
+ts_err ts_state_code_make(struct ts_broker *b, char **code, char hash[65])
 {
-	struct ts_store *s = ts_broker_store(b);
 	unsigned char raw[32];
-	char hash[65];
 	char *c;
-	ts_err err;
 
 	*code = NULL;
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return TS_ERR_CRYPTO;
 	/* base64url without padding: safe in a query string as it is. */
 	c = g_base64_encode(raw, sizeof raw);
+	OPENSSL_cleanse(raw, sizeof raw);
 	g_strdelimit(c, "+", '-');
 	g_strdelimit(c, "/", '_');
 	c[strcspn(c, "=")] = '\0';
-	OPENSSL_cleanse(raw, sizeof raw);
 	hash_hex(b, c, hash);
-	err = s->code_put(s->impl, hash, payload, strlen(payload), expires_at);
-	if (err != TS_ERR_OK) {
-		g_free(c);
-		return err;
-	}
 	*code = strdup(c);
 	g_free(c);
 	return *code != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+}
+
+ts_err ts_state_code_put(struct ts_broker *b, const char hash[65], const char *payload,
+			 ts_time expires_at)
+{
+	struct ts_store *s = ts_broker_store(b);
+
+	return s->code_put(s->impl, hash, payload, strlen(payload), expires_at);
 }
 
 ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
@@ -140,24 +162,6 @@ ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
 	return unknown_if_missing(
 		s->code_take(s->impl, hash, ts_clock_now(&b->clock), payload, &len),
 		TS_ERR_CODE_UNKNOWN);
-}
-
-ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *sub,
-			    const char *payload, ts_time expires_at)
-{
-	struct ts_store *s = ts_broker_store(b);
-	char hash[65];
-	struct ts_sso_session rec = {
-		.id_hash = hash,
-		.subject = (char *)sub,
-		.payload = (char *)payload,
-		.payload_len = strlen(payload),
-		.created = ts_clock_now(&b->clock),
-		.expires_at = expires_at,
-	};
-
-	hash_hex(b, jti, hash);
-	return s->session_put(s->impl, &rec);
 }
 
 ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **payload)

@@ -29,23 +29,39 @@ void ts_pending_clear(struct ts_pending *p);
  * (broker/request_batch.h); else it is written now. */
 ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p,
 			    struct ts_http_hold *hold);
-/* Single use: REQUEST_UNKNOWN when absent, already taken or expired. */
-ts_err ts_state_pending_take(struct ts_broker *b, const char *id, struct ts_pending *out);
+/* Reads the request id, which stays outstanding until a completed sign-in
+ * takes it: REQUEST_UNKNOWN when absent, taken or expired. */
+ts_err ts_state_pending_get(struct ts_broker *b, const char *id, struct ts_pending *out);
 
-/* SAML_REPLAY when idp + assertion_id was claimed before and has not expired. */
-ts_err ts_state_replay_claim(struct ts_broker *b, const char *idp, const char *assertion_id,
-			     ts_time expires_at);
+/* What a completed sign-in stores (ts_state_signin_complete). */
+struct ts_signin_record {
+	const char *request_id;	    /* the outstanding request answered */
+	const char *idp;	    /* with assertion_id: the replay cache's key */
+	const char *assertion_id;
+	ts_time replay_until;
+	const char *session_jti;    /* the SSO ticket's: the session's id */
+	const char *subject;
+	const char *session_extras; /* JSON that tickets do not carry */
+	ts_time session_expires_at;
+	const char *code_hash;	    /* NULL when no code is handed over */
+	const char *code_payload;
+	ts_time code_expires_at;
+};
+/* Takes the request, claims the assertion against replay, stores the
+ * session and the code: all in one transaction, or none of it.
+ * REQUEST_UNKNOWN when the request is gone (used meanwhile) or expired,
+ * SAML_REPLAY when the assertion was claimed before and has not expired. */
+ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_record *r);
 
-/* Hand-over codes: a fresh random code, payload stored under its hash. */
-ts_err ts_state_code_new(struct ts_broker *b, const char *payload, ts_time expires_at,
-			 char **code);
+/* Hand-over codes: a fresh random code (*code malloc'd) and its hash, the
+ * only form that is stored (ts_state_code_put, or a completed sign-in). */
+ts_err ts_state_code_make(struct ts_broker *b, char **code, char hash[65]);
+ts_err ts_state_code_put(struct ts_broker *b, const char hash[65], const char *payload,
+			 ts_time expires_at);
 /* Single use: CODE_UNKNOWN when absent, taken or expired. *payload malloc'd. */
 ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload);
 
 /* SSO sessions, keyed by the jti of the session's broker ticket. */
-/* payload: JSON with what tickets do not carry (groups, display name). */
-ts_err ts_state_session_put(struct ts_broker *b, const char *jti, const char *sub,
-			    const char *payload, ts_time expires_at);
 /* The session's payload (malloc'd); SESSION_UNKNOWN when gone or expired. */
 ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **payload);
 ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,

@@ -88,6 +88,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT one",
+	[ST_RELEASE] = "RELEASE one",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO one",
 	[ST_REVOKE_JTI] = "INSERT INTO revoked_jti (jti, expires_at) VALUES (?1, ?2)"
 			  " ON CONFLICT (jti) DO UPDATE SET"
 			  " expires_at = max(expires_at, excluded.expires_at)",
@@ -102,6 +105,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
 			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
+	[ST_REQUEST_GET] = "SELECT id, pool, idp, return_url, flags, created, expires_at"
+			   " FROM signin_request WHERE id = ?1",
 	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE expires_at <= ?1",
 	[ST_REPLAY_FIND] = "SELECT expires_at FROM replay WHERE key = ?1",
 	[ST_REPLAY_RENEW] = "UPDATE replay SET expires_at = ?2 WHERE key = ?1",
@@ -470,9 +475,13 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	 * than the writes themselves; at 10000 the syncs are ten times rarer
 	 * and a page rewritten many times between checkpoints (an index's
 	 * last leaf) is copied back once. The WAL grows to ~40 MB with 4 KiB
-	 * pages; a kill -9 loses nothing either way. */
+	 * pages; a kill -9 loses nothing either way.
+	 * temp_store=MEMORY: a savepoint's journal (a batch of sign-ins keeps
+	 * one per sign-in, sqlite_complete.c) is then memory, not writes to a
+	 * temporary file; it only ever holds the pages of one sign-in. */
 	if (sqlite3_exec(s->db,
 			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA temp_store=MEMORY;"
 			 " PRAGMA wal_autocheckpoint=" STR(CHECKPOINT_PAGES) ";",
 			 NULL, NULL, NULL) != SQLITE_OK) {
 		ts_log_error(TS_LOG_ERR, "store_open_failed", err, "path", path, "reason",
@@ -494,6 +503,7 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	store->prune = sqlite_prune;
 	ts_sq_signin_bind(store);
 	ts_sq_session_bind(store);
+	ts_sq_complete_bind(store);
 	store->close = sqlite_close;
 	store->impl = s;
 	*out = store;

@@ -1,7 +1,8 @@
 /* Private to store/sqlite*.c: the connection, its prepared statements and
  * the transaction helpers every operation uses. One file per job:
  * sqlite.c (open, schema, revocations, prune), sqlite_signin.c (requests,
- * replay cache, codes), sqlite_session.c (SSO sessions). */
+ * replay cache, codes), sqlite_session.c (SSO sessions), sqlite_complete.c
+ * (what a completed sign-in writes, in one transaction). */
 #ifndef TS_STORE_SQLITE_INTERNAL_H
 #define TS_STORE_SQLITE_INTERNAL_H
 
@@ -15,6 +16,9 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_REVOKE_JTI,
 	ST_REVOKE_USER,
 	ST_EACH_JTI,
@@ -23,6 +27,7 @@ enum stmt_id {
 	ST_PRUNE_USER,
 	ST_REQUEST_PUT,
 	ST_REQUEST_TAKE,
+	ST_REQUEST_GET,
 	ST_PRUNE_REQUEST,
 	ST_REPLAY_FIND,
 	ST_REPLAY_RENEW,
@@ -75,6 +80,14 @@ ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durabl
  * inside the transaction that inserted or deleted them. */
 ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta);
 
+/* The single writes, inside the caller's transaction (and lock): each
+ * checks its input first, as the store operation of the same name does. */
+ts_err ts_sq_replay_claim_in(struct sqlite_store *s, const char *key, ts_time expires_at,
+			     ts_time now);
+ts_err ts_sq_code_insert(struct sqlite_store *s, const char *code_hash, const char *payload,
+			 size_t payload_len, ts_time expires_at);
+ts_err ts_sq_session_insert(struct sqlite_store *s, const struct ts_sso_session *sess);
+
 /* NULL or empty: INVALID_ARGUMENT; longer than max bytes: TOO_LARGE. */
 ts_err ts_sq_check_text(const char *text, size_t max, size_t *len);
 
@@ -87,5 +100,6 @@ char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len);
 /* Fill in the store's function pointers, each from its own file. */
 void ts_sq_signin_bind(struct ts_store *store);
 void ts_sq_session_bind(struct ts_store *store);
+void ts_sq_complete_bind(struct ts_store *store);
 
 #endif

@@ -5,9 +5,8 @@
 
 #include "sqlite_internal.h"
 
-static ts_err sqlite_session_put(void *impl, const struct ts_sso_session *sess)
+ts_err ts_sq_session_insert(struct sqlite_store *s, const struct ts_sso_session *sess)
 {
-	struct sqlite_store *s = impl;
 	sqlite3_stmt *st = s->stmt[ST_SESSION_PUT];
 	size_t id_len, sub_len;
 	ts_err err;
@@ -19,13 +18,21 @@ static ts_err sqlite_session_put(void *impl, const struct ts_sso_session *sess)
 		return TS_ERR_INVALID_ARGUMENT;
 	if (sess->payload_len > TS_STORE_PAYLOAD_MAX)
 		return TS_ERR_TOO_LARGE;
-	pthread_mutex_lock(&s->lock);
 	ts_sq_bind_text(st, 1, sess->id_hash, id_len);
 	ts_sq_bind_text(st, 2, sess->subject, sub_len);
 	ts_sq_bind_text(st, 3, sess->payload, sess->payload_len);
 	sqlite3_bind_int64(st, 4, sess->created);
 	sqlite3_bind_int64(st, 5, sess->expires_at);
-	err = ts_sq_done(s, ST_SESSION_PUT, "session_put");
+	return ts_sq_done(s, ST_SESSION_PUT, "session_put");
+}
+
+static ts_err sqlite_session_put(void *impl, const struct ts_sso_session *sess)
+{
+	struct sqlite_store *s = impl;
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	err = ts_sq_session_insert(s, sess);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

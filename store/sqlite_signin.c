@@ -133,6 +133,36 @@ static ts_err sqlite_request_take(void *impl, const char *id, ts_time now,
 	return err;
 }
 
+/* A read: the request stays outstanding until a completed sign-in takes
+ * it (sqlite_complete.c) or it expires. */
+static ts_err sqlite_request_get(void *impl, const char *id, ts_time now,
+				 struct ts_signin_pending *out)
+{
+	struct sqlite_store *s = impl;
+	sqlite3_stmt *st = s->stmt[ST_REQUEST_GET];
+	ts_time expires_at = 0;
+	size_t id_len;
+	ts_err err;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((err = ts_sq_check_text(id, TS_STORE_REQUEST_ID_MAX, &id_len)) != TS_ERR_OK)
+		return err;
+	pthread_mutex_lock(&s->lock);
+	ts_sq_bind_text(st, 1, id, id_len);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = request_copy(st, out, &expires_at);
+	else
+		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, "request_get");
+	ts_sq_reset(st);
+	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_OK && expires_at <= now)
+		err = TS_ERR_STORE_EXPIRED;
+	if (err != TS_ERR_OK)
+		ts_signin_pending_clear(out);
+	return err;
+}
+
 ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta)
 {
 	sqlite3_bind_int64(s->stmt[ST_REPLAY_COUNT_ADD], 1, delta);
@@ -170,9 +200,9 @@ static ts_err replay_room(struct sqlite_store *s, ts_time now)
 	return (size_t)(n - swept) < s->replay_max ? TS_ERR_OK : TS_ERR_STORE_FULL;
 }
 
-static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_at, ts_time now)
+ts_err ts_sq_replay_claim_in(struct sqlite_store *s, const char *key, ts_time expires_at,
+			     ts_time now)
 {
-	struct sqlite_store *s = impl;
 	sqlite3_stmt *find = s->stmt[ST_REPLAY_FIND];
 	enum stmt_id write = ST_REPLAY_INSERT;
 	bool replay = false;
@@ -185,11 +215,6 @@ static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_a
 	/* Nothing to guard: the assertion is no longer accepted anyway. */
 	if (expires_at <= now)
 		return TS_ERR_INVALID_ARGUMENT;
-	pthread_mutex_lock(&s->lock);
-	/* Not synced: a kill -9 keeps it (WAL), which is what the issue asks;
-	 * sqlite.c says what a power cut could cost and why that is accepted. */
-	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
-		goto out;
 	ts_sq_bind_text(find, 1, key, key_len);
 	if ((rc = sqlite3_step(find)) == SQLITE_ROW) {
 		replay = sqlite3_column_int64(find, 0) > now;
@@ -202,30 +227,42 @@ static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_a
 	if (err == TS_ERR_OK && replay)
 		err = TS_ERR_SAML_REPLAY;
 	if (err != TS_ERR_OK)
-		goto end;
-	if (write == ST_REPLAY_INSERT && (err = replay_room(s, now)) != TS_ERR_OK)
-		goto end;
+		return err;
+	if (write == ST_REPLAY_INSERT && (err = replay_room(s, now)) != TS_ERR_OK) {
+		if (err == TS_ERR_STORE_FULL) {
+			char max[24];
+			snprintf(max, sizeof max, "%zu", s->replay_max);
+			ts_log_error(TS_LOG_WARN, "replay_cache_full", err, "entries", max);
+		}
+		return err;
+	}
 	ts_sq_bind_text(s->stmt[write], 1, key, key_len);
 	sqlite3_bind_int64(s->stmt[write], 2, expires_at);
 	if ((err = ts_sq_done(s, write, "replay_claim")) == TS_ERR_OK && write == ST_REPLAY_INSERT)
 		err = ts_sq_replay_count_add(s, 1);
-end:
-	/* A sweep made before finding the cache full is kept. */
-	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_FULL, false);
-out:
-	pthread_mutex_unlock(&s->lock);
-	if (err == TS_ERR_STORE_FULL) {
-		char max[24];
-		snprintf(max, sizeof max, "%zu", s->replay_max);
-		ts_log_error(TS_LOG_WARN, "replay_cache_full", err, "entries", max);
-	}
 	return err;
 }
 
-static ts_err sqlite_code_put(void *impl, const char *code_hash, const char *payload,
-			      size_t payload_len, ts_time expires_at)
+static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_at, ts_time now)
 {
 	struct sqlite_store *s = impl;
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	/* Not synced: a kill -9 keeps it (WAL), which is what the issue asks;
+	 * sqlite.c says what a power cut could cost and why that is accepted. */
+	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
+		err = ts_sq_replay_claim_in(s, key, expires_at, now);
+		/* A sweep made before finding the cache full is kept. */
+		err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_FULL, false);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+ts_err ts_sq_code_insert(struct sqlite_store *s, const char *code_hash, const char *payload,
+			 size_t payload_len, ts_time expires_at)
+{
 	sqlite3_stmt *st = s->stmt[ST_CODE_PUT];
 	size_t hash_len;
 	ts_err err;
@@ -236,14 +273,23 @@ static ts_err sqlite_code_put(void *impl, const char *code_hash, const char *pay
 		return TS_ERR_INVALID_ARGUMENT;
 	if (payload_len > TS_STORE_PAYLOAD_MAX)
 		return TS_ERR_TOO_LARGE;
-	/* Not durable: a code lost to a power cut fails its redemption, and the
-	 * user signs in again. */
-	pthread_mutex_lock(&s->lock);
 	ts_sq_bind_text(st, 1, code_hash, hash_len);
 	/* A non-NULL pointer keeps a zero-length payload a blob, not NULL. */
 	sqlite3_bind_blob(st, 2, payload, (int)payload_len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, expires_at);
-	err = ts_sq_done(s, ST_CODE_PUT, "code_put");
+	return ts_sq_done(s, ST_CODE_PUT, "code_put");
+}
+
+static ts_err sqlite_code_put(void *impl, const char *code_hash, const char *payload,
+			      size_t payload_len, ts_time expires_at)
+{
+	struct sqlite_store *s = impl;
+	ts_err err;
+
+	/* Not durable: a code lost to a power cut fails its redemption, and the
+	 * user signs in again. */
+	pthread_mutex_lock(&s->lock);
+	err = ts_sq_code_insert(s, code_hash, payload, payload_len, expires_at);
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -299,6 +345,7 @@ void ts_sq_signin_bind(struct ts_store *store)
 	store->request_put = sqlite_request_put;
 	store->request_put_many = sqlite_request_put_many;
 	store->request_take = sqlite_request_take;
+	store->request_get = sqlite_request_get;
 	store->replay_claim = sqlite_replay_claim;
 	store->code_put = sqlite_code_put;
 	store->code_take = sqlite_code_take;

@@ -78,6 +78,24 @@ struct ts_sso_session {
 	ts_time expires_at;
 };
 
+/* A completed sign-in: its outstanding request taken (as request_take,
+ * still unexpired at now), its assertion's key claimed until
+ * replay_expires_at (as replay_claim), its SSO session stored (as
+ * session_put) and, when code_hash is set, its hand-over code stored (as
+ * code_put). Either all of it is written or none: a refused sign-in leaves
+ * no session, and its request outstanding. */
+struct ts_signin_completion {
+	const char *request_id;
+	const char *replay_key;
+	ts_time replay_expires_at;
+	struct ts_sso_session session;
+	const char *code_hash; /* NULL: no hand-over (the STS answers the pool) */
+	const char *code_payload;
+	size_t code_payload_len;
+	ts_time code_expires_at;
+	ts_time now;
+};
+
 /* One ticket minted in a session; jti is not NUL-terminated, use jti_len. */
 typedef ts_err (*ts_session_ticket_visit)(void *arg, const char *jti, size_t jti_len, ts_time exp);
 
@@ -117,6 +135,23 @@ struct ts_store {
 	 * the same). On error *out is zeroed. */
 	ts_err (*request_take)(void *impl, const char *id, ts_time now,
 			       struct ts_signin_pending *out);
+
+	/* Copies the request id into *out and leaves it outstanding: only a
+	 * completed sign-in takes it (signin_complete_many). Unknown:
+	 * STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED. On error *out is
+	 * zeroed. */
+	ts_err (*request_get)(void *impl, const char *id, ts_time now,
+			      struct ts_signin_pending *out);
+	/* What completed sign-ins write, each all or nothing, the n in one
+	 * transaction so its commit is paid once: see struct
+	 * ts_signin_completion. errs[i] says why c[i] was not written: its
+	 * request gone (STORE_NOT_FOUND) or expired (STORE_EXPIRED), its key
+	 * claimed (SAML_REPLAY), the cache full (STORE_FULL), a session or code
+	 * hash already stored (STORE_DUPLICATE), bad input as the single
+	 * operations say. Returns OK, or what failed the transaction itself:
+	 * then nothing was written and every errs[i] is that error. */
+	ts_err (*signin_complete_many)(void *impl, const struct ts_signin_completion *c,
+				       size_t n, ts_err *errs);
 
 	/* Claims key ("idp\n" + assertion ID) until expires_at (> now). A key
 	 * already claimed and not expired: SAML_REPLAY. At most
