@@ -163,7 +163,12 @@ validate() {
 	[ -n "$val_rate" ] || ts_fail "bench_saml printed no rate: $(cat "$TS_TMP"/rate.*)"
 }
 
-val_sum=0 sent=0 answered=0 signins=0 failures=0 acs_seconds=0 why="" cut=0
+# cpu_ticks: tesserad's user + system time so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$TS_TESSERAD_PID/stat"
+}
+
+val_sum=0 sent=0 answered=0 signins=0 failures=0 acs_seconds=0 why="" cut=0 ticks=0
 slice=$((ACS_N / ROUNDS))
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
@@ -177,9 +182,11 @@ while [ "$round" -le "$ROUNDS" ]; do
 	# short still measures: answers over the time they took.
 	bound=$(awk -v n="$count" -v r="$val_rate" \
 		'BEGIN { d = int(4 * n / r) + 1; print (d < 2 ? 2 : (d > 10 ? 10 : d)) }')
+	t0=$(cpu_ticks)
 	timeout $((bound + 30)) $WRK -d"$bound"s -s "$TS_SRCDIR/tests/bench/wrk_acs.lua" \
 		"$B/saml/acs" -- "$TS_TMP/bodies" "$first" "$count" "$WRK_THREADS" >"$TS_TMP/wrk.out" 2>&1 ||
 		ts_fail "wrk /saml/acs: $(cat "$TS_TMP/wrk.out")"
+	ticks=$((ticks + $(cpu_ticks) - t0))
 	n=$(wrk_field sent "$TS_TMP/wrk.out")
 	[ -n "$n" ] || ts_fail "wrk printed no totals: $(cat "$TS_TMP/wrk.out")"
 	s=$(wrk_field signins "$TS_TMP/wrk.out")
@@ -199,6 +206,14 @@ printf 'POST /saml/acs: %s sign-ins/s   saml/ validation (%s processes): %s/s   
 	"$acs_rate" "$THREADS" "$val_rate" "$ratio" "$GOAL_ACS" "$(verdict "$ratio" "$GOAL_ACS")"
 printf '  answers: %s of %s posted, %s answered, non-302: %s (must be 0); store on %s\n' \
 	"$sent" "$ACS_N" "$answered" "$failures" "$(df -PT "$TS_TMP" | awk 'NR == 2 { print $2 }')"
+# Where a sign-in's time goes, to read the ratio by: tesserad's CPU per
+# sign-in next to one validation in bench_saml's loop (each process on its
+# own core). The loop validates with its caches warm; in tesserad the rest
+# of a sign-in (HTTP, store, mint) runs in between and validation is slower.
+printf '  tesserad CPU per sign-in: %s us   one validation in a loop: %s us\n' \
+	"$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$signins" \
+		'BEGIN { printf "%.0f", (n > 0 ? t / hz * 1e6 / n : 0) }')" \
+	"$(awk -v r="$val_rate" -v p="$THREADS" 'BEGIN { printf "%.0f", p * 1e6 / r }')"
 [ "$cut" = 0 ] || echo "  $cut of $ROUNDS rounds reached wrk's bound before their last answer"
 [ "$failures" = 0 ] || ts_fail "/saml/acs refused answers, the first: $why"
 # tesserad may finish what was in flight when a bound cut a round short.
