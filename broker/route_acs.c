@@ -60,24 +60,43 @@ static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_respo
 	return err;
 }
 
+/* A pool's wsignin1.0 waits for this sign-in: what its answer needs is
+ * checked before anything is stored, so that these refusals, too, write
+ * nothing. Sets *detail for the refusal. */
+static ts_err sts_ready(const struct ts_http_request *req, const struct ts_identity *id,
+			const struct ts_pending *p, char **wreply, char **wctx,
+			const char **detail)
+{
+	if (ts_sts_resume_decode(p->return_path, wreply, wctx) != TS_ERR_OK) {
+		*detail = "the pool's waiting request is unreadable";
+		return TS_ERR_REQUEST_UNKNOWN;
+	}
+	/* The pool maps the token to its AD user by primary SID only. */
+	if (id->primary_sid == NULL || *id->primary_sid == '\0') {
+		*detail = id->subject != NULL ? id->subject : id->upn;
+		return TS_ERR_STS_PRIMARYSID_MISSING;
+	}
+	if (req->rt->sts_keys == NULL) {
+		*detail = "no STS key";
+		return TS_ERR_NOT_READY;
+	}
+	return TS_ERR_OK;
+}
+
 /* The answer for a sign-in that is stored: the SSO cookie, then the pool's
  * own answer (a waiting wsignin1.0) or the hand-over to the pool. */
 static ts_err answer(const struct ts_http_request *req, struct ts_http_response *resp,
 		     const struct ts_config_pool *pool, const struct ts_pending *pending,
-		     const struct ts_sso_new *sso, const struct ts_hand_over *hand)
+		     const struct ts_sso_new *sso, const struct ts_hand_over *hand,
+		     const char *wreply, const char *wctx)
 {
-	char *wreply = NULL, *wctx = NULL;
 	ts_err err;
 
 	if ((err = ts_sso_set_cookie(req, resp, sso)) != TS_ERR_OK)
 		return err;
 	if (!pending->sts)
 		return ts_sso_hand_over_redirect(resp, pool, pending->return_path, hand);
-	if ((err = ts_sts_resume_decode(pending->return_path, &wreply, &wctx)) == TS_ERR_OK)
-		err = ts_sts_answer(req, resp, pool, sso->claims, wreply, wctx);
-	g_free(wreply);
-	g_free(wctx);
-	return err;
+	return ts_sts_answer(req, resp, pool, sso->claims, wreply, wctx);
 }
 
 static ts_err complete(const struct ts_http_request *req, struct ts_http_response *resp,
@@ -94,6 +113,8 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 	struct ts_identity *id = NULL;
 	struct ts_saml_diag diag = {{0}};
 	struct ts_saml_check check = {.now = ts_clock_now(&b->clock)};
+	char *wreply = NULL, *wctx = NULL;
+	const char *detail = NULL;
 	ts_err err;
 
 	if (state == NULL || *state == '\0')
@@ -129,6 +150,10 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		err = refuse_saml(req, resp, TS_ERR_SAML_SUBJECT, "no NameID, upn or primarysid");
 		goto out;
 	}
+	if (pending.sts && (err = sts_ready(req, id, &pending, &wreply, &wctx, &detail)) != TS_ERR_OK) {
+		err = refuse_saml(req, resp, err, detail);
+		goto out;
+	}
 	if ((err = ts_sso_mint(req, id, &sso)) != TS_ERR_OK ||
 	    (!pending.sts && (err = ts_sso_hand_over_make(req, pool, pending.return_path,
 							   sso.claims, &hand)) != TS_ERR_OK))
@@ -153,12 +178,16 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 				  err == TS_ERR_SAML_REPLAY ? id->assertion_id : pending.id);
 		goto out;
 	}
-	if ((err = answer(req, resp, pool, &pending, &sso, &hand)) != TS_ERR_OK)
+	/* An answer refused after the commit (none is known) is not a sign-in. */
+	if ((err = answer(req, resp, pool, &pending, &sso, &hand, wreply, wctx)) != TS_ERR_OK ||
+	    resp->refusal != TS_ERR_OK)
 		goto out;
 	ts_metrics_signin(b->metrics, pool->idp, pool->name);
 	ts_log(TS_LOG_INFO, "signin_completed", "pool", pool->name, "idp", pool->idp, "sub",
 	       sso.claims->sub, "mfa", id->mfa ? "yes" : "no");
 out:
+	g_free(wreply);
+	g_free(wctx);
 	ts_hand_over_clear(&hand);
 	ts_sso_new_clear(&sso);
 	ts_identity_free(id);

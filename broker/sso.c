@@ -2,6 +2,7 @@
  * what the pool ticket needs, so redeeming it costs one store read. */
 #include <glib.h>
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,8 @@ void ts_sso_new_clear(struct ts_sso_new *s)
 {
 	if (s->claims != NULL)
 		ts_ticket_claims_release(s->claims);
+	if (s->token != NULL)
+		OPENSSL_cleanse(s->token, strlen(s->token));
 	free(s->token);
 	free(s->extras);
 	memset(s, 0, sizeof *s);
@@ -143,6 +146,8 @@ static char *code_payload(const struct ts_config_pool *pool, const char *return_
 
 void ts_hand_over_clear(struct ts_hand_over *h)
 {
+	if (h->code != NULL)
+		OPENSSL_cleanse(h->code, strlen(h->code));
 	free(h->code);
 	free(h->payload);
 	memset(h, 0, sizeof *h);

@@ -111,9 +111,10 @@ ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_reco
 	};
 	ts_err err, row = TS_ERR_OK;
 
-	if (strlen(key) > TS_STORE_REPLAY_KEY_MAX) {
+	if (strlen(key) > TS_STORE_REPLAY_KEY_MAX || r->replay_until <= now) {
 		g_free(key);
-		return TS_ERR_SAML_SHAPE;
+		/* Validated a moment ago, expired since: as the validator says. */
+		return r->replay_until <= now ? TS_ERR_SAML_EXPIRED : TS_ERR_SAML_SHAPE;
 	}
 	hash_hex(b, r->session_jti, session_hash);
 	err = s->signin_complete_many(s->impl, &c, 1, &row);

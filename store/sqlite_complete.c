@@ -48,7 +48,11 @@ static ts_err complete_one(struct sqlite_store *s, const struct ts_signin_comple
 
 /* complete_one inside a savepoint when others share the transaction: a
  * refused sign-in undoes only itself (alone, the whole transaction is rolled
- * back). Returns STORE_QUERY when the transaction itself is lost. */
+ * back). Returns STORE_QUERY when the transaction itself is lost.
+ * A STORE_FULL refusal undoes its sweep of expired keys too, unlike
+ * replay_claim alone: the cache is only found full when that sweep freed
+ * nothing (or, after replay_cache_entries was lowered, too little), so
+ * nothing is lost that the next claim's sweep does not redo. */
 static ts_err complete_saved(struct sqlite_store *s, const struct ts_signin_completion *c,
 			     bool alone, ts_err *row)
 {
@@ -76,6 +80,8 @@ static ts_err sqlite_signin_complete_many(void *impl, const struct ts_signin_com
 	struct sqlite_store *s = impl;
 	ts_err err;
 
+	if (n == 0)
+		return TS_ERR_OK;
 	pthread_mutex_lock(&s->lock);
 	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
 		for (size_t i = 0; i < n && err == TS_ERR_OK; i++)

@@ -55,6 +55,12 @@ id3=$(query "$(header s3 Location)" RelayState)
 	--in-response-to _someone-else --relay-state "$id3" >"$TS_TMP/r3.txt"
 [ "$(get a3 "$B/saml/acs" --data-binary "@$TS_TMP/r3.txt")" = 403 ] || ts_fail "other IRT"
 grep -q SAML_IN_RESPONSE_TO "$TS_TMP/a3.b" || ts_fail "other IRT not named"
+"$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
+	--audience https://broker.test/ --recipient https://broker.test/saml/acs >"$TS_TMP/r4.txt"
+[ "$(get a4 "$B/saml/acs" --data-binary "@$TS_TMP/r4.txt")" = 403 ] || ts_fail "unsolicited"
+grep -q SAML_UNSOLICITED "$TS_TMP/a4.b" || ts_fail "unsolicited not named"
+# No refusal sets a cookie.
+! grep -qi '^set-cookie' "$TS_TMP/a3.h" "$TS_TMP/a4.h" || ts_fail "a refusal set a cookie"
 # A refused answer does not use up its request: the IdP's right answer to
 # it still signs in (the request goes with the first sign-in, below).
 sign_for "$id3" >"$TS_TMP/r3ok.txt"
@@ -65,7 +71,10 @@ sign_for "$id3" >"$TS_TMP/r3ok.txt"
 # were read before either was done, in the sign-in's transaction.
 get s6 "$B/signin?pool=lync1" >/dev/null
 sign_for "$(query "$(header s6 Location)" RelayState)" >"$TS_TMP/r6.txt"
-for i in $(seq 1 12); do printf 'url = "%s"\noutput = "%s"\n' "$B/saml/acs" "$TS_TMP/a6_$i.b"; done \
+for i in $(seq 1 12); do
+	printf 'url = "%s"\noutput = "%s"\ndump-header = "%s"\n' "$B/saml/acs" "$TS_TMP/a6_$i.b" \
+		"$TS_TMP/a6_$i.h"
+done \
 	>"$TS_TMP/a6.curl"
 "$CURL" -s -Z --parallel-immediate --parallel-max 12 -K "$TS_TMP/a6.curl" --max-time 20 \
 	--data-binary "@$TS_TMP/r6.txt" -w '%{http_code}\n' >"$TS_TMP/a6.status" ||
@@ -74,6 +83,8 @@ for i in $(seq 1 12); do printf 'url = "%s"\noutput = "%s"\n' "$B/saml/acs" "$TS
 	ts_fail "12 racing posts of one answer: $(tr '\n' ' ' <"$TS_TMP/a6.status")"
 [ "$(grep -l "<code>REQUEST_UNKNOWN</code>" "$TS_TMP"/a6_*.b | wc -l)" = 11 ] ||
 	ts_fail "racing posts refused for another reason: $(cat "$TS_TMP"/a6_*.b)"
+[ "$(grep -li '^set-cookie: __Host-tessera-sso=' "$TS_TMP"/a6_*.h | wc -l)" = 1 ] ||
+	ts_fail "racing posts: not exactly one SSO cookie set"
 
 # --- WS-Fed, and the replay cache (WS-Fed answers carry no request ID) ----
 get w1 "$B/signin?pool=ws" >/dev/null
@@ -88,6 +99,11 @@ ctx2=$(query "$(header w2 Location)" wctx)
 sed "s/wctx=[^&]*/wctx=$ctx2/" "$TS_TMP/w1.txt" >"$TS_TMP/w2.txt"
 [ "$(get wa2 "$B/wsfed" --data-binary "@$TS_TMP/w2.txt")" = 403 ] || ts_fail "replay passed"
 grep -q SAML_REPLAY "$TS_TMP/wa2.b" || ts_fail "replay not named"
+# Refused in the sign-in's transaction: nothing of it stayed, its request
+# did. A fresh answer to that request signs in.
+sign_wsfed "$ctx2" --id wsfed-fresh >"$TS_TMP/w2ok.txt"
+[ "$(get wa2ok "$B/wsfed" --data-binary "@$TS_TMP/w2ok.txt")" = 302 ] ||
+	ts_fail "request used up by a replay refused in the transaction: $(cat "$TS_TMP/wa2ok.b")"
 
 # --- a kill -9 keeps the replay cache ---------------------------------------
 kill -KILL "$TS_TESSERAD_PID"
@@ -106,6 +122,7 @@ idm=$(query "$(header m1 Location)" RelayState)
 sign_for "$idm" >"$TS_TMP/m1.txt"
 [ "$(get ma1 "$B/saml/acs" --data-binary "@$TS_TMP/m1.txt")" = 403 ] || ts_fail "MFA pool let password in"
 grep -q MFA_REQUIRED "$TS_TMP/ma1.b" || ts_fail "MFA refusal not named"
+! grep -qi '^set-cookie' "$TS_TMP/ma1.h" || ts_fail "the MFA refusal set a cookie"
 grep -q 'href="https://broker.test/signin?pool=secure&amp;return=%2Fx&amp;stepup=1"' \
 	"$TS_TMP/ma1.b" || ts_fail "no step-up link: $(cat "$TS_TMP/ma1.b")"
 get m2 "$B/signin?pool=secure&return=/x&stepup=1" >/dev/null

@@ -200,4 +200,10 @@ id4=$(query "$(header l4 Location)" RelayState)
 sign_for "$id4" --sid "" --id nosid >"$TS_TMP/r4.txt"
 [ "$(get a4 "$B/saml/acs" --data-binary "@$TS_TMP/r4.txt")" = 403 ] &&
 	grep -q STS_PRIMARYSID_MISSING "$TS_TMP/a4.b" || ts_fail "token without primarysid: $(cat "$TS_TMP/a4.b")"
+# Refused before anything was stored: no session, no cookie, and the
+# pool's request still waits for a right answer.
+! grep -qi '^set-cookie' "$TS_TMP/a4.h" || ts_fail "the primarysid refusal set a cookie"
+sign_for "$id4" --id withsid >"$TS_TMP/r4ok.txt"
+[ "$(get a4ok "$B/saml/acs" --data-binary "@$TS_TMP/r4ok.txt")" = 200 ] &&
+	grep -q 'name="wresult"' "$TS_TMP/a4ok.b" || ts_fail "request used up by the primarysid refusal"
 echo "PASS: sts"
