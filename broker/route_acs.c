@@ -71,16 +71,16 @@ static ts_err sts_ready(const struct ts_http_request *req, const struct ts_ident
 		*detail = "the pool's waiting request is unreadable";
 		return TS_ERR_REQUEST_UNKNOWN;
 	}
-	/* The pool maps the token to its AD user by primary SID only. */
-	if (id->primary_sid == NULL || *id->primary_sid == '\0') {
+	switch (ts_sts_can_issue(req, id->primary_sid)) {
+	case TS_ERR_OK:
+		return TS_ERR_OK;
+	case TS_ERR_NOT_READY:
+		*detail = "no STS key";
+		return TS_ERR_NOT_READY;
+	default:
 		*detail = id->subject != NULL ? id->subject : id->upn;
 		return TS_ERR_STS_PRIMARYSID_MISSING;
 	}
-	if (req->rt->sts_keys == NULL) {
-		*detail = "no STS key";
-		return TS_ERR_NOT_READY;
-	}
-	return TS_ERR_OK;
 }
 
 /* The answer for a sign-in that is stored: the SSO cookie, then the pool's

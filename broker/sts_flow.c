@@ -79,6 +79,14 @@ static ts_err post_page(struct ts_http_response *resp, const char *wreply, const
 	return err;
 }
 
+ts_err ts_sts_can_issue(const struct ts_http_request *req, const char *primary_sid)
+{
+	/* The pool maps the token to its AD user by primary SID only. */
+	if (primary_sid == NULL || *primary_sid == '\0')
+		return TS_ERR_STS_PRIMARYSID_MISSING;
+	return req->rt->sts_keys != NULL ? TS_ERR_OK : TS_ERR_NOT_READY;
+}
+
 ts_err ts_sts_answer(const struct ts_http_request *req, struct ts_http_response *resp,
 		     const struct ts_config_pool *pool, const struct ts_ticket_claims *session,
 		     const char *wreply, const char *wctx)
@@ -103,9 +111,9 @@ ts_err ts_sts_answer(const struct ts_http_request *req, struct ts_http_response 
 	};
 	ts_err err;
 
-	/* The pool maps the token to its AD user by primary SID only. */
-	if (*session->sid == '\0') {
-		err = ts_http_refuse(resp, TS_ERR_STS_PRIMARYSID_MISSING, session->sub, NULL, NULL);
+	if ((err = ts_sts_can_issue(req, session->sid)) != TS_ERR_OK) {
+		err = ts_http_refuse(resp, err, err == TS_ERR_NOT_READY ? "no STS key" : session->sub,
+				     NULL, NULL);
 		goto out;
 	}
 	if (ts_state_session_payload(req->broker, session->jti, &payload) == TS_ERR_OK)
@@ -115,10 +123,6 @@ ts_err ts_sts_answer(const struct ts_http_request *req, struct ts_http_response 
 		if (json_is_string(json_array_get(g, i)))
 			groups[t.n_groups++] = json_string_value(json_array_get(g, i));
 	t.name = json_string_value(json_object_get(extra, "name"));
-	if (req->rt->sts_keys == NULL) {
-		err = ts_http_refuse(resp, TS_ERR_NOT_READY, "no STS key", NULL, NULL);
-		goto out;
-	}
 	if ((err = ts_sts_issue(req->rt->sts_keys, ts_clock_now(&req->broker->clock), &t, &wresult,
 				&len)) != TS_ERR_OK)
 		goto out;

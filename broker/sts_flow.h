@@ -23,6 +23,11 @@ char *ts_sts_entity_id(const struct ts_config *cfg);
 char *ts_sts_resume_encode(const char *wreply, const char *wctx);
 ts_err ts_sts_resume_decode(const char *text, char **wreply, char **wctx);
 
+/* Can a pool's token be issued for this identity: OK, or
+ * STS_PRIMARYSID_MISSING (the pool finds its AD user by primary SID only),
+ * or NOT_READY (no STS key loaded). */
+ts_err ts_sts_can_issue(const struct ts_http_request *req, const char *primary_sid);
+
 /* Issues the pool's token for session (groups and name from its record)
  * and answers the auto-post page to wreply. */
 ts_err ts_sts_answer(const struct ts_http_request *req, struct ts_http_response *resp,
