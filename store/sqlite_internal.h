@@ -88,6 +88,15 @@ ts_err ts_sq_code_insert(struct sqlite_store *s, const char *code_hash, const ch
 			 size_t payload_len, ts_time expires_at);
 ts_err ts_sq_session_insert(struct sqlite_store *s, const struct ts_sso_session *sess);
 
+/* Copies out the row a take deleted, and its expiry for the check. */
+typedef ts_err (*ts_sq_take_copy)(sqlite3_stmt *st, void *out, ts_time *expires_at);
+/* A single-use take inside the caller's transaction: the DELETE ...
+ * RETURNING statement id for key, the row copied out by copy. Unknown:
+ * STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED (the delete is done;
+ * the caller commits it or not). */
+ts_err ts_sq_take_in(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
+		     ts_time now, ts_sq_take_copy copy, void *out, const char *what);
+
 /* NULL or empty: INVALID_ARGUMENT; longer than max bytes: TOO_LARGE. */
 ts_err ts_sq_check_text(const char *text, size_t max, size_t *len);
 

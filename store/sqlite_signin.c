@@ -65,24 +65,14 @@ static ts_err sqlite_request_put(void *impl, const struct ts_signin_pending *p)
 	return err != TS_ERR_OK ? err : row;
 }
 
-/* Copies out the row a take deleted, and its expiry for the check. */
-typedef ts_err (*take_copy)(sqlite3_stmt *st, void *out, ts_time *expires_at);
-
-/* A single-use take: the DELETE ... RETURNING statement id for key, in a
- * transaction of its own (durable or not), the row copied out by copy.
- * Unknown: STORE_NOT_FOUND; expires_at <= now: STORE_EXPIRED, and the
- * delete stands (an expired record is used up all the same). */
-static ts_err take(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
-		   ts_time now, bool durable, take_copy copy, void *out, const char *what)
+ts_err ts_sq_take_in(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
+		     ts_time now, ts_sq_take_copy copy, void *out, const char *what)
 {
 	sqlite3_stmt *st = s->stmt[id];
 	ts_time expires_at = 0;
 	ts_err err;
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
-	if ((err = ts_sq_begin(s, durable)) != TS_ERR_OK)
-		goto out;
 	ts_sq_bind_text(st, 1, key, key_len);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* The delete is only done when the statement is. */
@@ -93,10 +83,21 @@ static ts_err take(struct sqlite_store *s, enum stmt_id id, const char *key, siz
 		err = rc == SQLITE_DONE ? TS_ERR_STORE_NOT_FOUND : ts_sq_failed(s, what);
 	}
 	ts_sq_reset(st);
-	if (err == TS_ERR_OK && expires_at <= now)
-		err = TS_ERR_STORE_EXPIRED;
-	err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, durable);
-out:
+	return err == TS_ERR_OK && expires_at <= now ? TS_ERR_STORE_EXPIRED : err;
+}
+
+/* ts_sq_take_in in a transaction of its own (durable or not): an expired
+ * record's delete stands (it is used up all the same). */
+static ts_err take(struct sqlite_store *s, enum stmt_id id, const char *key, size_t key_len,
+		   ts_time now, bool durable, ts_sq_take_copy copy, void *out, const char *what)
+{
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, durable)) == TS_ERR_OK) {
+		err = ts_sq_take_in(s, id, key, key_len, now, copy, out, what);
+		err = ts_sq_end(s, err, err == TS_ERR_OK || err == TS_ERR_STORE_EXPIRED, durable);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
