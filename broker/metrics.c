@@ -299,7 +299,7 @@ ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len)
 					       ts_errname((ts_err)e), n);
 	}
 	g_string_append_printf(out,
-			       "# HELP tessera_tickets_minted_total Tessera tickets minted.\n"
+			       "# HELP tessera_tickets_minted_total Tessera tickets minted and handed out.\n"
 			       "# TYPE tessera_tickets_minted_total counter\n"
 			       "tessera_tickets_minted_total %lu\n"
 			       "# HELP tessera_replay_hits_total Assertions refused as replays.\n"

@@ -94,6 +94,9 @@ static ts_err answer(const struct ts_http_request *req, struct ts_http_response 
 
 	if ((err = ts_sso_set_cookie(req, resp, sso)) != TS_ERR_OK)
 		return err;
+	/* Counted when handed out: a ticket minted for a sign-in that the
+	 * store then refused (a replay, a lost race) reaches nobody. */
+	ts_metrics_ticket_minted(req->broker->metrics);
 	if (!pending->sts)
 		return ts_sso_hand_over_redirect(resp, pool, pending->return_path, hand);
 	return ts_sts_answer(req, resp, pool, sso->claims, wreply, wctx);

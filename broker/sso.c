@@ -9,7 +9,6 @@
 #include <time.h>
 
 #include "broker.h"
-#include "metrics.h"
 #include "runtime.h"
 #include "sso.h"
 #include "state.h"
@@ -116,7 +115,6 @@ ts_err ts_sso_mint(const struct ts_http_request *req, const struct ts_identity *
 		ts_sso_new_clear(out);
 		return err;
 	}
-	ts_metrics_ticket_minted(b->metrics);
 	return TS_ERR_OK;
 }
 

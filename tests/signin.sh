@@ -171,7 +171,9 @@ assert 'tessera_signins_total{idp="fx",pool="lync1"}' not in samples, samples
 assert samples['tessera_replay_hits_total'] == 1, samples
 assert samples['tessera_rejections_total{error="MFA_REQUIRED"}'] == 1, samples
 assert samples['tessera_http_requests_total{route="/signin",status="302"}'] >= 3, samples
-assert samples['tessera_tickets_minted_total'] >= 1, samples
+# One ticket handed out (the MFA sign-in's); the replay after the restart
+# was refused in the store, after its ticket was minted, and is not counted.
+assert samples['tessera_tickets_minted_total'] == 1, samples
 assert 'tessera_http_request_duration_seconds_bucket{route="/signin",le="+Inf"}' in samples
 PY
 echo "PASS: signin"
