@@ -2,13 +2,15 @@
  * signin_complete_many, store/sqlite_complete.c) and the read that comes
  * before it (request_get): all of a sign-in or none of it, one refused
  * sign-in in a batch undoing only itself, and of racing completions of one
- * request exactly one winning. In-memory stores, a fixed time T0. */
+ * request exactly one winning, also between two handles on one file. In-memory
+ * stores otherwise, a fixed time T0. */
 #include <check.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tessera/store.h"
 
@@ -16,16 +18,50 @@
 #define THREADS 8
 
 static struct ts_store *store;
+/* A second handle: the same as store, except in the file case, where it is
+ * another connection to store's file (as a second process would have). */
+static struct ts_store *other;
 
 static void setup(void)
 {
 	ck_assert_int_eq(ts_store_sqlite_open(":memory:", &store), TS_ERR_OK);
+	other = store;
 }
 
 static void teardown(void)
 {
+	if (other != store)
+		ts_store_close(other);
 	ts_store_close(store);
-	store = NULL;
+	store = other = NULL;
+}
+
+static char dir[200], path[260];
+
+static void file_setup(void)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof dir, "%s/ts-check-complete.XXXXXX", tmp != NULL ? tmp : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/state.db", dir);
+	ck_assert_int_eq(ts_store_sqlite_open(path, &store), TS_ERR_OK);
+	ck_assert_int_eq(ts_store_sqlite_open(path, &other), TS_ERR_OK);
+}
+
+/* The database and what SQLite leaves beside it, then the directory, which
+ * only goes if nothing else was left in it. */
+static void file_teardown(void)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	char file[300];
+
+	teardown();
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
+		unlink(file);
+	}
+	ck_assert_msg(rmdir(dir) == 0, "%s: files left behind", dir);
 }
 
 static void put_request(char *id, ts_time expires_at)
@@ -312,9 +348,11 @@ START_TEST(test_complete_many_same_request)
 END_TEST
 
 /* THREADS threads complete one request at once, each with its own
- * assertion: exactly one sign-in is written. */
+ * assertion, half of them through the other handle: exactly one sign-in is
+ * written. */
 struct racer {
 	pthread_barrier_t *start;
+	struct ts_store *on;
 	struct signin s;
 	ts_err result, row;
 };
@@ -324,7 +362,7 @@ static void *race_one(void *arg)
 	struct racer *r = arg;
 
 	pthread_barrier_wait(r->start);
-	r->result = store->signin_complete_many(store->impl, &r->s.c, 1, &r->row);
+	r->result = r->on->signin_complete_many(r->on->impl, &r->s.c, 1, &r->row);
 	return NULL;
 }
 
@@ -343,7 +381,7 @@ START_TEST(test_race_one_request)
 		for (int i = 0; i < THREADS; i++) {
 			snprintf(keys[i], sizeof keys[i], "adfs\n_r%d_%d", round, i);
 			snprintf(tags[i], sizeof tags[i], "r%d_%d", round, i);
-			racers[i] = (struct racer){.start = &start};
+			racers[i] = (struct racer){.start = &start, .on = i % 2 ? other : store};
 			signin_init(&racers[i].s, id, keys[i], tags[i]);
 			ck_assert_int_eq(pthread_create(&threads[i], NULL, race_one, &racers[i]), 0);
 		}
@@ -381,6 +419,14 @@ static Suite *complete_suite(void)
 	tcase_add_test(tc, test_complete_bad_input);
 	tcase_add_test(tc, test_complete_many_refuses_one);
 	tcase_add_test(tc, test_complete_many_same_request);
+	tcase_add_test(tc, test_race_one_request);
+	suite_add_tcase(s, tc);
+
+	/* Two connections to one file: WAL, BEGIN IMMEDIATE and the busy
+	 * timeout between them, as between two processes. */
+	tc = tcase_create("file");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, file_setup, file_teardown);
 	tcase_add_test(tc, test_race_one_request);
 	suite_add_tcase(s, tc);
 	return s;
