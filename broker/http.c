@@ -13,10 +13,17 @@
 
 #include "broker.h"
 #include "http.h"
+#include "http_deadline.h"
 #include "metrics.h"
 #include "runtime.h"
 #include "tessera/form.h"
 #include "tessera/log.h"
+
+/* broker->http: the daemon and the deadlines of its requests. */
+struct http_layer {
+	struct MHD_Daemon *d;
+	struct ts_http_deadlines *deadlines;
+};
 
 /* Per-request state between libmicrohttpd's calls of the access handler. */
 struct request_state {
@@ -24,7 +31,9 @@ struct request_state {
 	char *body;
 	size_t len;
 	size_t cap;
-	int too_large;
+	/* TOO_LARGE or HEADERS_TOO_LARGE: the rest is read and dropped, and
+	 * the request is refused once it is whole (keep-alive). */
+	ts_err refusal;
 	size_t route; /* the route's index, for metrics */
 	/* An answer that waits on its hold (http.h), allocated only then: the
 	 * connection is suspended until held_done resumes it with held_err. */
@@ -198,6 +207,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct ts_http
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);
+	ts_http_deadline_restart(conn);
 out:
 	response_clear(resp);
 	return ret;
@@ -286,12 +296,15 @@ static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection 
 	size_t n_routes = 0;
 	ts_err err;
 
+	ts_http_deadline_pause(conn);
 	ts_routes_names(&n_routes);
 	st->route = n_routes - 1; /* "no route" unless one matches */
 	req.rt = ts_runtime_acquire(broker);
-	if (st->too_large)
-		err = TS_ERR_TOO_LARGE;
-	else if ((err = ts_routes_find(method, url, &handler, &st->route, &allow)) == TS_ERR_OK)
+	/* Found first, so that a refusal is counted under its route. */
+	err = ts_routes_find(method, url, &handler, &st->route, &allow);
+	if (st->refusal != TS_ERR_OK)
+		err = st->refusal, allow = NULL;
+	else if (err == TS_ERR_OK)
 		err = handler(&req, &resp);
 	if (err != TS_ERR_OK) {
 		response_clear(&resp);
@@ -303,6 +316,29 @@ static enum MHD_Result dispatch(struct ts_broker *broker, struct MHD_Connection 
 	if (resp.hold.work != NULL && resp.refusal == TS_ERR_OK)
 		return hold(conn, st, &resp);
 	return answer(broker, conn, st, &resp, method, url);
+}
+
+static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
+					size_t key_len, const char *value, size_t value_len)
+{
+	size_t *sum = cls;
+
+	(void)kind, (void)key;
+	*sum += key_len + value_len + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* The request line and headers as sent, give or take whitespace: what
+ * max_header_bytes caps. (libmicrohttpd's memory pool, twice that, is the
+ * hard stop for what is larger still.) */
+static size_t header_bytes(struct MHD_Connection *conn, const char *method, const char *url,
+			   const char *version)
+{
+	size_t sum = strlen(method) + strlen(url) + strlen(version) + 4;
+
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND,
+				    add_header_bytes, &sum);
+	return sum;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -319,6 +355,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &st->started);
 		st->cap = (size_t)broker->config->broker.max_body_bytes;
+		if (header_bytes(conn, method, url, version) >
+		    (size_t)broker->config->broker.max_header_bytes)
+			st->refusal = TS_ERR_HEADERS_TOO_LARGE;
 		*req_cls = st;
 		return MHD_YES;
 	}
@@ -327,9 +366,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	if (*upload_data_size > 0) {
 		size_t n = *upload_data_size;
 
-		if (!st->too_large && st->len + n > st->cap)
-			st->too_large = 1; /* keep reading and discarding; answer 413 at the end */
-		if (!st->too_large) {
+		if (st->refusal == TS_ERR_OK && st->len + n > st->cap)
+			st->refusal = TS_ERR_TOO_LARGE;
+		if (st->refusal == TS_ERR_OK) {
 			char *grown = realloc(st->body, st->len + n + 1);
 			if (grown == NULL)
 				return MHD_NO;
@@ -382,7 +421,7 @@ ts_err ts_http_start(struct ts_broker *broker)
 			     MHD_ALLOW_SUSPEND_RESUME;
 	unsigned int threads = (unsigned int)cfg->broker.threads;
 	const union MHD_DaemonInfo *info;
-	struct MHD_Daemon *d;
+	struct http_layer *h;
 	char port[8];
 
 	if (threads == 0) {
@@ -397,7 +436,18 @@ ts_err ts_http_start(struct ts_broker *broker)
 	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, broker,
+	if ((h = calloc(1, sizeof *h)) == NULL ||
+	    ts_http_deadlines_start((unsigned int)cfg->broker.connection_timeout, broker->metrics,
+				    &h->deadlines) != TS_ERR_OK) {
+		freeaddrinfo(ai);
+		free(h);
+		ts_log_error(TS_LOG_ERR, "listen_failed", TS_ERR_HTTP_START, "reason",
+			     "cannot start the request deadline watcher");
+		return TS_ERR_HTTP_START;
+	}
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, broker,
+			     /* First: libmicrohttpd logs through it from here on. */
+			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, broker,
 			     MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 			     MHD_OPTION_THREAD_POOL_SIZE, threads,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->broker.max_connections,
@@ -407,23 +457,33 @@ ts_err ts_http_start(struct ts_broker *broker)
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 			     (size_t)cfg->broker.max_header_bytes * 2,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, broker,
-			     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, broker,
+			     MHD_OPTION_NOTIFY_CONNECTION, ts_http_deadlines_notify, h->deadlines,
 			     MHD_OPTION_END);
 	freeaddrinfo(ai);
-	if (d == NULL) {
+	if (h->d == NULL) {
 		ts_log_error(TS_LOG_ERR, "listen_failed", TS_ERR_HTTP_START, "address",
 			     cfg->broker.listen_address, "port", port);
+		ts_http_deadlines_free(h->deadlines);
+		free(h);
 		return TS_ERR_HTTP_START;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	broker->bound_port = info != NULL ? info->port : (unsigned short)cfg->broker.listen_port;
-	broker->http = d;
+	broker->http = h;
 	return TS_ERR_OK;
 }
 
 void ts_http_stop(struct ts_broker *broker)
 {
-	if (broker->http != NULL)
-		MHD_stop_daemon(broker->http);
+	struct http_layer *h = broker->http;
+
+	if (h == NULL)
+		return;
+	/* The watcher first: it must not shut down sockets the daemon is
+	 * closing. The daemon's close notices then empty its list. */
+	ts_http_deadlines_stop(h->deadlines);
+	MHD_stop_daemon(h->d);
+	ts_http_deadlines_free(h->deadlines);
+	free(h);
 	broker->http = NULL;
 }

@@ -14,6 +14,7 @@ TS_GATE_SOURCES = broker/gate.h broker/gate.c broker/gate_stage.c \
 # tesserad (the daemon) and tessera (the admin CLI).
 sbin_PROGRAMS += tesserad
 tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h \
+	broker/http_deadline.c broker/http_deadline.h \
 	broker/routes.c broker/routes.h broker/runtime.c broker/runtime.h \
 	broker/metrics.c broker/metrics.h broker/tickets.c broker/tickets.h \
 	broker/state.c broker/state.h broker/sso.c broker/sso.h \

@@ -89,6 +89,8 @@
 	X(HTTP_START, 500, "cannot start HTTP listener")                               \
 	X(NOT_FOUND, 404, "no such resource")                                          \
 	X(METHOD_NOT_ALLOWED, 405, "method not allowed on this resource")                \
+	X(REQUEST_TIMEOUT, 408, "request did not arrive whole within connection_timeout") \
+	X(HEADERS_TOO_LARGE, 431, "request line and headers exceed max_header_bytes")   \
 	/* Tessera web tickets: every rejection is 401, the caller signs in again */   \
 	X(TICKET_TOO_LARGE, 401, "ticket exceeds the size limit")                      \
 	X(TICKET_MALFORMED, 401, "ticket is not JWS compact with strict base64url")    \
