@@ -25,6 +25,10 @@ code=$(query "$hand" code)
 	ts_fail "session refused: $(cat "$TS_TMP/p1.b")"
 [ "$(header p1 Location)" = "/meet/x?a=1" ] || ts_fail "return path: $(header p1 Location)"
 pool=$(cookie p1 __Host-tessera)
+# Host-only: no Domain, as the __Host- prefix requires.
+tr -d '\r' <"$TS_TMP/p1.h" | grep -i '^set-cookie: __Host-tessera=' >"$TS_TMP/p1.cookie"
+grep -q 'Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=' "$TS_TMP/p1.cookie" &&
+	! grep -qi 'domain=' "$TS_TMP/p1.cookie" || ts_fail "pool cookie flags: $(cat "$TS_TMP/p1.cookie")"
 [ "$(jwt_claim "$pool" aud)" = lync1 ] || ts_fail "pool ticket audience"
 [ "$(jwt_claim "$pool" sub)" = alice@example.test ] || ts_fail "pool ticket subject"
 [ "$(jwt_claim "$pool" sid)" = S-1-5-21-1004336348-1177238915-682003330-1104 ] ||
@@ -44,6 +48,12 @@ code=$(query "$hand" code)
 [ "$(get p2x "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 400 ] ||
 	ts_fail "code on wrong host"
 grep -q CODE_WRONG_HOST "$TS_TMP/p2x.b" || ts_fail "wrong host not named"
+# Again, redeemed where it belongs: the second pool's own ticket.
+get s3 "$B/signin?pool=lync2&return=https://lync2.test/ucwa" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+case "$(header s3 Location)" in https://lync2.test/.tessera/session\?code=*) ;; *) ts_fail "SSO went to: $(header s3 Location)" ;; esac
+[ "$(get p3 "$B/.tessera/session?code=$(query "$(header s3 Location)" code)" -H 'Host: lync2.test')" = 302 ] ||
+	ts_fail "second pool's code refused: $(cat "$TS_TMP/p3.b")"
+[ "$(jwt_claim "$(cookie p3 __Host-tessera)" aud)" = lync2 ] || ts_fail "second pool's ticket audience"
 
 # --- replays and unsolicited answers ---------------------------------------
 [ "$(get a1r "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 400 ] || ts_fail "replayed POST"
@@ -151,6 +161,7 @@ code5=$(query "$(header s5 Location)" code)
 sleep 6
 [ "$(get p5 "$B/.tessera/session?code=$code5" -H 'Host: lync1.test')" = 400 ] ||
 	ts_fail "expired code accepted"
+grep -q CODE_UNKNOWN "$TS_TMP/p5.b" || ts_fail "expired code not named"
 
 # --- /metrics counts what happened -----------------------------------------
 get met "$B/metrics" >/dev/null
