@@ -18,6 +18,7 @@
 #include "../broker/usage.h"
 #include "tessera/cutover.h"
 #include "tessera/log.h"
+#include "test_dir.h"
 
 #define T0 1764042000 /* 2025-11-25T03:40:00Z */
 
@@ -25,24 +26,18 @@ static char dir[256], db[300];
 
 static void setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/ts-check-cutover.XXXXXX", tmp != NULL ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ts_test_dir_make(dir, sizeof dir, "ts-check-cutover");
 	snprintf(db, sizeof db, "%s/tessera.db", dir);
 	ts_log_set_level(TS_LOG_ERR);
 }
 
 static void teardown(void)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", ".moved", ".moved-wal",
-					       ".moved-shm"};
-	char f[400];
+	char moved[400];
 
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(f, sizeof f, "%s%s", db, suffixes[i]);
-		unlink(f);
-	}
+	snprintf(moved, sizeof moved, "%s.moved", db);
+	ts_test_db_remove(db);
+	ts_test_db_remove(moved);
 	ck_assert_msg(rmdir(dir) == 0, "%s: %s", dir, strerror(errno));
 }
 

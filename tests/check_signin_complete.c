@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "tessera/store.h"
+#include "test_dir.h"
 
 #define T0 1764042000 /* 2025-11-25T03:40:00Z */
 #define THREADS 8
@@ -43,25 +44,14 @@ static char dir[200], path[260];
  * same. One test per case: each starts on a new file. */
 static void file_case_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof dir, "%s/ts-check-complete.XXXXXX", tmp != NULL ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ts_test_dir_make(dir, sizeof dir, "ts-check-complete");
 	snprintf(path, sizeof path, "%s/state.db", dir);
 }
 
-/* The database and what SQLite leaves beside it, then the directory, which
- * only goes if nothing else was left in it. */
+/* The directory only goes if nothing else was left in it. */
 static void file_case_teardown(void)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char file[300];
-
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(file, sizeof file, "%s%s", path, suffixes[i]);
-		unlink(file);
-	}
-	ck_assert_msg(rmdir(dir) == 0, "%s: files left behind", dir);
+	ck_assert_msg(ts_test_db_remove(path) && rmdir(dir) == 0, "%s: files left behind", dir);
 }
 
 static void file_setup(void)

@@ -19,6 +19,7 @@
 
 #include "tessera/log.h"
 #include "tessera/store.h"
+#include "test_dir.h"
 
 #define T0 1764042000 /* 2025-11-25T03:40:00Z */
 #define THREADS 8
@@ -42,10 +43,7 @@ static char case_dir[200];
 
 static void case_setup(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(case_dir, sizeof case_dir, "%s/ts-check-store.XXXXXX", tmp != NULL ? tmp : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(case_dir));
+	ts_test_dir_make(case_dir, sizeof case_dir, "ts-check-store");
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -60,25 +58,11 @@ static void case_teardown(void)
 		      case_dir, strerror(errno));
 }
 
-/* Removes the database and what SQLite may leave beside it; false if one
- * cannot be removed. */
-static bool remove_db_files(void)
-{
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char file[320];
-	bool ok = true;
-
-	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
-		snprintf(file, sizeof file, "%s%s", fx.path, suffixes[i]);
-		ok &= unlink(file) == 0 || errno == ENOENT;
-	}
-	return ok;
-}
-
-/* Then the test's directory: rmdir fails if anything else was left. */
+/* The test's database, then its directory: rmdir fails if anything else
+ * was left. */
 static bool remove_dir(void)
 {
-	return remove_db_files() && rmdir(fx.dir) == 0;
+	return ts_test_db_remove(fx.path) && rmdir(fx.dir) == 0;
 }
 
 /* A fresh, empty log. The old stream is closed first: closing writes its
@@ -746,7 +730,7 @@ START_TEST(test_migration_v1_to_v2)
 	ts_store_close(fx.store);
 	fx.store = NULL;
 	fresh = schema_text(fx.path);
-	ck_assert(remove_db_files());
+	ck_assert(ts_test_db_remove(fx.path));
 
 	exec_sql(fx.path, schema_v1);
 	exec_sql(fx.path, "INSERT INTO revoked_jti (jti, expires_at) VALUES ('j1', 1764045600)");

@@ -1,0 +1,17 @@
+/* Files for Check tests: a directory of their own, and an SQLite database
+ * removed with what SQLite leaves beside it. */
+#ifndef TS_TEST_DIR_H
+#define TS_TEST_DIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Makes $TMPDIR/NAME.XXXXXX (else under /tmp) into dir; fails the test if
+ * it cannot. */
+void ts_test_dir_make(char *dir, size_t cap, const char *name);
+
+/* Removes path and its -wal, -shm and -journal files; false if one exists
+ * and cannot be removed. */
+bool ts_test_db_remove(const char *path);
+
+#endif
