@@ -1,6 +1,7 @@
 /* GET /healthz: the process serves HTTP. GET /readyz: it can also do its
- * job: the store answers, a signing key is active, IdP trust is loaded,
- * and, with the gate's agent configured, HAProxy reaches it. */
+ * job: the store answers, a signing key is active, IdP trust is loaded
+ * and still valid, and, with the gate's agent configured, HAProxy reaches
+ * it. */
 #include <glib.h>
 
 #include "broker.h"
@@ -10,6 +11,7 @@
 #include "stage_watch.h"
 #include "tickets.h"
 #include "tessera/keyring.h"
+#include "tessera/saml.h"
 #include "tessera/store.h"
 #include "tessera/ticket.h"
 
@@ -46,6 +48,18 @@ TS_ROUTE(ts_route_readyz)
 		g_string_append(why, "stages: cutover store cannot be read, last known stages kept\n");
 	if (req->rt->config->n_idps == 0)
 		g_string_append(why, "idp: none configured\n");
+	for (size_t i = 0; i < req->rt->config->n_idps; i++) {
+		const char *name = req->rt->config->idps[i].name;
+		const ts_time until = ts_saml_idp_valid_until(req->rt->saml, name);
+		char at[TS_TIME_ISO_LEN];
+
+		if (until == 0 || ts_clock_now(&b->clock) < until)
+			continue;
+		ts_time_format(until, at);
+		g_string_append_printf(why, "idp %s: metadata validUntil %s has passed, its "
+					    "answers are refused (refresh it and reload)\n",
+				       name, at);
+	}
 	if (ts_spop_configured(b->config)) {
 		/* HAProxy's spop-check says HELLO every few seconds: silence
 		 * means pool requests are failing closed (503). */

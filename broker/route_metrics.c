@@ -1,5 +1,6 @@
-/* GET /metrics: Prometheus text exposition: the counters of metrics.c, and
- * each pool's cutover stage as the gate applies it now. */
+/* GET /metrics: Prometheus text exposition: the counters of metrics.c, each
+ * pool's cutover stage as the gate applies it now, and when each IdP's
+ * metadata expires. */
 #include <glib.h>
 #include <stdlib.h>
 
@@ -10,6 +11,7 @@
 #include "routes.h"
 #include "runtime.h"
 #include "stage_watch.h"
+#include "tessera/saml.h"
 
 /* tessera_pool_stage{pool,stage}: 1 for the pool's stage, 0 for the others. */
 static void pool_stages(struct ts_broker *b, const struct ts_config *cfg, GString *out)
@@ -31,6 +33,28 @@ static void pool_stages(struct ts_broker *b, const struct ts_config *cfg, GStrin
 		ts_stage_snapshot_release((struct ts_stage_snapshot *)policy.stages);
 }
 
+/* tessera_idp_metadata_valid_until_seconds{idp}: when trust in an IdP's
+ * metadata ends (Unix time), for IdPs whose metadata says; alert on it as
+ * on a certificate's expiry. */
+static void idp_metadata(const struct ts_runtime *rt, GString *out)
+{
+	g_string_append(out, "# HELP tessera_idp_metadata_valid_until_seconds When an IdP's "
+			     "metadata expires (validUntil, Unix time); its answers are "
+			     "refused from then.\n"
+			     "# TYPE tessera_idp_metadata_valid_until_seconds gauge\n");
+	for (size_t i = 0; i < rt->config->n_idps; i++) {
+		const char *name = rt->config->idps[i].name;
+		const ts_time until = ts_saml_idp_valid_until(rt->saml, name);
+
+		/* IdP names are [A-Za-z0-9._-] (config.c): no label escaping. */
+		if (until != 0)
+			g_string_append_printf(out,
+					       "tessera_idp_metadata_valid_until_seconds{idp=\"%s\"} "
+					       "%lld\n",
+					       name, (long long)until);
+	}
+}
+
 TS_ROUTE(ts_route_metrics)
 {
 	char *text = NULL;
@@ -43,6 +67,7 @@ TS_ROUTE(ts_route_metrics)
 	out = g_string_new_len(text, (gssize)len);
 	free(text);
 	pool_stages(req->broker, req->rt->config, out);
+	idp_metadata(req->rt, out);
 	err = ts_http_respond(resp, 200, "text/plain; version=0.0.4; charset=utf-8", out->str,
 			      out->len);
 	g_string_free(out, TRUE);

@@ -253,9 +253,14 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 	char *url = NULL, *request_id = NULL;
 	ts_err err;
 
-	if ((err = new_request_id(id)) != TS_ERR_OK ||
-	    (err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK)
+	if ((err = new_request_id(id)) != TS_ERR_OK)
 		goto out;
+	if ((err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK) {
+		/* The refusal page names the error; the log says why. */
+		ts_log_error(TS_LOG_ERR, "signin_refused", err, "pool", pool->name, "idp", pool->idp,
+			     "detail", diag.text);
+		goto out;
+	}
 	if ((err = ts_state_pending_put(b, &pending, &resp->hold)) == TS_ERR_OK)
 		err = ts_http_redirect(resp, url);
 	ts_log(TS_LOG_INFO, "signin_started", "pool", pool->name, "idp", pool->idp, "request", id,

@@ -40,6 +40,7 @@ struct ts_saml_idp {
 	char *sso_url;
 	xmlSecKeyPtr *keys; /* signing keys: metadata and pinned certs */
 	size_t n_keys;
+	ts_time valid_until; /* metadata's validUntil: trust ends there; 0: none */
 	bool allow_sha1;
 	bool allow_unsolicited;
 	long clock_skew;
@@ -62,6 +63,8 @@ struct ts_saml {
 };
 
 const struct ts_saml_idp *ts_saml_find_idp(const struct ts_saml *saml, const char *name);
+/* SAML_METADATA_EXPIRED once now reaches the metadata's validUntil. */
+ts_err ts_saml_idp_current(const struct ts_saml_idp *idp, ts_time now, struct ts_saml_diag *diag);
 
 /* diag helpers: set text and return err, so checks read `return fail(...)`. */
 ts_err ts_saml_fail(struct ts_saml_diag *diag, ts_err err, const char *fmt, ...)

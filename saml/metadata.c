@@ -113,7 +113,10 @@ static ts_err read_entity(struct ts_metadata *md, const xmlNode *ed, struct ts_s
 	return TS_ERR_OK;
 }
 
-static ts_err check_valid_until(const xmlNode *n, ts_time now, struct ts_saml_diag *diag)
+/* Refuses metadata already past n's validUntil, and keeps the earliest
+ * validUntil met in md, since trust ends there while the daemon runs. */
+static ts_err check_valid_until(const xmlNode *n, ts_time now, struct ts_metadata *md,
+				struct ts_saml_diag *diag)
 {
 	const char *until = ts_xml_attr(n, "validUntil");
 	ts_time t;
@@ -125,6 +128,8 @@ static ts_err check_valid_until(const xmlNode *n, ts_time now, struct ts_saml_di
 	if (now >= t)
 		return ts_saml_fail(diag, TS_ERR_SAML_METADATA_EXPIRED, "validUntil %s has passed",
 				    until);
+	if (md->valid_until == 0 || t < md->valid_until)
+		md->valid_until = t;
 	return TS_ERR_OK;
 }
 
@@ -163,7 +168,7 @@ ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pi
 			goto out;
 		}
 	}
-	if ((err = check_valid_until(root, now, diag)) != TS_ERR_OK)
+	if ((err = check_valid_until(root, now, md, diag)) != TS_ERR_OK)
 		goto out;
 	if (ts_xml_is(root, TS_NS_MD, "EntityDescriptor")) {
 		ed = root;
@@ -178,7 +183,7 @@ ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pi
 				   entity_id != NULL ? " for " : "", entity_id != NULL ? entity_id : "");
 		goto out;
 	}
-	if ((err = check_valid_until(ed, now, diag)) != TS_ERR_OK ||
+	if ((err = check_valid_until(ed, now, md, diag)) != TS_ERR_OK ||
 	    (err = read_entity(md, ed, diag)) != TS_ERR_OK)
 		goto out;
 	if (md->entity_id == NULL || *md->entity_id == '\0')

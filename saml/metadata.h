@@ -10,6 +10,7 @@ struct ts_metadata {
 	char *passive_url;      /* WS-Fed PassiveRequestorEndpoint */
 	xmlSecKeyPtr *keys;     /* signing certificates */
 	size_t n_keys;
+	ts_time valid_until; /* the earliest validUntil in the file; 0: none */
 };
 
 /* pinned: if not NULL, the metadata must carry a valid signature by it. */

@@ -227,6 +227,8 @@ ts_err ts_saml_signin_url(const struct ts_saml *saml, const struct ts_signin_req
 		err = ts_saml_fail(diag, TS_ERR_SAML_UNKNOWN_IDP, "idp '%.64s'", req->idp);
 		goto out;
 	}
+	if ((err = ts_saml_idp_current(idp, req->now, diag)) != TS_ERR_OK)
+		goto out;
 	if (idp->sso_url == NULL || *idp->sso_url == '\0') {
 		err = ts_saml_fail(diag, TS_ERR_SAML_METADATA, "[idp %s] has no sign-in URL",
 				   idp->name);

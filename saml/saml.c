@@ -198,6 +198,7 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 		if (err != TS_ERR_OK)
 			goto out;
 		idp->entity_id = g_strdup(md.entity_id);
+		idp->valid_until = md.valid_until;
 		idp->sso_url = g_strdup(strcmp(cfg->protocol, "wsfed") == 0 && md.passive_url != NULL
 						? md.passive_url
 						: md.sso_redirect_url);

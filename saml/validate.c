@@ -7,6 +7,27 @@
 #include "internal.h"
 #include "tessera/log.h"
 
+/* Checked at load, and again at each use: a daemon outliving its metadata
+ * must stop trusting the keys in it, as SAML SPs do. */
+ts_err ts_saml_idp_current(const struct ts_saml_idp *idp, ts_time now, struct ts_saml_diag *diag)
+{
+	char until[TS_TIME_ISO_LEN];
+
+	if (idp->valid_until == 0 || now < idp->valid_until)
+		return TS_ERR_OK;
+	ts_time_format(idp->valid_until, until);
+	return ts_saml_fail(diag, TS_ERR_SAML_METADATA_EXPIRED,
+			    "[idp %s] metadata validUntil %s has passed: refresh it and reload",
+			    idp->name, until);
+}
+
+ts_time ts_saml_idp_valid_until(const struct ts_saml *saml, const char *idp_name)
+{
+	const struct ts_saml_idp *idp = ts_saml_find_idp(saml, idp_name);
+
+	return idp != NULL ? idp->valid_until : 0;
+}
+
 const struct ts_saml_idp *ts_saml_find_idp(const struct ts_saml *saml, const char *name)
 {
 	for (size_t i = 0; name != NULL && i < saml->n_idps; i++)
@@ -64,6 +85,8 @@ ts_err ts_saml_validate(const struct ts_saml *saml, const char *idp_name,
 		err = ts_saml_fail(c.diag, TS_ERR_SAML_UNKNOWN_IDP, "idp '%.64s'", idp_name);
 		goto out;
 	}
+	if ((err = ts_saml_idp_current(c.idp, check->now, c.diag)) != TS_ERR_OK)
+		goto out;
 	if ((err = ts_xml_parse(xml, len, saml->max_message_bytes, &doc, c.diag)) != TS_ERR_OK ||
 	    (err = ts_xml_check_limits_and_ids(doc, c.diag)) != TS_ERR_OK)
 		goto out;

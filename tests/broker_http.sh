@@ -1,8 +1,8 @@
 #!/bin/sh
 # tesserad's HTTP edges: open-redirect variants through the real query
 # decoding, oversize headers and bodies, malformed bodies, slow, trickling
-# and abandoned connections, /readyz, /saml/metadata, JWKS, and a pool added
-# by SIGHUP.
+# and abandoned connections, /readyz, /saml/metadata, JWKS, a pool added by
+# SIGHUP, and IdP metadata running past its validUntil.
 . "$TS_SRCDIR/tests/signin_lib.sh"
 MAX_CONNECTIONS=12
 ts_setup_broker "connection_timeout = 2
@@ -139,4 +139,42 @@ printf '[pool new]\nhost = new.test\nidp = fx\n' >>"$TS_TMP/tessera.conf"
 kill -HUP "$TS_TESSERAD_PID"
 ts_wait_until 10 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "no reload"
 [ "$(get np2 "$B/signin?pool=new")" = 302 ] || ts_fail "added pool not served"
+
+# IdP metadata past its validUntil: trust ends then, not at the next
+# restart. Metadata valid for 5 s more, loaded by SIGHUP: the gauge says
+# when; once it has passed, /readyz is 503 naming it and a sign-in to that
+# IdP is refused by name, while the other IdP's pool still works; a fresh
+# file and SIGHUP bring it back.
+reload() {
+	n=$(grep -c 'event=reloaded' "$TS_TMP/tesserad.log")
+	kill -HUP "$TS_TESSERAD_PID"
+	ts_wait_until 10 sh -c "[ \$(grep -c 'event=reloaded' '$TS_TMP/tesserad.log') -gt $n ]" ||
+		ts_fail "no reload: $(tail -n 3 "$TS_TMP/tesserad.log")"
+}
+readyz_is() { [ "$(get rz2 "$B/readyz")" = "$1" ]; }
+until_epoch=$(($(date +%s) + 5))
+until=$(date -u -d "@$until_epoch" +%Y-%m-%dT%H:%M:%SZ)
+sed "s|^<md:EntityDescriptor |<md:EntityDescriptor validUntil=\"$until\" |" \
+	"$TS_TMP/idp/idp-metadata.xml" >"$TS_TMP/soon.xml"
+grep -q "validUntil=\"$until\"" "$TS_TMP/soon.xml" || ts_fail "could not date the metadata"
+printf '[idp soon]\nmetadata = %s\n[pool soon]\nhost = soon.test\nidp = soon\n' \
+	"$TS_TMP/soon.xml" >>"$TS_TMP/tessera.conf"
+reload
+get mt2 "$B/metrics" >/dev/null
+grep -qx "tessera_idp_metadata_valid_until_seconds{idp=\"soon\"} $until_epoch" "$TS_TMP/mt2.b" ||
+	ts_fail "no validUntil gauge: $(grep valid_until "$TS_TMP/mt2.b")"
+ts_wait_until 15 readyz_is 503 || ts_fail "/readyz still $(cat "$TS_TMP/rz2.b") after validUntil"
+grep -qx "idp soon: metadata validUntil $until has passed, its answers are refused (refresh it and reload)" \
+	"$TS_TMP/rz2.b" || ts_fail "/readyz does not name the metadata: $(cat "$TS_TMP/rz2.b")"
+[ "$(get sn "$B/signin?pool=soon")" = 500 ] && grep -q SAML_METADATA_EXPIRED "$TS_TMP/sn.b" ||
+	ts_fail "sign-in through expired metadata not refused by name: $(head -c 300 "$TS_TMP/sn.b")"
+grep -q "event=signin_refused error=SAML_METADATA_EXPIRED pool=soon idp=soon detail=.*$until" \
+	"$TS_TMP/tesserad.log" || ts_fail "the refusal is not logged with the date"
+[ "$(get fx "$B/signin?pool=lync1")" = 302 ] || ts_fail "the other IdP's pool stopped too"
+cp "$TS_TMP/idp/idp-metadata.xml" "$TS_TMP/soon.xml"
+reload
+readyz_is 200 || ts_fail "/readyz after fresh metadata: $(cat "$TS_TMP/rz2.b")"
+get mt3 "$B/metrics" >/dev/null
+! grep -q 'valid_until_seconds{idp="soon"}' "$TS_TMP/mt3.b" || ts_fail "gauge left for metadata without validUntil"
+[ "$(get sn2 "$B/signin?pool=soon")" = 302 ] || ts_fail "sign-in not back after the fresh metadata"
 echo "PASS: broker_http"

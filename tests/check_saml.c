@@ -840,6 +840,108 @@ START_TEST(test_metadata_import)
 }
 END_TEST
 
+/* The fixture IdP's metadata with validUntil on its EntityDescriptor and,
+ * with outer set, inside an EntitiesDescriptor carrying its own; loaded as
+ * [idp md] at load_at. */
+static ts_err load_valid_until(const char *inner, const char *outer, ts_time load_at,
+			       struct ts_saml **out, struct ts_saml_diag *diag)
+{
+	char *md_path = g_strdup_printf("%s/md-until.xml", dir);
+	char *conf_path = g_strdup_printf("%s/md-until.conf", dir);
+	char *orig_path = g_strdup_printf("%s/idp-metadata.xml", dir);
+	/* entity_id picks the entity out of an aggregate. */
+	char *conf = g_strdup_printf("[idp md]\nmetadata = %s\nentity_id = " ENTITY "\n", md_path);
+	char *orig = NULL, *attr = g_strdup_printf("<md:EntityDescriptor validUntil=\"%s\" ", inner);
+	struct ts_config *c = NULL;
+	GString *md;
+	ts_err err;
+
+	ck_assert(g_file_get_contents(orig_path, &orig, NULL, NULL));
+	ck_assert(g_str_has_prefix(orig, "<md:EntityDescriptor "));
+	md = g_string_new(attr);
+	g_string_append(md, orig + strlen("<md:EntityDescriptor "));
+	if (outer != NULL) {
+		g_string_prepend(md, "\">");
+		g_string_prepend(md, outer);
+		g_string_prepend(md, "<md:EntitiesDescriptor "
+				     "xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" validUntil=\"");
+		g_string_append(md, "</md:EntitiesDescriptor>");
+	}
+	ck_assert(g_file_set_contents(md_path, md->str, (gssize)md->len, NULL));
+	ck_assert(g_file_set_contents(conf_path, conf, -1, NULL));
+	ck_assert_int_eq(ts_config_load(conf_path, &c, NULL), TS_ERR_OK);
+	err = ts_saml_new(c, load_at, out, diag);
+	ts_config_free(c);
+	g_string_free(md, TRUE);
+	g_free(attr);
+	g_free(orig);
+	g_free(orig_path);
+	g_free(conf);
+	g_free(conf_path);
+	g_free(md_path);
+	return err;
+}
+
+/* Trust ends at validUntil: checked at load, and at each use after it, so
+ * that a daemon running past it stops trusting the metadata's keys. */
+START_TEST(test_metadata_valid_until)
+{
+	const char *const args[] = {XML, IRT, "--sign=response", NULL};
+	struct ts_saml *s = NULL;
+	struct ts_saml_diag diag = {{0}};
+	struct ts_identity *id = NULL;
+	struct ts_signin_request req = {.idp = "md", .now = now + 10};
+	char *url = NULL, *rid = NULL, *xml;
+	size_t len = 0;
+
+	/* NOW is 00:00:00; validUntil one minute later. */
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", NULL, now, &s, &diag) == TS_ERR_OK,
+		      "%s", diag.text);
+	ck_assert_int_eq(ts_saml_idp_valid_until(s, "md"), now + 60);
+	ck_assert_int_eq(ts_saml_idp_valid_until(s, "nosuch"), 0);
+	ck_assert_int_eq(ts_saml_idp_valid_until(saml, "fixture"), 0);
+
+	xml = idp_sign(args, &len);
+	struct ts_saml_check check = {.now = now + 10, .in_response_to = "_req1"};
+	ck_assert_msg(ts_saml_validate(s, "md", TS_SAML_ACS, xml, len, &check, &id, &diag) ==
+			      TS_ERR_OK,
+		      "%s", diag.text);
+	ts_identity_free(id);
+	id = NULL;
+	ck_assert_int_eq(ts_saml_signin_url(s, &req, &url, &rid, &diag), TS_ERR_OK);
+	g_free(url);
+	g_free(rid);
+
+	/* The same answer, still inside its own NotOnOrAfter, at validUntil. */
+	check.now = now + 60;
+	ck_assert_int_eq(ts_saml_validate(s, "md", TS_SAML_ACS, xml, len, &check, &id, &diag),
+			 TS_ERR_SAML_METADATA_EXPIRED);
+	ck_assert_ptr_null(id);
+	ck_assert_msg(strstr(diag.text, "2026-01-01T00:01:00Z") != NULL, "%s", diag.text);
+	req.now = now + 60;
+	ck_assert_int_eq(ts_saml_signin_url(s, &req, &url, &rid, &diag),
+			 TS_ERR_SAML_METADATA_EXPIRED);
+	ck_assert_ptr_null(url);
+	ts_saml_free(s);
+	s = NULL;
+
+	/* Loading it then is refused outright. */
+	ck_assert_int_eq(load_valid_until("2026-01-01T00:01:00Z", NULL, now + 60, &s, &diag),
+			 TS_ERR_SAML_METADATA_EXPIRED);
+	ck_assert_ptr_null(s);
+	/* An aggregate's own validUntil counts when it is the earlier one. */
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", "2026-01-01T00:00:30Z", now, &s,
+				       &diag) == TS_ERR_OK,
+		      "%s", diag.text);
+	ck_assert_int_eq(ts_saml_idp_valid_until(s, "md"), now + 30);
+	check.now = now + 30;
+	ck_assert_int_eq(ts_saml_validate(s, "md", TS_SAML_ACS, xml, len, &check, &id, &diag),
+			 TS_ERR_SAML_METADATA_EXPIRED);
+	ts_saml_free(s);
+	g_free(xml);
+}
+END_TEST
+
 /* ---- set-up: keys and a config, once for the whole run ---- */
 
 static bool forked = true;
@@ -956,6 +1058,7 @@ int main(void)
 	tcase_add_test(tc, test_metadata_pinned);
 	tcase_add_test(tc, test_metadata_unsigned_but_pinned);
 	tcase_add_test(tc, test_metadata_import);
+	tcase_add_test(tc, test_metadata_valid_until);
 	suite_add_tcase(s, tc);
 
 	sr = srunner_create(s);

@@ -50,6 +50,11 @@ ts_err ts_saml_validate(const struct ts_saml *saml, const char *idp_name,
 			const struct ts_saml_check *check, struct ts_identity **out,
 			struct ts_saml_diag *diag);
 
+/* When trust in IdP idp_name's metadata ends (the earliest validUntil in
+ * its file): from then on its answers are refused as SAML_METADATA_EXPIRED
+ * until a reload reads a fresh file. 0: no validUntil (or no such IdP). */
+ts_time ts_saml_idp_valid_until(const struct ts_saml *saml, const char *idp_name);
+
 /* Decoders for what a browser posts: the base64 of SAMLResponse (whitespace
  * and CRLF allowed, as SiteMinder wraps it); a Redirect-binding parameter
  * (base64 of raw deflate), inflated up to max_out bytes. *out is malloc'd and
