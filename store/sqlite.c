@@ -323,6 +323,21 @@ out:
 	return err;
 }
 
+static ts_err sqlite_write_check(void *impl)
+{
+	struct sqlite_store *s = impl;
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
+		sqlite3_bind_int64(s->stmt[ST_REPLAY_COUNT_ADD], 1, 0);
+		err = ts_sq_done(s, ST_REPLAY_COUNT_ADD, "write_check");
+		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
 static void sqlite_close(void *impl)
 {
 	struct sqlite_store *s = impl;
@@ -501,6 +516,7 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	store->revocations_each = sqlite_revocations_each;
 	store->revocations_prune = sqlite_revocations_prune;
 	store->prune = sqlite_prune;
+	store->write_check = sqlite_write_check;
 	ts_sq_signin_bind(store);
 	ts_sq_session_bind(store);
 	ts_sq_complete_bind(store);

@@ -2,7 +2,8 @@
 # tesserad's HTTP edges: open-redirect variants through the real query
 # decoding, oversize headers and bodies, malformed bodies, slow, trickling
 # and abandoned connections, /readyz, /saml/metadata, JWKS, a pool added by
-# SIGHUP, and IdP metadata running past its validUntil.
+# SIGHUP, IdP metadata running past its validUntil, and /readyz naming what
+# is not ready.
 . "$TS_SRCDIR/tests/signin_lib.sh"
 MAX_CONNECTIONS=12
 ts_setup_broker "connection_timeout = 2
@@ -177,4 +178,41 @@ readyz_is 200 || ts_fail "/readyz after fresh metadata: $(cat "$TS_TMP/rz2.b")"
 get mt3 "$B/metrics" >/dev/null
 ! grep -q 'valid_until_seconds{idp="soon"}' "$TS_TMP/mt3.b" || ts_fail "gauge left for metadata without validUntil"
 [ "$(get sn2 "$B/signin?pool=soon")" = 302 ] || ts_fail "sign-in not back after the fresh metadata"
+
+# /readyz names a store that cannot take writes: another process holds
+# its write lock (as a stuck `sqlite3` session would) past the busy timeout
+# (5 s). Ready again once it lets go.
+"$PY" - "$TS_TMP/tessera.db" "$TS_TMP/locked" "$TS_TMP/unlock" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+db.close()
+PY
+locker=$!
+TS_PIDS="$TS_PIDS $locker"
+ts_wait_until 10 test -e "$TS_TMP/locked" || ts_fail "could not lock the store"
+[ "$(get rz3 "$B/readyz")" = 503 ] && grep -qx 'store: cannot write (see the log)' "$TS_TMP/rz3.b" ||
+	ts_fail "/readyz with the store locked: $(cat "$TS_TMP/rz3.b")"
+grep -q 'event=store_query_failed .*query=begin reason="database is locked"' "$TS_TMP/tesserad.log" ||
+	ts_fail "the locked store is not logged"
+touch "$TS_TMP/unlock"
+wait "$locker" || ts_fail "the locking process failed"
+readyz_is 200 || ts_fail "/readyz once the store answers: $(cat "$TS_TMP/rz2.b")"
+
+# ... and a key ring with no active key (the only key marked retired).
+for meta in "$TS_TMP"/keys/*.json; do
+	sed 's/^}$/, "retired_at": "2026-01-01T00:00:00Z" }/' "$meta" >"$meta.new" && mv "$meta.new" "$meta"
+done
+reload
+[ "$(get rz4 "$B/readyz")" = 503 ] && grep -qx 'keys: no active ticket-signing key' "$TS_TMP/rz4.b" ||
+	ts_fail "/readyz with every key retired: $(cat "$TS_TMP/rz4.b")"
+"$TS_BUILDDIR/tessera" key rotate -c "$TS_TMP/tessera.conf" >/dev/null 2>&1 ||
+	ts_fail "tessera key rotate"
+reload
+readyz_is 200 || ts_fail "/readyz after a new key: $(cat "$TS_TMP/rz2.b")"
 echo "PASS: broker_http"

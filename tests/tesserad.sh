@@ -1,10 +1,12 @@
 #!/bin/sh
 # tesserad: config check (-t), start on a kernel-chosen port, /healthz, error
-# answers, SIGHUP with a broken config keeps serving, clean stop on SIGTERM.
+# answers, SIGHUP with a broken config keeps serving, SIGHUP keeps open
+# connections, clean stop on SIGTERM and on SIGINT.
 . "$TS_SRCDIR/tests/lib.sh"
 [ -n "$CURL" ] || ts_skip "curl not found"
 
 tesserad="$TS_BUILDDIR/tesserad"
+PY=${SYSTEM_PYTHON3:-python3}
 
 # -t accepts the shipped file ...
 "$tesserad" -t -c "$TS_SRCDIR/conf/tessera.conf" 2>"$TS_TMP/t.out" ||
@@ -80,6 +82,31 @@ ts_wait_until 10 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "goo
 [ "$(grep -c 'error=NOT_FOUND' "$TS_TMP/tesserad.log")" = "$before" ] ||
 	ts_fail "log level from the reloaded file not applied"
 
+# SIGHUP keeps open connections: a keep-alive connection answered before
+# a reload is answered again on the same socket after it.
+reloads=$(grep -c 'event=reloaded' "$TS_TMP/tesserad.log")
+"$PY" - "$TS_PORT" "$TS_TESSERAD_PID" "$TS_TMP/tesserad.log" "$reloads" <<'PY' ||
+import os, signal, socket, sys, time
+port, pid, log, before = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+def ask():
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = b""
+    while not got.endswith(b"ok\n"):
+        chunk = s.recv(4096)
+        assert chunk, "connection closed; so far: %r" % got
+        got += chunk
+    assert got.startswith(b"HTTP/1.1 200"), got
+ask()
+os.kill(pid, signal.SIGHUP)
+deadline = time.monotonic() + 10
+while open(log).read().count("event=reloaded") <= before:
+    assert time.monotonic() < deadline, "no reload"
+    time.sleep(0.05)
+ask()
+PY
+	ts_fail "a keep-alive connection did not outlive SIGHUP"
+
 # SIGTERM: clean stop, exit 0.
 kill -TERM "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop on SIGTERM"
@@ -87,4 +114,15 @@ rc=0
 wait "$TS_TESSERAD_PID" || rc=$?
 [ "$rc" -eq 0 ] || ts_fail "tesserad exit $rc after SIGTERM"
 grep -q 'event=stopping signal=SIGTERM' "$TS_TMP/tesserad.log" || ts_fail "no stopping line"
+
+# SIGINT (Ctrl-C in a terminal) stops it as cleanly.
+ts_start_tesserad "$TS_TMP/run.conf" "$TS_TMP/tesserad2.log"
+[ "$(ts_http_status GET "http://127.0.0.1:$TS_PORT/healthz")" = 200 ] || ts_fail "restart"
+kill -INT "$TS_TESSERAD_PID"
+ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad did not stop on SIGINT"
+rc=0
+wait "$TS_TESSERAD_PID" || rc=$?
+[ "$rc" -eq 0 ] || ts_fail "tesserad exit $rc after SIGINT"
+grep -q 'event=stopping signal=SIGINT' "$TS_TMP/tesserad2.log" ||
+	ts_fail "no stopping line for SIGINT: $(tail -n 3 "$TS_TMP/tesserad2.log")"
 echo "PASS: tesserad"

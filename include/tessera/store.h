@@ -197,6 +197,12 @@ struct ts_store {
 	 * transaction. counts (may be NULL) says how many went. */
 	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
 
+	/* Whether a write commits now: a no-op update in a transaction of its
+	 * own (the write lock within the busy timeout, a journal write). What
+	 * /readyz asks, since a store that reads but cannot write stores no
+	 * sign-in. */
+	ts_err (*write_check)(void *impl);
+
 	void (*close)(void *impl);
 	void *impl;
 };
