@@ -18,6 +18,7 @@
 #include "../broker/usage.h"
 #include "tessera/log.h"
 #include "tessera/store.h"
+#include "test_dir.h"
 
 #define T0 1767225600 /* 2026-01-01 */
 #define LIFETIME 3600
@@ -59,8 +60,7 @@ static void setup(void)
 	ts_log_set_stream(fx.log_stream);
 	ts_log_set_level(TS_LOG_DEBUG);
 	fx.clock = ts_clock_fixed(T0);
-	snprintf(fx.dir, sizeof fx.dir, "%s/check_gate.XXXXXX", g_get_tmp_dir());
-	ck_assert_ptr_nonnull(g_mkdtemp(fx.dir));
+	ts_test_dir_make(fx.dir, sizeof fx.dir, "check_gate");
 	snprintf(path, sizeof path, "%s/tessera.conf", fx.dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -85,16 +85,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char cmd[300];
-
 	ts_usage_free(fx.usage);
 	ts_tickets_free(fx.tickets);
 	ts_revocations_free(fx.rev);
 	ts_store_close(fx.store);
 	ts_keyring_unref(fx.ring);
 	ts_config_free(fx.config);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx.dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(ts_test_dir_remove(fx.dir), "%s left behind", fx.dir);
 	ts_log_set_stream(NULL);
 	fclose(fx.log_stream);
 	free(fx.log);

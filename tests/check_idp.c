@@ -11,7 +11,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -28,6 +27,8 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 #include <openssl/evp.h>
+
+#include "test_dir.h"
 
 extern char **environ;
 
@@ -1481,18 +1482,12 @@ END_TEST
 
 /* ---- set-up ---- */
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 /* Check forks each test; only the process that made the directory may
  * remove it, or the first finished test would delete it for the rest. */
 static void remove_tmpdir(void)
 {
 	if (tmpdir[0] != '\0' && getpid() == tmpdir_owner) {
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		ts_test_dir_remove(tmpdir);
 		tmpdir[0] = '\0';
 	}
 }

@@ -20,6 +20,7 @@
 #include "tessera/form.h"
 #include "tessera/log.h"
 #include "tessera/saml.h"
+#include "test_dir.h"
 
 #define NOW "2026-01-01T00:00:00Z"
 #define ENTITY "https://idp.example.test/adfs/services/trust"
@@ -1009,8 +1010,6 @@ int main(void)
 	SRunner *sr;
 	TCase *tc;
 	int failed;
-	char *rm[] = {"/bin/rm", "-rf", dir, NULL};
-	size_t len;
 
 	snprintf(dir, sizeof dir, "%s/tessera-saml.XXXXXX", g_get_tmp_dir());
 	if (mkdtemp(dir) == NULL || ts_saml_library_init() != TS_ERR_OK)
@@ -1068,6 +1067,6 @@ int main(void)
 	ts_saml_free(saml);
 	ts_config_free(cfg);
 	ts_saml_library_shutdown();
-	g_free(run(rm, &len));
+	ts_test_dir_remove(dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

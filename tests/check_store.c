@@ -5,7 +5,6 @@
  * fails when the store logs an error the test did not expect. */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -46,15 +45,9 @@ static void case_setup(void)
 	ts_test_dir_make(case_dir, sizeof case_dir, "ts-check-store");
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static void case_teardown(void)
 {
-	ck_assert_msg(nftw(case_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS) == 0, "%s: %s",
+	ck_assert_msg(ts_test_dir_remove(case_dir), "%s: %s",
 		      case_dir, strerror(errno));
 }
 

@@ -21,6 +21,7 @@
 #include "tessera/log.h"
 #include "tessera/saml.h"
 #include "tessera/sts.h"
+#include "test_dir.h"
 
 #define NOW "2026-01-01T00:00:00Z"
 #define ENTITY "https://sts.tessera.example.test/adfs/services/trust"
@@ -1049,8 +1050,7 @@ int main(void)
 	Suite *s = suite_create("sts");
 	SRunner *sr;
 	TCase *tc;
-	int failed, status;
-	char *rm[] = {"/bin/rm", "-rf", dir, NULL};
+	int failed;
 
 	snprintf(dir, sizeof dir, "%s/tessera-sts.XXXXXX", g_get_tmp_dir());
 	if (mkdtemp(dir) == NULL || ts_saml_library_init() != TS_ERR_OK)
@@ -1086,6 +1086,6 @@ int main(void)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	ts_saml_library_shutdown();
-	g_free(run(rm, false, &status));
+	ts_test_dir_remove(dir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -16,6 +16,7 @@
 #include "tessera/log.h"
 #include "tessera/store.h"
 #include "tessera/ticket.h"
+#include "test_dir.h"
 
 #define T0 1764042000 /* 2025-11-25T03:40:00Z */
 #define LIFETIME 28800
@@ -48,19 +49,15 @@ static const struct ts_ticket_identity alice = {
 	.n_amr = 2,
 };
 
+/* mkdtemp makes it 0700, as a key directory must be. */
 static void make_dir(char *out, size_t outsz)
 {
-	snprintf(out, outsz, "%s/ts-check-ticket.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(out));
-	ck_assert_int_eq(chmod(out, 0700), 0);
+	ts_test_dir_make(out, outsz, "ts-check-ticket");
 }
 
 static void remove_dir(const char *dir)
 {
-	char cmd[600];
-
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(ts_test_dir_remove(dir), "%s left behind", dir);
 }
 
 static struct ts_tickets *new_tickets(const char *issuer, struct ts_keyring *ring,

@@ -16,7 +16,7 @@ include $(srcdir)/tests/idp.mk
 # signer (pysaml2 + xmlsec1), and lasso reading our SP metadata.
 check_PROGRAMS += tests/check_saml
 TESTS += tests/check_saml
-tests_check_saml_SOURCES = tests/check_saml.c
+tests_check_saml_SOURCES = tests/check_saml.c tests/test_dir.c tests/test_dir.h
 tests_check_saml_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(LASSO_CFLAGS) \
 	$(OPENSSL_CFLAGS) $(ZLIB_CFLAGS)
 tests_check_saml_LDADD = $(TS_SAML_LIBS) $(CHECK_LIBS) $(LASSO_LIBS) $(GLIB_LIBS)

@@ -3,7 +3,7 @@
 # validator through the metadata the STS publishes.
 check_PROGRAMS += tests/check_sts
 TESTS += tests/check_sts
-tests_check_sts_SOURCES = tests/check_sts.c
+tests_check_sts_SOURCES = tests/check_sts.c tests/test_dir.c tests/test_dir.h
 tests_check_sts_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(OPENSSL_CFLAGS)
 tests_check_sts_LDADD = $(TS_SAML_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 

@@ -1,6 +1,7 @@
 /* Test files: see test_dir.h. */
 #include <check.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -13,6 +14,17 @@ void ts_test_dir_make(char *dir, size_t cap, const char *name)
 
 	snprintf(dir, cap, "%s/%s.XXXXXX", tmp != NULL ? tmp : "/tmp", name);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+bool ts_test_dir_remove(const char *dir)
+{
+	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
 bool ts_test_db_remove(const char *path)

@@ -1,5 +1,5 @@
-/* Files for Check tests: a directory of their own, and an SQLite database
- * removed with what SQLite leaves beside it. */
+/* Files for Check tests: a directory of their own, removed with all in it,
+ * and an SQLite database removed with what SQLite leaves beside it. */
 #ifndef TS_TEST_DIR_H
 #define TS_TEST_DIR_H
 
@@ -9,6 +9,9 @@
 /* Makes $TMPDIR/NAME.XXXXXX (else under /tmp) into dir; fails the test if
  * it cannot. */
 void ts_test_dir_make(char *dir, size_t cap, const char *name);
+
+/* Removes dir and everything under it; false if something stays. */
+bool ts_test_dir_remove(const char *dir);
 
 /* Removes path and its -wal, -shm and -journal files; false if one exists
  * and cannot be removed. */

@@ -2,7 +2,7 @@
 # interoperability test against PyJWT, the key ring CLI and tesserad's
 # key ring handling.
 check_PROGRAMS += tests/check_ticket tests/ticket_tool
-tests_check_ticket_SOURCES = tests/check_ticket.c
+tests_check_ticket_SOURCES = tests/check_ticket.c tests/test_dir.c tests/test_dir.h
 tests_check_ticket_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(OPENSSL_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS)
 tests_check_ticket_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS)
