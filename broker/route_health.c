@@ -1,7 +1,7 @@
 /* GET /healthz: the process serves HTTP. GET /readyz: it can also do its
  * job: the store takes writes, a signing key is active, IdP trust is loaded
- * and still valid, and, with the gate's agent configured, HAProxy reaches
- * it. */
+ * and some of it still valid, and, with the gate's agent configured,
+ * HAProxy reaches it. The answer lists IdPs whose metadata has expired. */
 #include <glib.h>
 
 #include "broker.h"
@@ -23,13 +23,37 @@ TS_ROUTE(ts_route_healthz)
 	return ts_http_respond_text(resp, 200, "ok\n");
 }
 
+/* Lists each IdP whose metadata is past its validUntil; how many. One such
+ * IdP does not make tesserad unready: every instance reads the same file,
+ * and a balancer dropping them all would stop the other IdPs too. */
+static size_t expired_idps(const struct ts_http_request *req, GString *out)
+{
+	const ts_time now = ts_clock_now(&req->broker->clock);
+	size_t n = 0;
+
+	for (size_t i = 0; i < req->rt->config->n_idps; i++) {
+		const char *name = req->rt->config->idps[i].name;
+		const ts_time until = ts_saml_idp_valid_until(req->rt->saml, name);
+		char at[TS_TIME_ISO_LEN];
+
+		if (until == 0 || now < until)
+			continue;
+		ts_time_format(until, at);
+		g_string_append_printf(out, "idp %s: metadata validUntil %s has passed, its "
+					    "sign-ins are refused (refresh the file and reload)\n",
+				       name, at);
+		n++;
+	}
+	return n;
+}
+
 TS_ROUTE(ts_route_readyz)
 {
 	struct ts_broker *b = req->broker;
 	struct ts_store *store = ts_broker_store(b);
 	struct ts_tickets *tickets = ts_broker_ticketing(b);
 	struct ts_keyring *ring = tickets != NULL ? ts_tickets_keyring(tickets) : NULL;
-	GString *why = g_string_new(NULL);
+	GString *why = g_string_new(NULL), *degraded = g_string_new(NULL);
 	ts_err err;
 
 	if (store == NULL || store->write_check(store->impl) != TS_ERR_OK)
@@ -40,18 +64,8 @@ TS_ROUTE(ts_route_readyz)
 		g_string_append(why, "stages: cutover store cannot be read, last known stages kept\n");
 	if (req->rt->config->n_idps == 0)
 		g_string_append(why, "idp: none configured\n");
-	for (size_t i = 0; i < req->rt->config->n_idps; i++) {
-		const char *name = req->rt->config->idps[i].name;
-		const ts_time until = ts_saml_idp_valid_until(req->rt->saml, name);
-		char at[TS_TIME_ISO_LEN];
-
-		if (until == 0 || ts_clock_now(&b->clock) < until)
-			continue;
-		ts_time_format(until, at);
-		g_string_append_printf(why, "idp %s: metadata validUntil %s has passed, its "
-					    "answers are refused (refresh it and reload)\n",
-				       name, at);
-	}
+	else if (expired_idps(req, degraded) == req->rt->config->n_idps)
+		g_string_append(why, "idp: the metadata of every IdP has expired\n");
 	if (ts_spop_configured(b->config)) {
 		/* HAProxy's spop-check says HELLO every few seconds: silence
 		 * means pool requests are failing closed (503). */
@@ -63,11 +77,14 @@ TS_ROUTE(ts_route_readyz)
 	}
 	ts_keyring_unref(ring);
 	if (why->len == 0) {
-		g_string_free(why, TRUE);
-		return ts_http_respond_text(resp, 200, "ready\n");
+		g_string_prepend(degraded, "ready\n");
+		err = ts_http_respond_text(resp, 200, degraded->str);
+	} else {
+		g_string_append(why, degraded->str);
+		err = ts_http_respond_text(resp, 503, why->str);
+		resp->refusal = TS_ERR_NOT_READY;
 	}
-	err = ts_http_respond_text(resp, 503, why->str);
-	resp->refusal = TS_ERR_NOT_READY;
 	g_string_free(why, TRUE);
+	g_string_free(degraded, TRUE);
 	return err;
 }

@@ -33,25 +33,22 @@ static void pool_stages(struct ts_broker *b, const struct ts_config *cfg, GStrin
 		ts_stage_snapshot_release((struct ts_stage_snapshot *)policy.stages);
 }
 
-/* tessera_idp_metadata_valid_until_seconds{idp}: when trust in an IdP's
- * metadata ends (Unix time), for IdPs whose metadata says; alert on it as
- * on a certificate's expiry. */
+/* When trust in each IdP's metadata ends (Unix time), for IdPs whose
+ * metadata says: alert on it as on a certificate's expiry. */
+#define IDP_VALID_UNTIL "tessera_idp_metadata_valid_until_timestamp_seconds"
 static void idp_metadata(const struct ts_runtime *rt, GString *out)
 {
-	g_string_append(out, "# HELP tessera_idp_metadata_valid_until_seconds When an IdP's "
-			     "metadata expires (validUntil, Unix time); its answers are "
-			     "refused from then.\n"
-			     "# TYPE tessera_idp_metadata_valid_until_seconds gauge\n");
+	g_string_append(out, "# HELP " IDP_VALID_UNTIL " When an IdP's metadata expires "
+			     "(validUntil); its sign-ins are refused from then.\n"
+			     "# TYPE " IDP_VALID_UNTIL " gauge\n");
 	for (size_t i = 0; i < rt->config->n_idps; i++) {
 		const char *name = rt->config->idps[i].name;
 		const ts_time until = ts_saml_idp_valid_until(rt->saml, name);
 
 		/* IdP names are [A-Za-z0-9._-] (config.c): no label escaping. */
 		if (until != 0)
-			g_string_append_printf(out,
-					       "tessera_idp_metadata_valid_until_seconds{idp=\"%s\"} "
-					       "%lld\n",
-					       name, (long long)until);
+			g_string_append_printf(out, IDP_VALID_UNTIL "{idp=\"%s\"} %lld\n", name,
+					       (long long)until);
 	}
 }
 

@@ -257,8 +257,8 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 		goto out;
 	if ((err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK) {
 		/* The refusal page names the error; the log says why. */
-		ts_log_error(TS_LOG_ERR, "signin_refused", err, "pool", pool->name, "idp", pool->idp,
-			     "detail", diag.text);
+		ts_log_error(TS_LOG_ERR, "signin_refused", err, "pool", pool->name, "idp",
+			     pool->idp, "detail", diag.text);
 		goto out;
 	}
 	if ((err = ts_state_pending_put(b, &pending, &resp->hold)) == TS_ERR_OK)

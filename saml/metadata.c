@@ -68,6 +68,24 @@ static ts_err read_role_keys(struct ts_metadata *md, const xmlNode *role, struct
 	return TS_ERR_OK;
 }
 
+/* Keeps the earliest validUntil met in md (the aggregate, the entity, the
+ * roles read): trust ends there. One already past is not refused here but
+ * at each use (saml/validate.c), so that one IdP's stale file, at start or
+ * reload, does not stop the others. */
+static ts_err note_valid_until(const xmlNode *n, struct ts_metadata *md, struct ts_saml_diag *diag)
+{
+	const char *until = ts_xml_attr(n, "validUntil");
+	ts_time t;
+
+	if (until == NULL)
+		return TS_ERR_OK;
+	if (ts_time_parse(until, &t) != TS_ERR_OK)
+		return ts_saml_fail(diag, TS_ERR_SAML_METADATA, "validUntil '%.40s'", until);
+	if (md->valid_until == 0 || t < md->valid_until)
+		md->valid_until = t;
+	return TS_ERR_OK;
+}
+
 static bool is_sts_role(const xmlNode *n)
 {
 	const char *type;
@@ -89,7 +107,8 @@ static ts_err read_entity(struct ts_metadata *md, const xmlNode *ed, struct ts_s
 	md->entity_id = g_strdup(ts_xml_attr(ed, "entityID"));
 	for (xmlNodePtr role = ed->children; role != NULL; role = role->next) {
 		if (ts_xml_is(role, TS_NS_MD, "IDPSSODescriptor")) {
-			if ((err = read_role_keys(md, role, diag)) != TS_ERR_OK)
+			if ((err = note_valid_until(role, md, diag)) != TS_ERR_OK ||
+			    (err = read_role_keys(md, role, diag)) != TS_ERR_OK)
 				return err;
 			for (xmlNodePtr s = role->children; s != NULL; s = s->next) {
 				const char *binding = ts_xml_attr(s, "Binding");
@@ -103,7 +122,8 @@ static ts_err read_entity(struct ts_metadata *md, const xmlNode *ed, struct ts_s
 			xmlNodePtr epr = ts_xml_child(pre, TS_NS_WSA, "EndpointReference");
 			xmlNodePtr addr = ts_xml_child(epr, TS_NS_WSA, "Address");
 
-			if ((err = read_role_keys(md, role, diag)) != TS_ERR_OK)
+			if ((err = note_valid_until(role, md, diag)) != TS_ERR_OK ||
+			    (err = read_role_keys(md, role, diag)) != TS_ERR_OK)
 				return err;
 			if (addr != NULL && md->passive_url == NULL &&
 			    (err = ts_xml_text(addr, &md->passive_url, diag)) != TS_ERR_OK)
@@ -113,28 +133,8 @@ static ts_err read_entity(struct ts_metadata *md, const xmlNode *ed, struct ts_s
 	return TS_ERR_OK;
 }
 
-/* Refuses metadata already past n's validUntil, and keeps the earliest
- * validUntil met in md, since trust ends there while the daemon runs. */
-static ts_err check_valid_until(const xmlNode *n, ts_time now, struct ts_metadata *md,
-				struct ts_saml_diag *diag)
-{
-	const char *until = ts_xml_attr(n, "validUntil");
-	ts_time t;
-
-	if (until == NULL)
-		return TS_ERR_OK;
-	if (ts_time_parse(until, &t) != TS_ERR_OK)
-		return ts_saml_fail(diag, TS_ERR_SAML_METADATA, "validUntil '%.40s'", until);
-	if (now >= t)
-		return ts_saml_fail(diag, TS_ERR_SAML_METADATA_EXPIRED, "validUntil %s has passed",
-				    until);
-	if (md->valid_until == 0 || t < md->valid_until)
-		md->valid_until = t;
-	return TS_ERR_OK;
-}
-
 ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pinned,
-			ts_time now, struct ts_metadata *md, struct ts_saml_diag *diag)
+			struct ts_metadata *md, struct ts_saml_diag *diag)
 {
 	gchar *text = NULL;
 	gsize len = 0;
@@ -168,7 +168,7 @@ ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pi
 			goto out;
 		}
 	}
-	if ((err = check_valid_until(root, now, md, diag)) != TS_ERR_OK)
+	if ((err = note_valid_until(root, md, diag)) != TS_ERR_OK)
 		goto out;
 	if (ts_xml_is(root, TS_NS_MD, "EntityDescriptor")) {
 		ed = root;
@@ -183,7 +183,7 @@ ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pi
 				   entity_id != NULL ? " for " : "", entity_id != NULL ? entity_id : "");
 		goto out;
 	}
-	if ((err = check_valid_until(ed, now, md, diag)) != TS_ERR_OK ||
+	if ((err = note_valid_until(ed, md, diag)) != TS_ERR_OK ||
 	    (err = read_entity(md, ed, diag)) != TS_ERR_OK)
 		goto out;
 	if (md->entity_id == NULL || *md->entity_id == '\0')

@@ -13,9 +13,10 @@ struct ts_metadata {
 	ts_time valid_until; /* the earliest validUntil in the file; 0: none */
 };
 
-/* pinned: if not NULL, the metadata must carry a valid signature by it. */
+/* pinned: if not NULL, the metadata must carry a valid signature by it.
+ * A validUntil already past is kept in md, not refused. */
 ts_err ts_metadata_load(const char *path, const char *entity_id, xmlSecKeyPtr pinned,
-			ts_time now, struct ts_metadata *md, struct ts_saml_diag *diag);
+			struct ts_metadata *md, struct ts_saml_diag *diag);
 void ts_metadata_clear(struct ts_metadata *md);
 
 #endif

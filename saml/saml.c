@@ -194,11 +194,17 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 		    (err = load_cert_key(cfg->metadata_signing_cert, &pinned, diag)) != TS_ERR_OK)
 			goto out;
 		err = ts_metadata_load(cfg->metadata, *cfg->entity_id != '\0' ? cfg->entity_id : NULL,
-				       pinned, now, &md, diag);
+				       pinned, &md, diag);
 		if (err != TS_ERR_OK)
 			goto out;
 		idp->entity_id = g_strdup(md.entity_id);
 		idp->valid_until = md.valid_until;
+		if (idp->valid_until != 0 && now >= idp->valid_until) {
+			char until[TS_TIME_ISO_LEN];
+			ts_time_format(idp->valid_until, until);
+			ts_log(TS_LOG_WARN, "idp_metadata_expired", "idp", idp->name, "valid_until",
+			       until, "meanwhile", "its answers are refused");
+		}
 		idp->sso_url = g_strdup(strcmp(cfg->protocol, "wsfed") == 0 && md.passive_url != NULL
 						? md.passive_url
 						: md.sso_redirect_url);

@@ -17,7 +17,7 @@ ts_err ts_saml_idp_current(const struct ts_saml_idp *idp, ts_time now, struct ts
 		return TS_ERR_OK;
 	ts_time_format(idp->valid_until, until);
 	return ts_saml_fail(diag, TS_ERR_SAML_METADATA_EXPIRED,
-			    "[idp %s] metadata validUntil %s has passed: refresh it and reload",
+			    "[idp %s] metadata validUntil %s has passed",
 			    idp->name, until);
 }
 

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sqlite_internal.h"
@@ -41,6 +42,13 @@
 #define SCHEMA_VERSION 2
 /* WAL pages between automatic checkpoints (see the open below). */
 #define CHECKPOINT_PAGES 10000
+/* How long a statement waits for another process's write lock. */
+#define BUSY_TIMEOUT_MS 5000
+/* The write check waits less, holding the store lock meanwhile, and runs
+ * at most once per interval: /readyz is unauthenticated, and its callers
+ * within an interval share one answer. */
+#define WRITE_CHECK_BUSY_MS 1000
+#define WRITE_CHECK_INTERVAL_MS 1000
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -323,17 +331,34 @@ out:
 	return err;
 }
 
+static long long ms_since(const struct timespec *then)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - then->tv_sec) * 1000LL + (now.tv_nsec - then->tv_nsec) / 1000000;
+}
+
 static ts_err sqlite_write_check(void *impl)
 {
 	struct sqlite_store *s = impl;
 	ts_err err;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->write_checked.tv_sec != 0 && ms_since(&s->write_checked) < WRITE_CHECK_INTERVAL_MS) {
+		err = s->write_check_result;
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, WRITE_CHECK_BUSY_MS);
 	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
 		sqlite3_bind_int64(s->stmt[ST_REPLAY_COUNT_ADD], 1, 0);
 		err = ts_sq_done(s, ST_REPLAY_COUNT_ADD, "write_check");
 		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
 	}
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	clock_gettime(CLOCK_MONOTONIC, &s->write_checked);
+	s->write_check_result = err;
+out:
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }
@@ -480,7 +505,7 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 			     s->db != NULL ? sqlite3_errmsg(s->db) : "out of memory");
 		goto out;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
 	/* See the top of this file for NORMAL, and which writes go FULL.
 	 * Checkpoints every CHECKPOINT_PAGES WAL pages instead of SQLite's
 	 * 1000: a checkpoint syncs the WAL and the database (two fdatasyncs,

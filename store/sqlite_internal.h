@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "tessera/store.h"
 
@@ -56,6 +57,9 @@ struct sqlite_store {
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[ST__COUNT];
 	size_t replay_max;
+	/* The last write check (CLOCK_MONOTONIC) and its answer. */
+	struct timespec write_checked;
+	ts_err write_check_result;
 };
 
 /* Logs the connection's last error and returns STORE_QUERY. */

@@ -841,18 +841,19 @@ START_TEST(test_metadata_import)
 }
 END_TEST
 
-/* The fixture IdP's metadata with validUntil on its EntityDescriptor and,
- * with outer set, inside an EntitiesDescriptor carrying its own; loaded as
- * [idp md] at load_at. */
-static ts_err load_valid_until(const char *inner, const char *outer, ts_time load_at,
-			       struct ts_saml **out, struct ts_saml_diag *diag)
+/* The fixture IdP's metadata with validUntil on its EntityDescriptor,
+ * with role set on its IDPSSODescriptor too, and with outer set inside an
+ * EntitiesDescriptor carrying its own; loaded as [idp md] at load_at. */
+static ts_err load_valid_until(const char *inner, const char *role, const char *outer,
+			       ts_time load_at, struct ts_saml **out, struct ts_saml_diag *diag)
 {
 	char *md_path = g_strdup_printf("%s/md-until.xml", dir);
 	char *conf_path = g_strdup_printf("%s/md-until.conf", dir);
 	char *orig_path = g_strdup_printf("%s/idp-metadata.xml", dir);
 	/* entity_id picks the entity out of an aggregate. */
 	char *conf = g_strdup_printf("[idp md]\nmetadata = %s\nentity_id = " ENTITY "\n", md_path);
-	char *orig = NULL, *attr = g_strdup_printf("<md:EntityDescriptor validUntil=\"%s\" ", inner);
+	char *attr = g_strdup_printf("<md:EntityDescriptor validUntil=\"%s\" ", inner);
+	char *orig = NULL;
 	struct ts_config *c = NULL;
 	GString *md;
 	ts_err err;
@@ -861,11 +862,20 @@ static ts_err load_valid_until(const char *inner, const char *outer, ts_time loa
 	ck_assert(g_str_has_prefix(orig, "<md:EntityDescriptor "));
 	md = g_string_new(attr);
 	g_string_append(md, orig + strlen("<md:EntityDescriptor "));
+	if (role != NULL) {
+		const char *tag = "<md:IDPSSODescriptor ";
+		char *at = strstr(md->str, tag);
+		char *attr_role = g_strdup_printf("validUntil=\"%s\" ", role);
+
+		ck_assert_ptr_nonnull(at);
+		g_string_insert(md, at - md->str + (gssize)strlen(tag), attr_role);
+		g_free(attr_role);
+	}
 	if (outer != NULL) {
 		g_string_prepend(md, "\">");
 		g_string_prepend(md, outer);
-		g_string_prepend(md, "<md:EntitiesDescriptor "
-				     "xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" validUntil=\"");
+		g_string_prepend(md, "<md:EntitiesDescriptor xmlns:md="
+				     "\"urn:oasis:names:tc:SAML:2.0:metadata\" validUntil=\"");
 		g_string_append(md, "</md:EntitiesDescriptor>");
 	}
 	ck_assert(g_file_set_contents(md_path, md->str, (gssize)md->len, NULL));
@@ -896,7 +906,8 @@ START_TEST(test_metadata_valid_until)
 	size_t len = 0;
 
 	/* NOW is 00:00:00; validUntil one minute later. */
-	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", NULL, now, &s, &diag) == TS_ERR_OK,
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", NULL, NULL, now, &s, &diag) ==
+			      TS_ERR_OK,
 		      "%s", diag.text);
 	ck_assert_int_eq(ts_saml_idp_valid_until(s, "md"), now + 60);
 	ck_assert_int_eq(ts_saml_idp_valid_until(s, "nosuch"), 0);
@@ -926,19 +937,34 @@ START_TEST(test_metadata_valid_until)
 	ts_saml_free(s);
 	s = NULL;
 
-	/* Loading it then is refused outright. */
-	ck_assert_int_eq(load_valid_until("2026-01-01T00:01:00Z", NULL, now + 60, &s, &diag),
+	/* Loaded after it, the file is kept (one IdP's stale file must not
+	 * stop a start or a reload for the others), and refused at use. */
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", NULL, NULL, now + 60, &s, &diag) ==
+			      TS_ERR_OK,
+		      "%s", diag.text);
+	ck_assert_int_eq(ts_saml_validate(s, "md", TS_SAML_ACS, xml, len, &check, &id, &diag),
 			 TS_ERR_SAML_METADATA_EXPIRED);
-	ck_assert_ptr_null(s);
-	/* An aggregate's own validUntil counts when it is the earlier one. */
-	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", "2026-01-01T00:00:30Z", now, &s,
-				       &diag) == TS_ERR_OK,
+	ts_saml_free(s);
+	s = NULL;
+	/* The earliest date counts: an aggregate's own, or the role's. */
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", NULL, "2026-01-01T00:00:30Z", now,
+				       &s, &diag) == TS_ERR_OK,
 		      "%s", diag.text);
 	ck_assert_int_eq(ts_saml_idp_valid_until(s, "md"), now + 30);
 	check.now = now + 30;
 	ck_assert_int_eq(ts_saml_validate(s, "md", TS_SAML_ACS, xml, len, &check, &id, &diag),
 			 TS_ERR_SAML_METADATA_EXPIRED);
 	ts_saml_free(s);
+	s = NULL;
+	ck_assert_msg(load_valid_until("2026-01-01T00:01:00Z", "2026-01-01T00:00:20Z", NULL, now,
+				       &s, &diag) == TS_ERR_OK,
+		      "%s", diag.text);
+	ck_assert_int_eq(ts_saml_idp_valid_until(s, "md"), now + 20);
+	ts_saml_free(s);
+	s = NULL;
+	/* A date that does not parse is refused at load. */
+	ck_assert_int_eq(load_valid_until("soon", NULL, NULL, now, &s, &diag), TS_ERR_SAML_METADATA);
+	ck_assert_ptr_null(s);
 	g_free(xml);
 }
 END_TEST
@@ -1067,6 +1093,9 @@ int main(void)
 	ts_saml_free(saml);
 	ts_config_free(cfg);
 	ts_saml_library_shutdown();
-	ts_test_dir_remove(dir);
+	if (!ts_test_dir_remove(dir)) {
+		fprintf(stderr, "check_saml: %s left behind\n", dir);
+		failed++;
+	}
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

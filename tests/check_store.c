@@ -1194,6 +1194,42 @@ START_TEST(test_file_mode_0600)
 }
 END_TEST
 
+/* write_check answers whether a write commits: not while another
+ * connection holds the write lock (within about a second, the probe's own
+ * busy timeout, not the store's 5 s), and again once it lets go. */
+START_TEST(test_write_check)
+{
+	sqlite3 *other = NULL;
+	struct timespec t0, t1;
+	ts_err err;
+
+	reopen(fx.path);
+	ck_assert_int_eq(STORE->write_check(IMPL), TS_ERR_OK);
+	ck_assert_int_eq(sqlite3_open(fx.path, &other), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	/* A check within a second of the last gives its answer: wait for a
+	 * fresh one, which must be the refusal. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		err = STORE->write_check(IMPL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (err == TS_ERR_OK && t1.tv_sec - t0.tv_sec < 10);
+	ck_assert_int_eq(err, TS_ERR_STORE_QUERY);
+	ck_assert_msg(t1.tv_sec - t0.tv_sec < 4, "the check waited %lds",
+		      (long)(t1.tv_sec - t0.tv_sec));
+	ck_assert(logged("query=begin"));
+	fx.errors_expected = true;
+	ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		err = STORE->write_check(IMPL);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+	} while (err != TS_ERR_OK && t1.tv_sec - t0.tv_sec < 10);
+	ck_assert_int_eq(err, TS_ERR_OK);
+	ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
+}
+END_TEST
+
 /* A test case with a directory of its own and the fixture per test. */
 static TCase *add_case(Suite *s, const char *name)
 {
@@ -1247,6 +1283,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_migration_v1_to_v2);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_file_mode_0600);
+	tcase_add_test(tc, test_write_check);
 
 	tc = add_case(s, "concurrency");
 	tcase_add_test(tc, test_race_code_take);

@@ -1086,6 +1086,9 @@ int main(void)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	ts_saml_library_shutdown();
-	ts_test_dir_remove(dir);
+	if (!ts_test_dir_remove(dir)) {
+		fprintf(stderr, "check_sts: %s left behind\n", dir);
+		failed++;
+	}
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

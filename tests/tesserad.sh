@@ -7,6 +7,7 @@
 
 tesserad="$TS_BUILDDIR/tesserad"
 PY=${SYSTEM_PYTHON3:-python3}
+command -v "$PY" >/dev/null || ts_skip "python3 not found"
 
 # -t accepts the shipped file ...
 "$tesserad" -t -c "$TS_SRCDIR/conf/tessera.conf" 2>"$TS_TMP/t.out" ||

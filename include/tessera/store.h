@@ -198,9 +198,9 @@ struct ts_store {
 	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
 
 	/* Whether a write commits now: a no-op update in a transaction of its
-	 * own (the write lock within the busy timeout, a journal write). What
-	 * /readyz asks, since a store that reads but cannot write stores no
-	 * sign-in. */
+	 * own (the write lock within a second, a journal write). What /readyz
+	 * asks, since a store that reads but cannot write stores no sign-in.
+	 * At most one check a second: calls within it get its answer. */
 	ts_err (*write_check)(void *impl);
 
 	void (*close)(void *impl);
