@@ -203,7 +203,7 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 			char until[TS_TIME_ISO_LEN];
 			ts_time_format(idp->valid_until, until);
 			ts_log(TS_LOG_WARN, "idp_metadata_expired", "idp", idp->name, "valid_until",
-			       until, "meanwhile", "its answers are refused");
+			       until, "then", "its sign-ins are refused until a fresh file loads");
 		}
 		idp->sso_url = g_strdup(strcmp(cfg->protocol, "wsfed") == 0 && md.passive_url != NULL
 						? md.passive_url

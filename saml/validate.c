@@ -7,8 +7,9 @@
 #include "internal.h"
 #include "tessera/log.h"
 
-/* Checked at load, and again at each use: a daemon outliving its metadata
- * must stop trusting the keys in it, as SAML SPs do. */
+/* Checked at each use, not at load (saml/metadata.c says why): a daemon
+ * outliving its metadata must stop trusting the keys in it, as SAML SPs
+ * do. */
 ts_err ts_saml_idp_current(const struct ts_saml_idp *idp, ts_time now, struct ts_saml_diag *diag)
 {
 	char until[TS_TIME_ISO_LEN];
@@ -17,8 +18,7 @@ ts_err ts_saml_idp_current(const struct ts_saml_idp *idp, ts_time now, struct ts
 		return TS_ERR_OK;
 	ts_time_format(idp->valid_until, until);
 	return ts_saml_fail(diag, TS_ERR_SAML_METADATA_EXPIRED,
-			    "[idp %s] metadata validUntil %s has passed",
-			    idp->name, until);
+			    "[idp %s] metadata validUntil %s has passed", idp->name, until);
 }
 
 ts_time ts_saml_idp_valid_until(const struct ts_saml *saml, const char *idp_name)
