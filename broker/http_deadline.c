@@ -16,6 +16,7 @@
 
 #include "http_deadline.h"
 #include "metrics.h"
+#include "tessera/clock.h"
 #include "tessera/log.h"
 
 #define PAUSED INT64_MAX
@@ -40,14 +41,6 @@ struct ts_http_deadlines {
 	struct watched head; /* sentinel of a circular list */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void peer_of(struct MHD_Connection *conn, char *out, size_t cap)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -66,7 +59,7 @@ static void peer_of(struct MHD_Connection *conn, char *out, size_t cap)
 /* Shuts down, once, each connection past its deadline. Called locked. */
 static void shut_late(struct ts_http_deadlines *d)
 {
-	int64_t now = now_ms();
+	int64_t now = ts_monotonic_ms();
 
 	for (struct watched *w = d->head.next; w != &d->head; w = w->next) {
 		if (w->shut || now < atomic_load(&w->deadline_ms))
@@ -164,7 +157,7 @@ void ts_http_deadlines_notify(void *cls, struct MHD_Connection *conn, void **soc
 			return;
 		w->owner = d;
 		w->fd = ci->connect_fd;
-		atomic_init(&w->deadline_ms, now_ms() + d->timeout_ms);
+		atomic_init(&w->deadline_ms, ts_monotonic_ms() + d->timeout_ms);
 		peer_of(conn, w->peer, sizeof w->peer);
 		pthread_mutex_lock(&d->lock);
 		w->prev = d->head.prev;
@@ -206,5 +199,5 @@ void ts_http_deadline_restart(struct MHD_Connection *conn)
 	struct watched *w = watched_of(conn);
 
 	if (w != NULL)
-		atomic_store(&w->deadline_ms, now_ms() + w->owner->timeout_ms);
+		atomic_store(&w->deadline_ms, ts_monotonic_ms() + w->owner->timeout_ms);
 }

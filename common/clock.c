@@ -5,6 +5,14 @@
 
 #include "tessera/clock.h"
 
+int64_t ts_monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 struct ts_clock ts_clock_real(void)
 {
 	return (struct ts_clock){.fixed = false};

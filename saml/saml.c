@@ -199,12 +199,10 @@ static ts_err load_idp(const struct ts_config_idp *cfg, ts_time now, struct ts_s
 			goto out;
 		idp->entity_id = g_strdup(md.entity_id);
 		idp->valid_until = md.valid_until;
-		if (idp->valid_until != 0 && now >= idp->valid_until) {
-			char until[TS_TIME_ISO_LEN];
-			ts_time_format(idp->valid_until, until);
-			ts_log(TS_LOG_WARN, "idp_metadata_expired", "idp", idp->name, "valid_until",
-			       until, "then", "its sign-ins are refused until a fresh file loads");
-		}
+		struct ts_saml_diag expired = {{0}};
+		if (ts_saml_idp_current(idp, now, &expired) != TS_ERR_OK)
+			ts_log(TS_LOG_WARN, "idp_metadata_expired", "detail", expired.text, "then",
+			       "its sign-ins are refused until a fresh file loads");
 		idp->sso_url = g_strdup(strcmp(cfg->protocol, "wsfed") == 0 && md.passive_url != NULL
 						? md.passive_url
 						: md.sso_redirect_url);

@@ -32,10 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sqlite_internal.h"
+#include "tessera/clock.h"
 #include "tessera/file.h"
 #include "tessera/log.h"
 
@@ -331,21 +331,13 @@ out:
 	return err;
 }
 
-static long long ms_since(const struct timespec *then)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - then->tv_sec) * 1000LL + (now.tv_nsec - then->tv_nsec) / 1000000;
-}
-
 static ts_err sqlite_write_check(void *impl)
 {
 	struct sqlite_store *s = impl;
 	ts_err err;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->write_checked.tv_sec != 0 && ms_since(&s->write_checked) < WRITE_CHECK_INTERVAL_MS) {
+	if (ts_monotonic_ms() < s->write_check_due_ms) {
 		err = s->write_check_result;
 		goto out;
 	}
@@ -356,7 +348,7 @@ static ts_err sqlite_write_check(void *impl)
 		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-	clock_gettime(CLOCK_MONOTONIC, &s->write_checked);
+	s->write_check_due_ms = ts_monotonic_ms() + WRITE_CHECK_INTERVAL_MS;
 	s->write_check_result = err;
 out:
 	pthread_mutex_unlock(&s->lock);

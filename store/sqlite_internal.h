@@ -9,7 +9,6 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
-#include <time.h>
 
 #include "tessera/store.h"
 
@@ -57,8 +56,9 @@ struct sqlite_store {
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[ST__COUNT];
 	size_t replay_max;
-	/* The last write check (CLOCK_MONOTONIC) and its answer. */
-	struct timespec write_checked;
+	/* When the next write check is due (ts_monotonic_ms), and the last
+	 * one's answer. */
+	int64_t write_check_due_ms;
 	ts_err write_check_result;
 };
 

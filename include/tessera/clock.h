@@ -20,6 +20,10 @@ struct ts_clock {
 /* "YYYY-MM-DDTHH:MM:SSZ" plus the terminating NUL. */
 #define TS_TIME_ISO_LEN 21
 
+/* Milliseconds on CLOCK_MONOTONIC: for intervals and deadlines, never
+ * for dates. */
+int64_t ts_monotonic_ms(void);
+
 struct ts_clock ts_clock_real(void);
 struct ts_clock ts_clock_fixed(ts_time at);
 ts_time ts_clock_now(const struct ts_clock *clock);
