@@ -684,10 +684,6 @@ static Suite *cutover_suite(void)
 int main(void)
 {
 	SRunner *sr = srunner_create(cutover_suite());
-	int failed;
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return ts_test_run(sr, "check_cutover");
 }

@@ -1181,7 +1181,6 @@ int main(void)
 	Suite *s = suite_create("gate");
 	TCase *tc = tcase_create("gate");
 	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_ntlm_curl_tokens);
@@ -1206,8 +1205,5 @@ int main(void)
 	tcase_add_test(tc, test_default_pool_keys);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return ts_test_run(sr, "check_gate");
 }

@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test_dir.h"
@@ -25,6 +26,35 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 bool ts_test_dir_remove(const char *dir)
 {
 	return nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
+}
+
+int ts_test_run(SRunner *sr, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *outer = tmp != NULL ? strdup(tmp) : NULL;
+	char dir[512];
+	int failed;
+
+	snprintf(dir, sizeof dir, "%s/%s.XXXXXX", outer != NULL ? outer : "/tmp", name);
+	if (mkdtemp(dir) == NULL || setenv("TMPDIR", dir, 1) != 0) {
+		fprintf(stderr, "%s: cannot make %s: %s\n", name, dir, strerror(errno));
+		srunner_free(sr);
+		free(outer);
+		return EXIT_FAILURE;
+	}
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (outer != NULL)
+		setenv("TMPDIR", outer, 1);
+	else
+		unsetenv("TMPDIR");
+	free(outer);
+	if (!ts_test_dir_remove(dir)) {
+		fprintf(stderr, "%s: %s left behind: %s\n", name, dir, strerror(errno));
+		return EXIT_FAILURE;
+	}
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 bool ts_test_db_remove(const char *path)

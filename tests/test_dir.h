@@ -3,8 +3,16 @@
 #ifndef TS_TEST_DIR_H
 #define TS_TEST_DIR_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Runs every test of sr with TMPDIR set to a directory of the program's
+ * own, $TMPDIR/NAME.XXXXXX, removed afterwards with all in it: a failing
+ * test ends its forked process before its teardown, and what its fixture
+ * made would stay. Frees sr; EXIT_SUCCESS when every test passed and the
+ * directory is gone. */
+int ts_test_run(SRunner *sr, const char *name);
 
 /* Makes $TMPDIR/NAME.XXXXXX (else under /tmp) into dir; fails the test if
  * it cannot. */
