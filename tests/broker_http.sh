@@ -2,8 +2,8 @@
 # tesserad's HTTP edges: open-redirect variants through the real query
 # decoding, oversize headers and bodies, malformed bodies, slow, trickling
 # and abandoned connections, /readyz, /saml/metadata, JWKS, a pool added by
-# SIGHUP, IdP metadata running past its validUntil, and /readyz naming what
-# is not ready.
+# SIGHUP, IdP metadata running past its validUntil (one IdP's, then every
+# one's), and /readyz naming what is not ready.
 . "$TS_SRCDIR/tests/signin_lib.sh"
 MAX_CONNECTIONS=12
 ts_setup_broker "connection_timeout = 2
@@ -180,6 +180,22 @@ signin_is soon 500 && grep -q SAML_METADATA_EXPIRED "$TS_TMP/sn.b" ||
 grep -q "event=signin_refused error=SAML_METADATA_EXPIRED pool=soon idp=soon detail=.*$until" \
 	"$TS_TMP/tesserad.log" || ts_fail "the refusal is not logged with the date"
 signin_is lync1 302 || ts_fail "the other IdP's pool stopped too"
+# Once every IdP's metadata has expired (fx's and fxws's file dated in the
+# past too), nothing can sign in: not ready, each IdP listed.
+cp "$TS_TMP/idp/idp-metadata.xml" "$TS_TMP/fx.xml"
+sed 's|^<md:EntityDescriptor |<md:EntityDescriptor validUntil="2020-01-01T00:00:00Z" |' \
+	"$TS_TMP/fx.xml" >"$TS_TMP/idp/idp-metadata.xml"
+reload
+ts_wait_until 10 readyz_says 503 'idp: the metadata of every IdP has expired' ||
+	ts_fail "/readyz with every IdP's metadata expired: $(cat "$TS_TMP/rz2.b")"
+for idp in fx fxws soon; do
+	grep -q "^idp $idp: metadata validUntil .* has passed" "$TS_TMP/rz2.b" ||
+		ts_fail "/readyz does not list $idp: $(cat "$TS_TMP/rz2.b")"
+done
+cp "$TS_TMP/fx.xml" "$TS_TMP/idp/idp-metadata.xml"
+reload
+ts_wait_until 10 readyz_says 200 "$expired" ||
+	ts_fail "/readyz once fx's metadata is fresh: $(cat "$TS_TMP/rz2.b")"
 cp "$TS_TMP/idp/idp-metadata.xml" "$TS_TMP/soon.xml"
 reload
 ts_wait_until 10 signin_is soon 302 || ts_fail "sign-in not back after the fresh metadata"
