@@ -1,10 +1,13 @@
 /* make bench: web ticket mint and verify rates beside raw OpenSSL sign and
  * verify for the same algorithm, key and message length, measured in one
  * run so the ratios hold on any machine. Each measure runs 1 s on one
- * thread, as ROUNDS slices alternating with its baseline, and reports its
- * best slice: a neighbour's burst on a shared machine then skews neither
- * side of a ratio. Goals (issue 5): first-sight verify >= 80% of raw
- * verify; cached verify >= 1M/s per core. */
+ * thread, in slices alternating with its baseline. Mint and cached verify
+ * report their best of ROUNDS slices. First sight, the one ratio with a
+ * goal near 1, is the median of PAIRS ratios, each of a slice and the
+ * raw-verify slice just before it: a neighbour's burst on a shared machine
+ * then moves one pair, not the answer (best-of on each side let a burst
+ * over one side's slices alone move it 15 points). Goals (issue 5):
+ * first-sight verify >= 80% of raw verify; cached verify >= 1M/s per core. */
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,8 @@
 
 #define ROUNDS 4
 #define SLICE (1.0 / ROUNDS)
+#define PAIRS 8
+#define PAIR_SLICE (0.5 / PAIRS)
 #define MAX_TOKENS 200000
 #define CACHED_SET 1024
 
@@ -28,21 +33,34 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Runs op for one slice (the clock read every 16 calls); ops/s. */
-#define RATE(op)                                                                      \
+/* Runs op for seconds (the clock read every 16 calls); ops/s. */
+#define RATE(seconds, op)                                                             \
 	({                                                                            \
 		double t0_ = now_s(), el_;                                            \
 		long n_ = 0;                                                          \
 		do {                                                                  \
 			for (int k_ = 0; k_ < 16; k_++, n_++)                         \
 				op;                                                   \
-		} while ((el_ = now_s() - t0_) < SLICE);                              \
+		} while ((el_ = now_s() - t0_) < (seconds));                          \
 		(double)n_ / el_;                                                     \
 	})
 
 static double max2(double a, double b)
 {
 	return a > b ? a : b;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, by_value);
+	return n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 static const char *md(enum ts_ticket_alg alg)
@@ -104,7 +122,8 @@ static void bench(enum ts_ticket_alg alg)
 	size_t n_tokens = 0, len, siglen, input_len;
 	unsigned char sig[80];
 	const struct ts_ticket_claims *c;
-	double raw_s = 0, raw_v = 0, mint = 0, first = 0, cached = 0, t0;
+	double raw_s = 0, raw_v, mint = 0, first, cached = 0, t0;
+	double raw_vs[PAIRS], firsts[PAIRS], ratios[PAIRS], first_ratio;
 	size_t next = 0;
 
 	if (tokens == NULL || mkdtemp(dir) == NULL ||
@@ -117,7 +136,7 @@ static void bench(enum ts_ticket_alg alg)
 
 	/* Mint against raw sign; kept tokens feed first sight (each seen once). */
 	for (int r = 0; r < ROUNDS; r++) {
-		mint = max2(mint, RATE({
+		mint = max2(mint, RATE(SLICE, {
 			char *tok = NULL;
 			if (ts_ticket_mint(t, &id, "pool1.example.org", &tok, &len) != TS_ERR_OK)
 				fail("mint");
@@ -127,20 +146,20 @@ static void bench(enum ts_ticket_alg alg)
 				free(tok);
 		}));
 		input_len = (size_t)(strrchr(tokens[0], '.') - tokens[0]);
-		raw_s = max2(raw_s, RATE(raw_sign(ring->active->pkey, alg, tokens[0], input_len,
+		raw_s = max2(raw_s, RATE(SLICE, raw_sign(ring->active->pkey, alg, tokens[0], input_len,
 						  sig, &siglen)));
 	}
 
 	/* First sight (every token new to the cache) against raw verify of the
-	 * same signing input length. */
+	 * same signing input length, in pairs of slices. */
 	raw_sign(ring->active->pkey, alg, tokens[0], input_len, sig, &siglen);
-	for (int r = 0; r < ROUNDS; r++) {
+	for (int r = 0; r < PAIRS; r++) {
 		long n = 0;
 
-		raw_v = max2(raw_v, RATE(raw_verify(ring->active->pkey, alg, tokens[0], input_len,
-						    sig, siglen)));
+		raw_vs[r] = RATE(PAIR_SLICE, raw_verify(ring->active->pkey, alg, tokens[0],
+							input_len, sig, siglen));
 		t0 = now_s();
-		while (next < n_tokens && now_s() - t0 < SLICE) {
+		while (next < n_tokens && now_s() - t0 < PAIR_SLICE) {
 			for (int k = 0; k < 16 && next < n_tokens; k++, next++, n++) {
 				if (ts_ticket_verify(t, tokens[next], strlen(tokens[next]),
 						     "pool1.example.org", &c) != TS_ERR_OK)
@@ -148,13 +167,17 @@ static void bench(enum ts_ticket_alg alg)
 				ts_ticket_claims_release(c);
 			}
 		}
-		first = max2(first, (double)n / (now_s() - t0));
+		firsts[r] = (double)n / (now_s() - t0);
+		ratios[r] = firsts[r] / raw_vs[r];
 	}
+	raw_v = median(raw_vs, PAIRS);
+	first = median(firsts, PAIRS);
+	first_ratio = median(ratios, PAIRS);
 
 	/* Cached: a working set of tickets already seen, round robin. */
 	next = 0;
 	for (int r = 0; r < ROUNDS; r++)
-		cached = max2(cached, RATE({
+		cached = max2(cached, RATE(SLICE, {
 			const char *tok = tokens[next++ % CACHED_SET];
 			if (ts_ticket_verify(t, tok, strlen(tok), "pool1.example.org", &c) !=
 			    TS_ERR_OK)
@@ -169,7 +192,7 @@ static void bench(enum ts_ticket_alg alg)
 	       100.0 * mint / raw_s);
 	printf("  raw OpenSSL verify    %10.0f /s\n", raw_v);
 	printf("  verify, first sight   %10.0f /s   %5.1f%% of raw verify (goal >= 80%%: %s)\n",
-	       first, 100.0 * first / raw_v, first >= 0.8 * raw_v ? "met" : "MISSED");
+	       first, 100.0 * first_ratio, first_ratio >= 0.8 ? "met" : "MISSED");
 	printf("  verify, cached        %10.0f /s   %5.1fx raw verify (goal >= 1000000/s: %s)\n",
 	       cached, cached / raw_v, cached >= 1e6 ? "met" : "MISSED");
 
@@ -188,7 +211,9 @@ static void bench(enum ts_ticket_alg alg)
 int main(void)
 {
 	ts_log_set_level(TS_LOG_WARN);
-	printf("web tickets: one thread, best of %d slices of %.2f s per measure\n", ROUNDS, SLICE);
+	printf("web tickets: one thread; best of %d slices of %.2f s per measure, first sight\n"
+	       "the median of %d pairs of %.4f s slices with raw verify\n",
+	       ROUNDS, SLICE, PAIRS, PAIR_SLICE);
 	bench(TS_ALG_EDDSA);
 	bench(TS_ALG_ES256);
 	return 0;
