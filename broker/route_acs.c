@@ -163,9 +163,11 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		goto out;
 	err = ts_state_signin_complete(b, &(struct ts_signin_record){
 		.request_id = pending.id,
-		.idp = pool->idp,
+		.issuer = id->issuer,
 		.assertion_id = id->assertion_id,
-		.replay_until = id->not_on_or_after + idp->clock_skew,
+		/* Kept for the largest skew a reload could bring: accepted
+		 * until NotOnOrAfter + skew, it must be remembered as long. */
+		.replay_until = id->not_on_or_after + TS_CONFIG_CLOCK_SKEW_MAX,
 		.session_jti = sso.claims->jti,
 		.subject = sso.claims->sub,
 		.session_extras = sso.extras,

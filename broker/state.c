@@ -89,7 +89,7 @@ ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_reco
 {
 	struct ts_store *s = ts_broker_store(b);
 	const ts_time now = ts_clock_now(&b->clock);
-	char *key = g_strconcat(r->idp, "\n", r->assertion_id, NULL);
+	char *key = g_strconcat(r->issuer, "\n", r->assertion_id, NULL);
 	char session_hash[65];
 	struct ts_signin_completion c = {
 		.request_id = r->request_id,

@@ -36,7 +36,9 @@ ts_err ts_state_pending_get(struct ts_broker *b, const char *id, struct ts_pendi
 /* What a completed sign-in stores (ts_state_signin_complete). */
 struct ts_signin_record {
 	const char *request_id;	    /* the outstanding request answered */
-	const char *idp;	    /* with assertion_id: the replay cache's key */
+	const char *issuer;	    /* the IdP's entity ID; with assertion_id the
+				     * replay cache's key: [idp] sections that
+				     * share one IdP share its assertions */
 	const char *assertion_id;
 	ts_time replay_until;
 	const char *session_jti;    /* the SSO ticket's: the session's id */

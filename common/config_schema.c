@@ -58,7 +58,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     tickets.algorithm),
 	MAIN("tickets", "issuer", "tessera", TS_CONF_STRING, 0, 0, NULL, tickets.issuer),
 	MAIN("tickets", "lifetime", "28800", TS_CONF_LONG, 60, 2592000, NULL, tickets.lifetime),
-	MAIN("tickets", "clock_skew", "60", TS_CONF_LONG, 0, 600, NULL, tickets.clock_skew),
+	MAIN("tickets", "clock_skew", "60", TS_CONF_LONG, 0, TS_CONFIG_CLOCK_SKEW_MAX, NULL,
+	     tickets.clock_skew),
 	MAIN("tickets", "verify_cache_entries", "16384", TS_CONF_LONG, 0, 1048576, NULL,
 	     tickets.verify_cache_entries),
 	MAIN("tickets", "keyring_check_interval", "60", TS_CONF_LONG, 1, 86400, NULL,
@@ -112,7 +113,7 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	IDP("sso_url", "", TS_CONF_OPT_STRING, 0, 0, NULL, sso_url),
 	IDP("allow_sha1", "false", TS_CONF_BOOL, 0, 0, NULL, allow_sha1),
 	IDP("allow_unsolicited", "false", TS_CONF_BOOL, 0, 0, NULL, allow_unsolicited),
-	IDP("clock_skew", "60", TS_CONF_LONG, 0, 600, NULL, clock_skew),
+	IDP("clock_skew", "60", TS_CONF_LONG, 0, TS_CONFIG_CLOCK_SKEW_MAX, NULL, clock_skew),
 	IDP("mfa_values", "http://schemas.microsoft.com/claims/multipleauthn",
 	    TS_CONF_STRING_LIST, 0, 0, NULL, mfa_values),
 

@@ -3,7 +3,14 @@
 # cookie and a hand-over code → /.tessera/session on the pool host → pool
 # cookie; SSO to a second pool; the refusals, each with its name.
 . "$TS_SRCDIR/tests/signin_lib.sh"
-ts_setup_broker
+# ws2: a second [idp] section on the same IdP (as one with and one without
+# a second factor would be): its assertions are the same IdP's.
+ts_setup_broker "" "[idp fxws2]
+protocol = wsfed
+metadata = $TS_TMP/idp/idp-metadata.xml
+[pool ws2]
+host = ws2.test
+idp = fxws2"
 
 # --- SAML 2.0, pool lync1 -------------------------------------------------
 [ "$(get s1 "$B/signin?pool=lync1&return=/meet/x%3Fa%3D1")" = 302 ] || ts_fail "signin not 302"
@@ -101,14 +108,32 @@ get w1 "$B/signin?pool=ws" >/dev/null
 loc=$(header w1 Location)
 [ "$(query "$loc" wa)" = wsignin1.0 ] || ts_fail "wsignin: $loc"
 [ "$(query "$loc" wtrealm)" = https://broker.test/ ] || ts_fail "wtrealm"
+signed_at=$(date +%s)
 sign_wsfed "$(query "$loc" wctx)" --id wsfed-once >"$TS_TMP/w1.txt"
 [ "$(get wa1 "$B/wsfed" --data-binary "@$TS_TMP/w1.txt")" = 302 ] ||
 	ts_fail "wsfed refused: $(cat "$TS_TMP/wa1.b")"
+# Its ID is remembered under the IdP's entity ID until NotOnOrAfter (sign's
+# default: an hour) plus the largest skew a reload could set (600 s), not
+# this config's 60 s.
+"$PY" - "$TS_TMP/tessera.db" "$((signed_at + 3600 + 600))" <<'PY' ||
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+key = "https://idp.example.test/adfs/services/trust\n_wsfed-once-a"  # issuer, ID
+row = db.execute("SELECT expires_at FROM replay WHERE key = ?", (key,)).fetchone()
+assert row is not None and row[0] >= int(sys.argv[2]), (row, sys.argv[2])
+PY
+	ts_fail "the assertion ID is not remembered for the largest skew"
 get w2 "$B/signin?pool=ws" >/dev/null
 ctx2=$(query "$(header w2 Location)" wctx)
 sed "s/wctx=[^&]*/wctx=$ctx2/" "$TS_TMP/w1.txt" >"$TS_TMP/w2.txt"
 [ "$(get wa2 "$B/wsfed" --data-binary "@$TS_TMP/w2.txt")" = 403 ] || ts_fail "replay passed"
 grep -q SAML_REPLAY "$TS_TMP/wa2.b" || ts_fail "replay not named"
+# ... also through another [idp] section of the same IdP.
+get w2b "$B/signin?pool=ws2" >/dev/null
+sed "s/wctx=[^&]*/wctx=$(query "$(header w2b Location)" wctx)/" "$TS_TMP/w1.txt" >"$TS_TMP/w2b.txt"
+[ "$(get wa2b "$B/wsfed" --data-binary "@$TS_TMP/w2b.txt")" = 403 ] &&
+	grep -q SAML_REPLAY "$TS_TMP/wa2b.b" ||
+	ts_fail "replay through another section of the same IdP: $(head -c 300 "$TS_TMP/wa2b.b")"
 # Refused in the sign-in's transaction: nothing of it stayed, its request
 # did. A fresh answer to that request signs in.
 sign_wsfed "$ctx2" --id wsfed-fresh >"$TS_TMP/w2ok.txt"

@@ -99,9 +99,11 @@ sign_wsfed() {
 		--protocol wsfed --audience https://broker.test/ --wctx "$ctx" "$@"
 }
 
+# ts_setup_broker [EXTRA broker lines] [EXTRA sections]: starts it.
 ts_setup_broker() {
 	"$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
 	ts_broker_config "$TS_TMP/tessera.conf" "${1:-}"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" >>"$TS_TMP/tessera.conf"
 	ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
 	B="http://127.0.0.1:$TS_PORT"
 }

@@ -11,6 +11,9 @@
 #include "tessera/err.h"
 #include "tessera/log.h"
 
+/* The largest clock_skew ([tickets] and [idp]) a config may set. */
+#define TS_CONFIG_CLOCK_SKEW_MAX 600
+
 /* One IdP Tessera trusts: [idp NAME]. */
 struct ts_config_idp {
 	char *name;
