@@ -730,8 +730,8 @@ START_TEST(test_migration_v1_to_v2)
 	ck_assert_int_eq(schema_version(fx.path), 1);
 	reopen(fx.path);
 	ck_assert(logged("event=store_schema_upgraded"));
-	ck_assert(logged("from=1 to=2"));
-	ck_assert_int_eq(schema_version(fx.path), 2);
+	ck_assert(logged("from=1 to=3"));
+	ck_assert_int_eq(schema_version(fx.path), 3);
 	upgraded = schema_text(fx.path);
 	ck_assert_str_eq(upgraded, fresh);
 	free(fresh);
@@ -741,12 +741,12 @@ START_TEST(test_migration_v1_to_v2)
 			 TS_ERR_OK);
 	ck_assert_uint_eq(revocations, 1);
 
-	/* Opened again: already version 2, nothing to upgrade. */
+	/* Opened again: already version 3, nothing to upgrade. */
 	log_restart();
 	reopen(fx.path);
 	ck_assert(!logged("store_schema_upgraded"));
-	ck_assert_int_eq(schema_version(fx.path), 2);
-	/* And version 2 serves: a claim made now is there after a reopen. */
+	ck_assert_int_eq(schema_version(fx.path), 3);
+	/* And version 3 serves: a claim made now is there after a reopen. */
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_OK);
 	reopen(fx.path);
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_SAML_REPLAY);
@@ -761,13 +761,13 @@ START_TEST(test_newer_schema_refused)
 	reopen(fx.path);
 	ts_store_close(fx.store);
 	fx.store = NULL;
-	exec_sql(fx.path, "UPDATE schema_version SET version = 3");
+	exec_sql(fx.path, "UPDATE schema_version SET version = 4");
 	ck_assert_int_eq(ts_store_sqlite_open(fx.path, &store), TS_ERR_STORE_SCHEMA);
 	ck_assert_ptr_null(store);
 	ck_assert(logged("event=store_open_failed error=STORE_SCHEMA"));
-	ck_assert(logged("version=3 want=2"));
+	ck_assert(logged("version=4 want=3"));
 	/* Refused, not rewritten. */
-	ck_assert_int_eq(schema_version(fx.path), 3);
+	ck_assert_int_eq(schema_version(fx.path), 4);
 }
 END_TEST
 
@@ -1203,8 +1203,17 @@ START_TEST(test_write_check)
 	struct timespec t0, t1;
 	ts_err err;
 
+	char wal[600];
+	struct stat before, after;
+
 	reopen(fx.path);
+	/* The check writes: a frame lands in the WAL (a check that wrote
+	 * nothing would pass on a full disk). */
+	snprintf(wal, sizeof wal, "%s-wal", fx.path);
+	ck_assert_int_eq(stat(wal, &before), 0);
 	ck_assert_int_eq(STORE->write_check(IMPL), TS_ERR_OK);
+	ck_assert_int_eq(stat(wal, &after), 0);
+	ck_assert_int_gt(after.st_size, before.st_size);
 	ck_assert_int_eq(sqlite3_open(fx.path, &other), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	/* A check within a second of the last gives its answer: wait for a

@@ -197,8 +197,8 @@ struct ts_store {
 	 * transaction. counts (may be NULL) says how many went. */
 	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
 
-	/* Whether a write commits now: a no-op update in a transaction of its
-	 * own (the write lock within a second, a journal write). What /readyz
+	/* Whether a write commits now: a counter bumped in a transaction of
+	 * its own (the write lock within a second, a journal frame). What /readyz
 	 * asks, since a store that reads but cannot write stores no sign-in.
 	 * At most one check a second: calls within it get its answer. */
 	ts_err (*write_check)(void *impl);
