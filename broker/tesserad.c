@@ -66,27 +66,43 @@ static ts_err spop_start(struct ts_broker *broker, struct ts_spop_agent **out)
 	return ts_spop_agent_start(&settings, ts_gate_spop_notify, broker, out);
 }
 
-/* The agent keeps its socket and threads across SIGHUP; a changed spop_*
- * key is named so the operator knows a restart is due. */
-static void spop_reload_check(const struct ts_config *running, const struct ts_config *next)
+/* A key read only at start-up that the new file changes: named, so the
+ * operator knows a restart is due and that the running value holds. */
+static void restart_needed(bool changed, const char *section, const char *key)
 {
-	const char *changed = NULL;
-
-	if (strcmp(running->spop.listen_address, next->spop.listen_address) != 0)
-		changed = "spop_listen_address";
-	else if (running->spop.listen_port != next->spop.listen_port)
-		changed = "spop_listen_port";
-	else if (running->spop.max_frame_size != next->spop.max_frame_size)
-		changed = "spop_max_frame_size";
-	else if (running->spop.max_connections != next->spop.max_connections)
-		changed = "spop_max_connections";
-	else if (running->spop.idle_timeout != next->spop.idle_timeout)
-		changed = "spop_idle_timeout";
-	else if (running->spop.threads != next->spop.threads)
-		changed = "spop_threads";
-	if (changed != NULL)
-		ts_log(TS_LOG_WARN, "restart_needed", "key", changed, "section", "gate", "kept",
+	if (changed)
+		ts_log(TS_LOG_WARN, "restart_needed", "key", key, "section", section, "kept",
 		       "running value until restart");
+}
+
+/* The HTTP daemon and the SPOP agent keep their sockets, threads and caps
+ * across SIGHUP. */
+static void reload_check(const struct ts_config *running, const struct ts_config *next)
+{
+	restart_needed(strcmp(running->broker.listen_address, next->broker.listen_address) != 0,
+		       "broker", "listen_address");
+	restart_needed(running->broker.listen_port != next->broker.listen_port, "broker",
+		       "listen_port");
+	restart_needed(running->broker.threads != next->broker.threads, "broker", "threads");
+	restart_needed(running->broker.max_connections != next->broker.max_connections, "broker",
+		       "max_connections");
+	restart_needed(running->broker.connection_timeout != next->broker.connection_timeout,
+		       "broker", "connection_timeout");
+	restart_needed(running->broker.max_body_bytes != next->broker.max_body_bytes, "broker",
+		       "max_body_bytes");
+	restart_needed(running->broker.max_header_bytes != next->broker.max_header_bytes,
+		       "broker", "max_header_bytes");
+	restart_needed(strcmp(running->spop.listen_address, next->spop.listen_address) != 0,
+		       "gate", "spop_listen_address");
+	restart_needed(running->spop.listen_port != next->spop.listen_port, "gate",
+		       "spop_listen_port");
+	restart_needed(running->spop.max_frame_size != next->spop.max_frame_size, "gate",
+		       "spop_max_frame_size");
+	restart_needed(running->spop.max_connections != next->spop.max_connections, "gate",
+		       "spop_max_connections");
+	restart_needed(running->spop.idle_timeout != next->spop.idle_timeout, "gate",
+		       "spop_idle_timeout");
+	restart_needed(running->spop.threads != next->spop.threads, "gate", "spop_threads");
 }
 
 /* SIGHUP: configuration, IdP metadata and keys are read again; a bad new
@@ -106,8 +122,10 @@ static void reload(struct ts_broker *broker, const char *path)
 	}
 	/* Logged before the new level applies, so a quieter level still shows it. */
 	ts_log(TS_LOG_INFO, "reloaded", "config", path, "applied", "log,sp,idp,pool",
-	       "restart_needed_for", "broker.listen*,threads,tickets.*,store.*,gate.spop_*");
-	spop_reload_check(broker->config, next->config);
+	       "restart_needed_for",
+	       "broker.listen*,broker.threads,broker.max_*,broker.connection_timeout,tickets.*,"
+	       "store.*,gate.spop_*");
+	reload_check(broker->config, next->config);
 	ts_log_set_level(next->config->log.level);
 	ts_runtime_install(broker, next);
 }

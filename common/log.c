@@ -1,14 +1,16 @@
 /* key=value log lines. Values are escaped so a user-controlled string can
  * neither forge a second line or field nor flood the log. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "tessera/log.h"
 
 /* The sink is process-wide by nature (one stderr); everything else is passed
- * explicitly. Set at start-up and reload, before threads start serving. */
-static enum ts_log_level sink_level = TS_LOG_INFO;
+ * explicitly. Stream and clock are set at start-up, before threads start
+ * serving; the level also at reload, while they serve: atomic. */
+static _Atomic enum ts_log_level sink_level = TS_LOG_INFO;
 static FILE *sink_stream;
 static struct ts_clock sink_clock = {.fixed = false};
 
@@ -16,7 +18,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "err"};
 
 void ts_log_set_level(enum ts_log_level level)
 {
-	sink_level = level;
+	atomic_store_explicit(&sink_level, level, memory_order_relaxed);
 }
 
 void ts_log_set_stream(FILE *stream)
@@ -147,7 +149,7 @@ static void emit(enum ts_log_level level, const char *event, const char *error_n
 	FILE *stream = sink_stream != NULL ? sink_stream : stderr;
 	size_t n;
 
-	if (level < sink_level)
+	if (level < atomic_load_explicit(&sink_level, memory_order_relaxed))
 		return;
 	n = ts_log_vformat(line, sizeof line, ts_clock_now(&sink_clock), level, event, error_name,
 			   pairs);
