@@ -109,17 +109,30 @@ out:
 TS_ROUTE(ts_route_signout)
 {
 	const struct ts_ticket_claims *session = NULL;
-	ts_err err = ts_sso_from_cookie(req, &session);
+	ts_err ended = TS_ERR_OK, err = ts_sso_from_cookie(req, &session);
 
 	if (err == TS_ERR_OK && session != NULL) {
-		err = ts_state_session_end(req->broker, session->jti, session->exp);
-		ts_log(TS_LOG_INFO, "signout", "sub", session->sub,
-		       "result", err == TS_ERR_OK ? "revoked" : ts_errname(err));
+		ended = ts_state_session_end(req->broker, session->jti, session->exp);
+		if (ended == TS_ERR_STORE_NOT_FOUND) /* ended before (pruned): nothing left */
+			ended = TS_ERR_OK;
+		if (ended == TS_ERR_OK)
+			ts_log(TS_LOG_INFO, "signout", "sub", session->sub, "result", "revoked");
+		else
+			ts_log_error(TS_LOG_ERR, "signout_failed", ended, "sub", session->sub);
 		ts_ticket_claims_release(session);
 	}
-	/* Cookies go whatever the store said: the browser forgets them. */
-	if ((err = ts_http_redirect(resp, req->rt->config->broker.signout_url)) == TS_ERR_OK &&
-	    (err = ts_http_set_cookie(resp, TS_SSO_COOKIE, "", 0)) == TS_ERR_OK)
+	/* Cookies go whatever the store said: the browser forgets them. But a
+	 * sign-out whose revocation did not commit is not reported done: the
+	 * tickets stay valid, and the user is told so. */
+	if (ended != TS_ERR_OK)
+		err = ts_http_refuse(resp, ended,
+				     "this browser's cookies are removed, but the sign-out was "
+				     "not recorded: tickets issued before stay valid until they "
+				     "expire",
+				     NULL, NULL);
+	else
+		err = ts_http_redirect(resp, req->rt->config->broker.signout_url);
+	if (err == TS_ERR_OK && (err = ts_http_set_cookie(resp, TS_SSO_COOKIE, "", 0)) == TS_ERR_OK)
 		err = ts_http_set_cookie(resp, TS_POOL_COOKIE, "", 0);
 	return err;
 }
