@@ -133,6 +133,16 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		err = refuse_saml(req, resp, TS_ERR_POOL_UNKNOWN, pending.pool);
 		goto out;
 	}
+	/* The answer comes back the way the request went: a SAML 2.0 request
+	 * is answered at /saml/acs, where InResponseTo binds it. At /wsfed
+	 * nothing would: an IdP that also speaks WS-Fed (ADFS, one signing
+	 * key) would complete any SAML 2.0 pool's request there. */
+	if ((endpoint == TS_SAML_ACS) != (strcmp(idp->protocol, "saml2") == 0)) {
+		err = refuse_saml(req, resp, TS_ERR_SAML_ENDPOINT,
+				  endpoint == TS_SAML_ACS ? "the request went to a WS-Fed IdP"
+							  : "the request went to a SAML 2.0 IdP");
+		goto out;
+	}
 	check.in_response_to = endpoint == TS_SAML_ACS ? pending.id : NULL;
 	err = ts_saml_validate(req->rt->saml, pool->idp, endpoint, xml, xml_len, &check, &id, &diag);
 	if (err != TS_ERR_OK) {

@@ -140,6 +140,18 @@ sign_wsfed "$ctx2" --id wsfed-fresh >"$TS_TMP/w2ok.txt"
 [ "$(get wa2ok "$B/wsfed" --data-binary "@$TS_TMP/w2ok.txt")" = 302 ] ||
 	ts_fail "request used up by a replay refused in the transaction: $(cat "$TS_TMP/wa2ok.b")"
 
+# A SAML 2.0 pool's request answered at /wsfed (where no InResponseTo binds
+# it; the same IdP signs both) is refused by name, and stays outstanding.
+get x1 "$B/signin?pool=lync1" >/dev/null
+idx=$(query "$(header x1 Location)" RelayState)
+sign_wsfed "$idx" --id cross-protocol >"$TS_TMP/x1.txt"
+[ "$(get xa1 "$B/wsfed" --data-binary "@$TS_TMP/x1.txt")" = 403 ] &&
+	grep -q SAML_ENDPOINT "$TS_TMP/xa1.b" ||
+	ts_fail "a SAML 2.0 request completed at /wsfed: $(head -c 300 "$TS_TMP/xa1.b")"
+sign_for "$idx" >"$TS_TMP/x2.txt"
+[ "$(get xa2 "$B/saml/acs" --data-binary "@$TS_TMP/x2.txt")" = 302 ] ||
+	ts_fail "the request did not stay outstanding: $(head -c 300 "$TS_TMP/xa2.b")"
+
 # --- a kill -9 keeps the replay cache ---------------------------------------
 kill -KILL "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad survived SIGKILL"

@@ -55,6 +55,7 @@
 	X(SAML_EXPIRED, 403, "assertion has expired")                                  \
 	X(SAML_IN_RESPONSE_TO, 403, "InResponseTo does not match an outstanding request") \
 	X(SAML_UNSOLICITED, 403, "unsolicited response and the IdP does not allow it") \
+	X(SAML_ENDPOINT, 403, "answer posted to the endpoint of the other protocol than its request's") \
 	X(SAML_SUBJECT, 403, "assertion has no usable subject")                        \
 	X(SAML_REPLAY, 403, "assertion was already used")                              \
 	X(SAML_UNKNOWN_IDP, 400, "no IdP of that name is configured")                  \
