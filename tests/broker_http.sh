@@ -208,26 +208,12 @@ get mt3 "$B/metrics" >/dev/null
 # /readyz names a store that cannot take writes: another process holds
 # its write lock (as a stuck `sqlite3` session would). Ready again once it
 # lets go. (A check a second at most: the answer may lag by that.)
-"$PY" - "$TS_TMP/tessera.db" "$TS_TMP/locked" "$TS_TMP/unlock" <<'PY' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-deadline = time.monotonic() + 30
-while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
-    time.sleep(0.05)
-db.execute("ROLLBACK")
-db.close()
-PY
-locker=$!
-TS_PIDS="$TS_PIDS $locker"
-ts_wait_until 10 test -e "$TS_TMP/locked" || ts_fail "could not lock the store"
+store_lock
 ts_wait_until 10 readyz_says 503 'store: cannot write (see the log)' ||
 	ts_fail "/readyz with the store locked: $(cat "$TS_TMP/rz2.b")"
 grep -q 'event=store_query_failed .*query=begin reason="database is locked"' "$TS_TMP/tesserad.log" ||
 	ts_fail "the locked store is not logged"
-touch "$TS_TMP/unlock"
-wait "$locker" || ts_fail "the locking process failed"
+store_unlock
 ts_wait_until 10 readyz_is 200 || ts_fail "/readyz once the store answers: $(cat "$TS_TMP/rz2.b")"
 
 # ... and a key ring with no active key (the only key marked retired).

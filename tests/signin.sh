@@ -187,27 +187,14 @@ mfa_sso=$(cookie ma2 __Host-tessera-sso)
 # --- a sign-out the store cannot record is not reported done --------------
 # Another process holds the write lock past the store's 5 s wait: 500 by
 # name, the cookies cleared all the same; the session still stands.
-"$PY" - "$TS_TMP/tessera.db" "$TS_TMP/locked" "$TS_TMP/unlock" <<'PY' &
-import os, sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-deadline = time.monotonic() + 30
-while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
-    time.sleep(0.05)
-db.execute("ROLLBACK")
-PY
-locker=$!
-TS_PIDS="$TS_PIDS $locker"
-ts_wait_until 10 test -e "$TS_TMP/locked" || ts_fail "could not lock the store"
+store_lock
 [ "$(get o0 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 500 ] &&
 	grep -q STORE_QUERY "$TS_TMP/o0.b" || ts_fail "unrecorded sign-out: $(head -c 300 "$TS_TMP/o0.b")"
 tr -d '\r' <"$TS_TMP/o0.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
 	ts_fail "SSO cookie not cleared by the failed sign-out"
 grep -q 'event=signout_failed error=STORE_QUERY' "$TS_TMP/tesserad2.log" ||
 	ts_fail "the failed sign-out is not logged: $(grep -i signout "$TS_TMP/tesserad2.log")"
-touch "$TS_TMP/unlock"
-wait "$locker" || ts_fail "the locking process failed"
+store_unlock
 
 # --- sign-out revokes the session: its cookie no longer skips the IdP -----
 [ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"

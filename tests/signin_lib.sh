@@ -107,3 +107,28 @@ ts_setup_broker() {
 	ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
 	B="http://127.0.0.1:$TS_PORT"
 }
+
+# store_lock / store_unlock: another process holds the store's write lock
+# (as a stuck `sqlite3` session would) until store_unlock, 30 s at most.
+store_lock() {
+	rm -f "$TS_TMP/locked" "$TS_TMP/unlock"
+	"$PY" - "$TS_TMP/tessera.db" "$TS_TMP/locked" "$TS_TMP/unlock" <<'PY' &
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+deadline = time.monotonic() + 30
+while not os.path.exists(sys.argv[3]) and time.monotonic() < deadline:
+    time.sleep(0.05)
+db.execute("ROLLBACK")
+db.close()
+PY
+	store_locker=$!
+	TS_PIDS="$TS_PIDS $store_locker"
+	ts_wait_until 10 test -e "$TS_TMP/locked" || ts_fail "could not lock the store"
+}
+
+store_unlock() {
+	touch "$TS_TMP/unlock"
+	wait "$store_locker" || ts_fail "the locking process failed"
+}
