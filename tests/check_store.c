@@ -1201,10 +1201,9 @@ START_TEST(test_write_check)
 {
 	sqlite3 *other = NULL;
 	struct timespec t0, t1;
-	ts_err err;
-
-	char wal[600];
 	struct stat before, after;
+	char wal[600];
+	ts_err err;
 
 	reopen(fx.path);
 	/* The check writes: a frame lands in the WAL (a check that wrote

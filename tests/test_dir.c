@@ -9,12 +9,18 @@
 
 #include "test_dir.h"
 
-void ts_test_dir_make(char *dir, size_t cap, const char *name)
+/* $TMPDIR/NAME.XXXXXX (else under /tmp), made into dir; false if not. */
+static bool dir_make(char *dir, size_t cap, const char *name)
 {
 	const char *tmp = getenv("TMPDIR");
 
 	snprintf(dir, cap, "%s/%s.XXXXXX", tmp != NULL ? tmp : "/tmp", name);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	return mkdtemp(dir) != NULL;
+}
+
+void ts_test_dir_make(char *dir, size_t cap, const char *name)
+{
+	ck_assert_msg(dir_make(dir, cap, name), "cannot make %s: %s", dir, strerror(errno));
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -30,26 +36,17 @@ bool ts_test_dir_remove(const char *dir)
 
 int ts_test_run(SRunner *sr, const char *name)
 {
-	const char *tmp = getenv("TMPDIR");
-	char *outer = tmp != NULL ? strdup(tmp) : NULL;
 	char dir[512];
 	int failed;
 
-	snprintf(dir, sizeof dir, "%s/%s.XXXXXX", outer != NULL ? outer : "/tmp", name);
-	if (mkdtemp(dir) == NULL || setenv("TMPDIR", dir, 1) != 0) {
+	if (!dir_make(dir, sizeof dir, name) || setenv("TMPDIR", dir, 1) != 0) {
 		fprintf(stderr, "%s: cannot make %s: %s\n", name, dir, strerror(errno));
 		srunner_free(sr);
-		free(outer);
 		return EXIT_FAILURE;
 	}
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	if (outer != NULL)
-		setenv("TMPDIR", outer, 1);
-	else
-		unsetenv("TMPDIR");
-	free(outer);
 	if (!ts_test_dir_remove(dir)) {
 		fprintf(stderr, "%s: %s left behind: %s\n", name, dir, strerror(errno));
 		return EXIT_FAILURE;
