@@ -113,8 +113,6 @@ TS_ROUTE(ts_route_signout)
 
 	if (err == TS_ERR_OK && session != NULL) {
 		ended = ts_state_session_end(req->broker, session->jti, session->exp);
-		if (ended == TS_ERR_STORE_NOT_FOUND) /* ended before (pruned): nothing left */
-			ended = TS_ERR_OK;
 		if (ended == TS_ERR_OK)
 			ts_log(TS_LOG_INFO, "signout", "sub", session->sub, "result", "revoked");
 		else

@@ -189,35 +189,25 @@ ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,
 	char hash[65];
 
 	hash_hex(b, session_jti, hash);
-	return s->session_ticket_add(s->impl, hash, jti, exp);
+	/* Gone: signed out (or expired) while its code was on the way. */
+	return unknown_if_missing(s->session_ticket_add(s->impl, hash, jti, exp),
+				  TS_ERR_SESSION_UNKNOWN);
 }
 
-struct revoke_walk {
-	struct ts_revocations *rev;
-	long skew;
-	unsigned count;
-};
-
-static ts_err revoke_one(void *arg, const char *jti, size_t jti_len, ts_time exp)
+static ts_err hold_revocation(void *rev, const struct ts_revocation *r)
 {
-	struct revoke_walk *w = arg;
-
-	w->count++;
-	return ts_revoke_jti(w->rev, jti, jti_len, exp + w->skew);
+	return ts_revocations_hold(rev, r);
 }
 
 ts_err ts_state_session_end(struct ts_broker *b, const char *session_jti, ts_time exp)
 {
 	struct ts_store *s = ts_broker_store(b);
-	struct revoke_walk w = {ts_broker_revocations(b), b->config->tickets.clock_skew, 0};
+	const long skew = b->config->tickets.clock_skew;
+	struct ts_revocation own = {TS_REVOKE_JTI, session_jti, strlen(session_jti), 0,
+				    exp + skew};
 	char hash[65];
-	ts_err err;
 
 	hash_hex(b, session_jti, hash);
-	/* Every pool ticket of the session first, then the session's own. */
-	if ((err = s->session_tickets_each(s->impl, hash, revoke_one, &w)) != TS_ERR_OK ||
-	    (err = ts_revoke_jti(w.rev, session_jti, strlen(session_jti),
-				 exp + w.skew)) != TS_ERR_OK)
-		return err;
-	return s->session_delete(s->impl, hash);
+	return s->session_end(s->impl, hash, &own, skew, hold_revocation,
+			      ts_broker_revocations(b));
 }

@@ -251,19 +251,13 @@ char *ts_sq_column_dup(sqlite3_stmt *st, int col, size_t *len)
 	return copy;
 }
 
-static ts_err sqlite_revoke(void *impl, const struct ts_revocation *rev)
+ts_err ts_sq_revoke_in(struct sqlite_store *s, const struct ts_revocation *rev)
 {
-	struct sqlite_store *s = impl;
 	enum stmt_id id = rev->kind == TS_REVOKE_JTI ? ST_REVOKE_JTI : ST_REVOKE_USER;
 	sqlite3_stmt *st = s->stmt[id];
-	ts_err err;
 
-	if (rev->key_len == 0 || rev->key_len > INT32_MAX)
+	if (rev->key == NULL || rev->key_len == 0 || rev->key_len > INT32_MAX)
 		return TS_ERR_INVALID_ARGUMENT;
-	pthread_mutex_lock(&s->lock);
-	/* Durable: a revocation lost to a power cut would bring a ticket back. */
-	if ((err = ts_sq_begin(s, true)) != TS_ERR_OK)
-		goto out;
 	ts_sq_bind_text(st, 1, rev->key, rev->key_len);
 	if (rev->kind == TS_REVOKE_JTI) {
 		sqlite3_bind_int64(st, 2, rev->expires_at);
@@ -271,9 +265,20 @@ static ts_err sqlite_revoke(void *impl, const struct ts_revocation *rev)
 		sqlite3_bind_int64(st, 2, rev->before);
 		sqlite3_bind_int64(st, 3, rev->expires_at);
 	}
-	err = ts_sq_done(s, id, rev->kind == TS_REVOKE_JTI ? "revoke_jti" : "revoke_user");
-	err = ts_sq_end(s, err, err == TS_ERR_OK, true);
-out:
+	return ts_sq_done(s, id, rev->kind == TS_REVOKE_JTI ? "revoke_jti" : "revoke_user");
+}
+
+static ts_err sqlite_revoke(void *impl, const struct ts_revocation *rev)
+{
+	struct sqlite_store *s = impl;
+	ts_err err;
+
+	pthread_mutex_lock(&s->lock);
+	/* Durable: a revocation lost to a power cut would bring a ticket back. */
+	if ((err = ts_sq_begin(s, true)) == TS_ERR_OK) {
+		err = ts_sq_revoke_in(s, rev);
+		err = ts_sq_end(s, err, err == TS_ERR_OK, true);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return err;
 }

@@ -92,6 +92,7 @@ ts_err ts_sq_replay_claim_in(struct sqlite_store *s, const char *key, ts_time ex
 ts_err ts_sq_code_insert(struct sqlite_store *s, const char *code_hash, const char *payload,
 			 size_t payload_len, ts_time expires_at);
 ts_err ts_sq_session_insert(struct sqlite_store *s, const struct ts_sso_session *sess);
+ts_err ts_sq_revoke_in(struct sqlite_store *s, const struct ts_revocation *rev);
 
 /* Copies out the row a take deleted, and its expiry for the check. */
 typedef ts_err (*ts_sq_take_copy)(sqlite3_stmt *st, void *out, ts_time *expires_at);

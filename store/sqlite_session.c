@@ -79,34 +79,6 @@ static ts_err sqlite_session_get(void *impl, const char *id_hash, ts_time now,
 	return err;
 }
 
-static ts_err sqlite_session_delete(void *impl, const char *id_hash)
-{
-	struct sqlite_store *s = impl;
-	size_t id_len;
-	ts_err err;
-
-	if ((err = ts_sq_check_text(id_hash, TS_STORE_TEXT_MAX, &id_len)) != TS_ERR_OK)
-		return err;
-	pthread_mutex_lock(&s->lock);
-	/* Durable: a sign-out lost to a power cut would bring the session back. */
-	if ((err = ts_sq_begin(s, true)) != TS_ERR_OK)
-		goto out;
-	ts_sq_bind_text(s->stmt[ST_SESSION_DELETE], 1, id_hash, id_len);
-	if ((err = ts_sq_done(s, ST_SESSION_DELETE, "session_delete")) != TS_ERR_OK)
-		goto end;
-	if (sqlite3_changes64(s->db) == 0) {
-		err = TS_ERR_STORE_NOT_FOUND;
-		goto end;
-	}
-	ts_sq_bind_text(s->stmt[ST_SESSION_TICKETS_DELETE], 1, id_hash, id_len);
-	err = ts_sq_done(s, ST_SESSION_TICKETS_DELETE, "session_tickets_delete");
-end:
-	err = ts_sq_end(s, err, err == TS_ERR_OK, true);
-out:
-	pthread_mutex_unlock(&s->lock);
-	return err;
-}
-
 static ts_err sqlite_session_ticket_add(void *impl, const char *id_hash, const char *jti,
 					ts_time exp)
 {
@@ -132,10 +104,10 @@ static ts_err sqlite_session_ticket_add(void *impl, const char *id_hash, const c
 	return err;
 }
 
+/* A recorded ticket, as the revocation a sign-out writes for it. */
 struct ticket_rec {
-	char *jti;
-	size_t len;
-	ts_time exp;
+	char *jti; /* owned; rev.key points here */
+	struct ts_revocation rev;
 };
 
 static void recs_free(struct ticket_rec *recs, size_t n)
@@ -145,18 +117,17 @@ static void recs_free(struct ticket_rec *recs, size_t n)
 	free(recs);
 }
 
-/* The session's ticket records, copied out so visit runs without the lock
- * (a visitor that revokes calls the store). */
+/* The session's ticket records, copied out as revocations until exp +
+ * grace (the caller holds the lock). */
 static ts_err tickets_load(struct sqlite_store *s, const char *id_hash, size_t id_len,
-			   struct ticket_rec **out, size_t *n_out)
+			   ts_time grace, struct ticket_rec **out, size_t *n_out)
 {
 	sqlite3_stmt *st = s->stmt[ST_SESSION_TICKETS_EACH];
 	struct ticket_rec *recs = NULL, *grown;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, len;
 	ts_err err = TS_ERR_OK;
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
 	ts_sq_bind_text(st, 1, id_hash, id_len);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -167,39 +138,66 @@ static ts_err tickets_load(struct sqlite_store *s, const char *id_hash, size_t i
 			}
 			recs = grown;
 		}
-		recs[n].exp = sqlite3_column_int64(st, 1);
-		if ((recs[n].jti = ts_sq_column_dup(st, 0, &recs[n].len)) == NULL) {
+		if ((recs[n].jti = ts_sq_column_dup(st, 0, &len)) == NULL) {
 			err = TS_ERR_NOMEM;
 			break;
 		}
+		recs[n].rev = (struct ts_revocation){TS_REVOKE_JTI, recs[n].jti, len, 0,
+						     sqlite3_column_int64(st, 1) + grace};
 		n++;
 	}
 	if (err == TS_ERR_OK && rc != SQLITE_DONE)
-		err = ts_sq_failed(s, "session_tickets_each");
+		err = ts_sq_failed(s, "session_tickets_list");
 	ts_sq_reset(st);
-	pthread_mutex_unlock(&s->lock);
-	if (err != TS_ERR_OK) {
-		recs_free(recs, n);
-		return err;
-	}
 	*out = recs;
 	*n_out = n;
-	return TS_ERR_OK;
+	return err;
 }
 
-static ts_err sqlite_session_tickets_each(void *impl, const char *id_hash,
-					  ts_session_ticket_visit visit, void *arg)
+/* Inside the transaction: every recorded ticket revoked, then the session
+ * and its records deleted. */
+static ts_err end_in(struct sqlite_store *s, const char *id_hash, size_t id_len,
+		     const struct ts_revocation *own, const struct ticket_rec *recs, size_t n)
+{
+	ts_err err = ts_sq_revoke_in(s, own);
+
+	for (size_t i = 0; err == TS_ERR_OK && i < n; i++)
+		err = ts_sq_revoke_in(s, &recs[i].rev);
+	if (err != TS_ERR_OK)
+		return err;
+	ts_sq_bind_text(s->stmt[ST_SESSION_DELETE], 1, id_hash, id_len);
+	if ((err = ts_sq_done(s, ST_SESSION_DELETE, "session_delete")) != TS_ERR_OK)
+		return err;
+	ts_sq_bind_text(s->stmt[ST_SESSION_TICKETS_DELETE], 1, id_hash, id_len);
+	return ts_sq_done(s, ST_SESSION_TICKETS_DELETE, "session_tickets_delete");
+}
+
+static ts_err sqlite_session_end(void *impl, const char *id_hash, const struct ts_revocation *own,
+				 ts_time grace, ts_revocation_visit visit, void *arg)
 {
 	struct sqlite_store *s = impl;
 	struct ticket_rec *recs = NULL;
 	size_t id_len, n = 0;
 	ts_err err;
 
-	if ((err = ts_sq_check_text(id_hash, TS_STORE_TEXT_MAX, &id_len)) != TS_ERR_OK ||
-	    (err = tickets_load(s, id_hash, id_len, &recs, &n)) != TS_ERR_OK)
+	if ((err = ts_sq_check_text(id_hash, TS_STORE_TEXT_MAX, &id_len)) != TS_ERR_OK)
 		return err;
+	if (own->kind != TS_REVOKE_JTI)
+		return TS_ERR_INVALID_ARGUMENT;
+	pthread_mutex_lock(&s->lock);
+	/* One transaction, under the write lock from its start: a ticket
+	 * recorded after the list would be deleted unrevoked. Durable: a
+	 * sign-out lost to a power cut would bring its tickets back. */
+	if ((err = ts_sq_begin(s, true)) == TS_ERR_OK) {
+		if ((err = tickets_load(s, id_hash, id_len, grace, &recs, &n)) == TS_ERR_OK)
+			err = end_in(s, id_hash, id_len, own, recs, n);
+		err = ts_sq_end(s, err, err == TS_ERR_OK, true);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_OK)
+		err = visit(arg, own);
 	for (size_t i = 0; err == TS_ERR_OK && i < n; i++)
-		err = visit(arg, recs[i].jti, recs[i].len, recs[i].exp);
+		err = visit(arg, &recs[i].rev);
 	recs_free(recs, n);
 	return err;
 }
@@ -208,7 +206,6 @@ void ts_sq_session_bind(struct ts_store *store)
 {
 	store->session_put = sqlite_session_put;
 	store->session_get = sqlite_session_get;
-	store->session_delete = sqlite_session_delete;
 	store->session_ticket_add = sqlite_session_ticket_add;
-	store->session_tickets_each = sqlite_session_tickets_each;
+	store->session_end = sqlite_session_end;
 }

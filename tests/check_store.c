@@ -6,14 +6,17 @@
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tessera/log.h"
@@ -465,14 +468,26 @@ START_TEST(test_session_expired)
 }
 END_TEST
 
-START_TEST(test_session_delete)
+START_TEST(test_session_end_unknown)
 {
+	struct ts_revocation own = {TS_REVOKE_JTI, "sess-jti", 8, 0, T0 + 3700};
 	struct ts_sso_session out;
+	size_t held = 0, revoked = 0;
 
 	put_session("h(sess3)", T0 + 3600);
-	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess3)"), TS_ERR_OK);
+	ck_assert_int_eq(STORE->session_end(IMPL, "h(sess3)", &own, 60, count_revocation, &held),
+			 TS_ERR_OK);
 	ck_assert_int_eq(STORE->session_get(IMPL, "h(sess3)", T0, &out), TS_ERR_STORE_NOT_FOUND);
-	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess3)"), TS_ERR_STORE_NOT_FOUND);
+	/* Gone (signed out before, or pruned): its own ticket is revoked all the same. */
+	own.key = "jti-2", own.key_len = 5;
+	ck_assert_int_eq(STORE->session_end(IMPL, "h(sess3)", &own, 60, count_revocation, &held),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(held, 2);
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, count_revocation, &revoked), TS_ERR_OK);
+	ck_assert_uint_eq(revoked, 2);
+	own.kind = TS_REVOKE_USER;
+	ck_assert_int_eq(STORE->session_end(IMPL, "h(sess3)", &own, 60, count_revocation, &held),
+			 TS_ERR_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -498,24 +513,18 @@ struct seen {
 	ts_time exp[8];
 	size_t n;
 	size_t stop_after; /* 0: never */
-	struct ts_store *revoke_into;
 };
 
-static ts_err see_ticket(void *arg, const char *jti, size_t jti_len, ts_time exp)
+static ts_err see_revocation(void *arg, const struct ts_revocation *rev)
 {
 	struct seen *seen = arg;
 
+	ck_assert_int_eq(rev->kind, TS_REVOKE_JTI);
 	ck_assert_uint_lt(seen->n, 8);
-	ck_assert_uint_lt(jti_len, sizeof seen->jti[0]);
-	memcpy(seen->jti[seen->n], jti, jti_len);
-	seen->jti[seen->n][jti_len] = '\0';
-	seen->exp[seen->n++] = exp;
-	/* What a sign-out does: revoke through the same store, mid-walk. */
-	if (seen->revoke_into != NULL) {
-		struct ts_revocation rev = {TS_REVOKE_JTI, jti, jti_len, 0, exp};
-		ck_assert_int_eq(seen->revoke_into->revoke(seen->revoke_into->impl, &rev),
-				 TS_ERR_OK);
-	}
+	ck_assert_uint_lt(rev->key_len, sizeof seen->jti[0]);
+	memcpy(seen->jti[seen->n], rev->key, rev->key_len);
+	seen->jti[seen->n][rev->key_len] = '\0';
+	seen->exp[seen->n++] = rev->expires_at;
 	return seen->n == seen->stop_after ? TS_ERR_TICKET_REVOKED : TS_ERR_OK;
 }
 
@@ -527,10 +536,16 @@ static ts_time seen_exp(const struct seen *seen, const char *jti)
 	return -1;
 }
 
-START_TEST(test_session_tickets_listed)
+static ts_err end_session(const char *id_hash, struct seen *seen)
 {
-	struct seen seen = {.revoke_into = fx.store};
-	size_t revoked = 0;
+	struct ts_revocation own = {TS_REVOKE_JTI, "own", 3, 0, T0 + 4000};
+
+	return STORE->session_end(IMPL, id_hash, &own, 60, see_revocation, seen);
+}
+
+START_TEST(test_session_end_revokes_its_tickets)
+{
+	struct seen seen = {0}, stored = {0};
 
 	put_session("h(sess6)", T0 + 3600);
 	put_session("h(other)", T0 + 3600);
@@ -544,32 +559,127 @@ START_TEST(test_session_tickets_listed)
 	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(nosuch)", "jti-y", T0 + 100),
 			 TS_ERR_STORE_NOT_FOUND);
 
-	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
-			 TS_ERR_OK);
-	ck_assert_uint_eq(seen.n, 3);
-	ck_assert_int_eq(seen_exp(&seen, "jti-a"), T0 + 150);
-	ck_assert_int_eq(seen_exp(&seen, "jti-b"), T0 + 200);
-	ck_assert_int_eq(seen_exp(&seen, "jti-c"), T0 + 300);
-	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, count_revocation, &revoked), TS_ERR_OK);
-	ck_assert_uint_eq(revoked, 3);
+	ck_assert_int_eq(end_session("h(sess6)", &seen), TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 4);
+	ck_assert_str_eq(seen.jti[0], "own");
+	ck_assert_int_eq(seen.exp[0], T0 + 4000);
+	ck_assert_int_eq(seen_exp(&seen, "jti-a"), T0 + 150 + 60);
+	ck_assert_int_eq(seen_exp(&seen, "jti-b"), T0 + 200 + 60);
+	ck_assert_int_eq(seen_exp(&seen, "jti-c"), T0 + 300 + 60);
+	/* What visit saw is what the store holds. */
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, see_revocation, &stored), TS_ERR_OK);
+	ck_assert_uint_eq(stored.n, 4);
+	ck_assert_int_eq(seen_exp(&stored, "jti-b"), T0 + 200 + 60);
 
-	/* An error from visit stops the walk and comes back. */
+	/* The session and its records are gone; a ticket added now is refused. */
+	ck_assert_int_eq(STORE->session_ticket_add(IMPL, "h(sess6)", "jti-d", T0 + 100),
+			 TS_ERR_STORE_NOT_FOUND);
 	memset(&seen, 0, sizeof seen);
-	seen.stop_after = 2;
-	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
-			 TS_ERR_TICKET_REVOKED);
-	ck_assert_uint_eq(seen.n, 2);
-
-	/* Sign-out: the session and its records go, the other session's stay. */
-	ck_assert_int_eq(STORE->session_delete(IMPL, "h(sess6)"), TS_ERR_OK);
-	memset(&seen, 0, sizeof seen);
-	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(sess6)", see_ticket, &seen),
-			 TS_ERR_OK);
-	ck_assert_uint_eq(seen.n, 0);
-	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(other)", see_ticket, &seen),
-			 TS_ERR_OK);
+	ck_assert_int_eq(end_session("h(sess6)", &seen), TS_ERR_OK);
 	ck_assert_uint_eq(seen.n, 1);
-	ck_assert_str_eq(seen.jti[0], "jti-z");
+
+	/* An error from visit stops the walk and comes back; the other
+	 * session's record was kept and is revoked all the same. */
+	memset(&seen, 0, sizeof seen);
+	seen.stop_after = 1;
+	ck_assert_int_eq(end_session("h(other)", &seen), TS_ERR_TICKET_REVOKED);
+	ck_assert_uint_eq(seen.n, 1);
+	memset(&stored, 0, sizeof stored);
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, see_revocation, &stored), TS_ERR_OK);
+	ck_assert_int_eq(seen_exp(&stored, "jti-z"), T0 + 100 + 60);
+}
+END_TEST
+
+/* A sign-out racing code redemptions: every ticket whose record was added
+ * is revoked, and every add after the sign-out is refused. */
+#define RACE_ADDS_MAX 100000
+
+struct adder {
+	_Atomic size_t added;
+	ts_err last;
+};
+
+static void *add_until_refused(void *arg)
+{
+	struct adder *a = arg;
+	char jti[32];
+
+	for (size_t n = 0; n < RACE_ADDS_MAX; n++) {
+		snprintf(jti, sizeof jti, "race-%zu", n);
+		if ((a->last = STORE->session_ticket_add(IMPL, "h(race)", jti, T0 + 100)) !=
+		    TS_ERR_OK)
+			break;
+		atomic_store(&a->added, n + 1);
+	}
+	return NULL;
+}
+
+/* Until the adder has added n, for at most 10 s. */
+static bool wait_added(struct adder *a, size_t n)
+{
+	struct timespec now, end;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 10;
+	while (atomic_load(&a->added) < n) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+struct race_revoked {
+	size_t added, race, own;
+};
+
+static ts_err count_race_revocation(void *arg, const struct ts_revocation *rev)
+{
+	struct race_revoked *r = arg;
+	unsigned long n;
+	char key[32];
+
+	ck_assert_uint_lt(rev->key_len, sizeof key);
+	memcpy(key, rev->key, rev->key_len);
+	key[rev->key_len] = '\0';
+	if (strcmp(key, "own") == 0)
+		r->own++;
+	else if (sscanf(key, "race-%lu", &n) == 1 && n < r->added)
+		r->race++;
+	else
+		ck_abort_msg("revoked a ticket that was never added: %s", key);
+	return TS_ERR_OK;
+}
+
+START_TEST(test_session_end_races_ticket_add)
+{
+	struct ts_revocation own = {TS_REVOKE_JTI, "own", 3, 0, T0 + 4000};
+	struct race_revoked held = {0}, stored = {0};
+	struct adder a = {.last = TS_ERR_OK};
+	size_t added;
+	pthread_t t;
+
+	reopen(fx.path); /* a file: durable commits take a while, as in production */
+	put_session("h(race)", T0 + 3600);
+	ck_assert_int_eq(pthread_create(&t, NULL, add_until_refused, &a), 0);
+	ck_assert(wait_added(&a, 3));
+	held.added = RACE_ADDS_MAX;
+	ck_assert_int_eq(STORE->session_end(IMPL, "h(race)", &own, 0, count_race_revocation,
+					    &held),
+			 TS_ERR_OK);
+	pthread_join(t, NULL);
+	added = atomic_load(&a.added);
+	ck_assert_int_eq(a.last, TS_ERR_STORE_NOT_FOUND);
+	/* Every add that succeeded, revoked: none after the list slipped through. */
+	ck_assert_uint_eq(held.own, 1);
+	ck_assert_uint_eq(held.race, added);
+	stored.added = added;
+	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, count_race_revocation, &stored),
+			 TS_ERR_OK);
+	ck_assert_uint_eq(stored.race, stored.added);
+	ck_assert_uint_eq(stored.own, 1);
 }
 END_TEST
 
@@ -628,13 +738,12 @@ START_TEST(test_prune_counts)
 	free(payload);
 	ck_assert_int_eq(STORE->session_get(IMPL, "h(s-new)", T0 + 10, &sess), TS_ERR_OK);
 	ts_sso_session_clear(&sess);
-	ck_assert_int_eq(STORE->session_tickets_each(IMPL, "h(s-new)", see_ticket, &seen),
-			 TS_ERR_OK);
-	ck_assert_uint_eq(seen.n, 1);
-	ck_assert_str_eq(seen.jti[0], "t3");
 	ck_assert_int_eq(STORE->revocations_each(IMPL, T0 + 10, count_revocation, &revocations),
 			 TS_ERR_OK);
 	ck_assert_uint_eq(revocations, 1);
+	ck_assert_int_eq(end_session("h(s-new)", &seen), TS_ERR_OK);
+	ck_assert_uint_eq(seen.n, 2);
+	ck_assert_str_eq(seen.jti[1], "t3");
 }
 END_TEST
 
@@ -1157,7 +1266,7 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	struct ts_revocation rev = {TS_REVOKE_JTI, "j-sync", 6, 0, T0 + 60};
 	struct ts_signin_pending p = request("_sync", T0 + 60), out;
 	char *payload = NULL;
-	size_t len;
+	size_t len, ended = 0;
 	struct ts_sso_session sess = {"h(sync)", "alice", "{}", 2, T0, T0 + 60};
 
 	count_syncs_begin();
@@ -1179,7 +1288,7 @@ START_TEST(test_durable_writes_sync_hot_writes_do_not)
 	 * they return, and the connection goes back to NORMAL after each. */
 	CHECK_SYNCS(STORE->revoke(IMPL, &rev), true);
 	CHECK_SYNCS(STORE->revocations_prune(IMPL, T0), false);
-	CHECK_SYNCS(STORE->session_delete(IMPL, "h(sync)"), true);
+	CHECK_SYNCS(STORE->session_end(IMPL, "h(sync)", &rev, 0, count_revocation, &ended), true);
 	count_syncs_end();
 }
 END_TEST
@@ -1279,9 +1388,10 @@ static Suite *store_suite(void)
 	tc = add_case(s, "sessions");
 	tcase_add_test(tc, test_session_put_get);
 	tcase_add_test(tc, test_session_expired);
-	tcase_add_test(tc, test_session_delete);
+	tcase_add_test(tc, test_session_end_unknown);
 	tcase_add_test(tc, test_session_duplicate_and_bad_arguments);
-	tcase_add_test(tc, test_session_tickets_listed);
+	tcase_add_test(tc, test_session_end_revokes_its_tickets);
+	tcase_add_test(tc, test_session_end_races_ticket_add);
 
 	tc = add_case(s, "prune");
 	tcase_add_test(tc, test_prune_counts);

@@ -1218,6 +1218,37 @@ START_TEST(test_revocation_widens_never_narrows)
 }
 END_TEST
 
+static ts_err hold_in(void *rev, const struct ts_revocation *r)
+{
+	return ts_revocations_hold(rev, r);
+}
+
+/* A sign-out writes its revocations in a store transaction of its own;
+ * holding them in memory makes a ticket verified (and cached) before fail. */
+START_TEST(test_session_end_held_in_memory)
+{
+	struct ts_sso_session sess = {"h(s)", "alice", "{}", 2, T0, T0 + 600};
+	struct ts_revocation own = {TS_REVOKE_JTI, "sso-jti", 7, 0, T0 + 700};
+	struct ts_ticket_claims sso = {.jti = "sso-jti", .jti_len = 7, .sub = "x", .sub_len = 1};
+	const struct ts_ticket_claims *c = NULL;
+	char *t = mint(fx.t), line[128];
+
+	ck_assert_int_eq(ts_ticket_verify(fx.t, t, strlen(t), POOL, &c), TS_ERR_OK);
+	ck_assert_int_eq(fx.store->session_put(fx.store->impl, &sess), TS_ERR_OK);
+	ck_assert_int_eq(fx.store->session_ticket_add(fx.store->impl, "h(s)", c->jti, c->exp),
+			 TS_ERR_OK);
+	ck_assert_int_eq(fx.store->session_end(fx.store->impl, "h(s)", &own, SKEW, hold_in, fx.rev),
+			 TS_ERR_OK);
+	ck_assert_int_eq(verify_str(t), TS_ERR_TICKET_REVOKED);
+	ck_assert(ts_revocations_match(fx.rev, &sso));
+	snprintf(line, sizeof line, "event=ticket_revoked error=OK jti=%.*s", (int)c->jti_len,
+		 c->jti);
+	ck_assert(logged(line));
+	ts_ticket_claims_release(c);
+	free(t);
+}
+END_TEST
+
 START_TEST(test_store_refuses_newer_schema)
 {
 	char path[512];
@@ -1289,6 +1320,7 @@ static Suite *ticket_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_revocations_survive_restart);
 	tcase_add_test(tc, test_revocation_widens_never_narrows);
+	tcase_add_test(tc, test_session_end_held_in_memory);
 	tcase_add_test(tc, test_store_refuses_newer_schema);
 	suite_add_tcase(s, tc);
 	return s;

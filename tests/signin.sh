@@ -197,7 +197,15 @@ grep -q 'event=signout_failed error=STORE_QUERY' "$TS_TMP/tesserad2.log" ||
 store_unlock
 
 # --- sign-out revokes the session: its cookie no longer skips the IdP -----
+# A code handed over before the sign-out and redeemed after it gets no ticket.
+get o3 "$B/signin?pool=lync1" -H "Cookie: __Host-tessera-sso=$mfa_sso" >/dev/null
+code_o3=$(query "$(header o3 Location)" code)
 [ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"
+[ "$(get o4 "$B/.tessera/session?code=$code_o3" -H 'Host: lync1.test')" = 401 ] &&
+	grep -q SESSION_UNKNOWN "$TS_TMP/o4.b" ||
+	ts_fail "a code outlived its sign-out: $(head -c 300 "$TS_TMP/o4.b")"
+! grep -qi '^set-cookie: __Host-tessera=[^;]' "$TS_TMP/o4.h" ||
+	ts_fail "a ticket was set after the sign-out"
 [ "$(header o1 Location)" = https://broker.test/bye ] || ts_fail "signout target"
 tr -d '\r' <"$TS_TMP/o1.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
 	ts_fail "SSO cookie not cleared"

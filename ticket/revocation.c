@@ -187,6 +187,17 @@ void ts_revocations_free(struct ts_revocations *rev)
 	free(rev);
 }
 
+static ts_err hold(struct ts_revocations *rev, const struct ts_revocation *r)
+{
+	ts_err err;
+
+	pthread_rwlock_wrlock(&rev->lock);
+	err = table_put(&rev->table, rev->seed, r);
+	atomic_fetch_add(&rev->gen, 1);
+	pthread_rwlock_unlock(&rev->lock);
+	return err;
+}
+
 /* Store first: a revocation that is not durable must not look done. */
 static ts_err revoke(struct ts_revocations *rev, const struct ts_revocation *r)
 {
@@ -196,11 +207,7 @@ static ts_err revoke(struct ts_revocations *rev, const struct ts_revocation *r)
 		return TS_ERR_INVALID_ARGUMENT;
 	if ((err = rev->store->revoke(rev->store->impl, r)) != TS_ERR_OK)
 		return err;
-	pthread_rwlock_wrlock(&rev->lock);
-	err = table_put(&rev->table, rev->seed, r);
-	atomic_fetch_add(&rev->gen, 1);
-	pthread_rwlock_unlock(&rev->lock);
-	return err;
+	return hold(rev, r);
 }
 
 /* A key as a log value: lengths travel with pointers, and logs want a C string. */
@@ -222,6 +229,18 @@ ts_err ts_revoke_jti(struct ts_revocations *rev, const char *jti, size_t jti_len
 
 	ts_log_error(err == TS_ERR_OK ? TS_LOG_INFO : TS_LOG_ERR, "ticket_revoked", err, "jti",
 		     key_text(shown, jti, jti_len));
+	return err;
+}
+
+ts_err ts_revocations_hold(struct ts_revocations *rev, const struct ts_revocation *r)
+{
+	char shown[TS_LOG_VALUE_MAX + 1];
+	ts_err err = hold(rev, r);
+
+	/* The store has it: a failure here lasts until the next reload. */
+	ts_log_error(err == TS_ERR_OK ? TS_LOG_INFO : TS_LOG_ERR,
+		     r->kind == TS_REVOKE_JTI ? "ticket_revoked" : "user_tickets_revoked", err,
+		     r->kind == TS_REVOKE_JTI ? "jti" : "sub", key_text(shown, r->key, r->key_len));
 	return err;
 }
 

@@ -179,18 +179,20 @@ struct ts_store {
 	 * <= now: STORE_EXPIRED. On error *out is zeroed. */
 	ts_err (*session_get)(void *impl, const char *id_hash, ts_time now,
 			      struct ts_sso_session *out);
-	/* Deletes the session and its ticket records; unknown: STORE_NOT_FOUND.
-	 * A sign-out lists the tickets (session_tickets_each) first. */
-	ts_err (*session_delete)(void *impl, const char *id_hash);
 	/* Records that ticket jti (valid until exp) was minted in the session;
 	 * a session that is not stored: STORE_NOT_FOUND. Adding a jti again
 	 * keeps the later exp. */
 	ts_err (*session_ticket_add)(void *impl, const char *id_hash, const char *jti, ts_time exp);
-	/* Calls visit for every ticket recorded in the session (none for an
-	 * unknown session); an error from visit stops the walk and is returned.
-	 * visit may call the store (e.g. revoke). */
-	ts_err (*session_tickets_each)(void *impl, const char *id_hash,
-				       ts_session_ticket_visit visit, void *arg);
+	/* A sign-out, in one durable transaction: revokes own (the session's
+	 * ticket, a TS_REVOKE_JTI) and every ticket recorded in the session
+	 * until its exp + grace, then deletes the session and its records. A
+	 * ticket added meanwhile is either revoked here or refused (its session
+	 * gone). An unknown session has no records: only own is revoked. After
+	 * the commit, visit is called for each revocation written (own first),
+	 * for the caller's copy in memory; an error from visit stops the walk
+	 * and is returned, the revocations stay written. */
+	ts_err (*session_end)(void *impl, const char *id_hash, const struct ts_revocation *own,
+			      ts_time grace, ts_revocation_visit visit, void *arg);
 
 	/* Deletes every row with expires_at <= now (exp for session tickets) in
 	 * every table, and the ticket records of expired sessions, in one

@@ -67,6 +67,9 @@ ts_err ts_revoke_jti(struct ts_revocations *rev, const char *jti, size_t jti_len
 		     ts_time expires_at);
 ts_err ts_revoke_user(struct ts_revocations *rev, const char *sub, size_t sub_len, ts_time before,
 		      ts_time expires_at);
+/* Holds r in memory, and logs it as ts_revoke_* do, when a store operation
+ * of its own has already written it (a sign-out's session_end). */
+ts_err ts_revocations_hold(struct ts_revocations *rev, const struct ts_revocation *r);
 /* True when the ticket is revoked by jti, or its sub was revoked for
  * tickets issued before a time later than iat. */
 bool ts_revocations_match(struct ts_revocations *rev, const struct ts_ticket_claims *claims);
