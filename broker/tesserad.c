@@ -92,6 +92,11 @@ static void reload_check(const struct ts_config *running, const struct ts_config
 		       "max_body_bytes");
 	restart_needed(running->broker.max_header_bytes != next->broker.max_header_bytes,
 		       "broker", "max_header_bytes");
+	restart_needed(strcmp(running->store.path, next->store.path) != 0, "store", "path");
+	restart_needed(running->store.replay_cache_entries != next->store.replay_cache_entries,
+		       "store", "replay_cache_entries");
+	restart_needed(running->store.outstanding_requests != next->store.outstanding_requests,
+		       "store", "outstanding_requests");
 	restart_needed(strcmp(running->spop.listen_address, next->spop.listen_address) != 0,
 		       "gate", "spop_listen_address");
 	restart_needed(running->spop.listen_port != next->spop.listen_port, "gate",

@@ -188,7 +188,8 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	struct ts_ticket_params params = {cfg->tickets.issuer, cfg->tickets.lifetime,
 					  cfg->tickets.clock_skew,
 					  (size_t)cfg->tickets.verify_cache_entries, &broker->clock};
-	struct ts_store_limits limits = {(size_t)cfg->store.replay_cache_entries};
+	struct ts_store_limits limits = {(size_t)cfg->store.replay_cache_entries,
+					 (size_t)cfg->store.outstanding_requests};
 	struct ts_keyring *ring = NULL;
 	pthread_condattr_t attr;
 	ts_err err = TS_ERR_NOMEM;

@@ -74,6 +74,8 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     store.path),
 	MAIN("store", "replay_cache_entries", "1000000", TS_CONF_LONG, 1, 100000000, NULL,
 	     store.replay_cache_entries),
+	MAIN("store", "outstanding_requests", "100000", TS_CONF_LONG, 1, 10000000, NULL,
+	     store.outstanding_requests),
 
 	MAIN("cutover", "usage_max_entries", "100000", TS_CONF_LONG, 1, 10000000, NULL,
 	     cutover.usage_max_entries),

@@ -39,7 +39,7 @@
 #include "tessera/file.h"
 #include "tessera/log.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* WAL pages between automatic checkpoints (see the open below). */
 #define CHECKPOINT_PAGES 10000
 /* How long a statement waits for another process's write lock. */
@@ -93,11 +93,30 @@ static const char schema_v3[] = "CREATE TABLE write_check (n INTEGER NOT NULL);"
 				"INSERT INTO write_check (n) VALUES (0);"
 				"UPDATE schema_version SET version = 3;";
 
+/* 3 -> 4: outstanding requests are bounded too, counted like the replay
+ * cache. Both counts are now kept by triggers, in the statement that
+ * inserts or deletes the row: no write path can forget its count, and a
+ * savepoint rolled back takes its count change with it. */
+static const char schema_v4[] =
+	"CREATE TABLE request_count (n INTEGER NOT NULL);"
+	"INSERT INTO request_count (n) SELECT count(*) FROM signin_request;"
+	"CREATE TRIGGER signin_request_added AFTER INSERT ON signin_request"
+	" BEGIN UPDATE request_count SET n = n + 1; END;"
+	"CREATE TRIGGER signin_request_removed AFTER DELETE ON signin_request"
+	" BEGIN UPDATE request_count SET n = n - 1; END;"
+	"UPDATE replay_count SET n = (SELECT count(*) FROM replay);"
+	"CREATE TRIGGER replay_added AFTER INSERT ON replay"
+	" BEGIN UPDATE replay_count SET n = n + 1; END;"
+	"CREATE TRIGGER replay_removed AFTER DELETE ON replay"
+	" BEGIN UPDATE replay_count SET n = n - 1; END;"
+	"UPDATE schema_version SET version = 4;";
+
 /* migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = {
 	[0] = schema_v1,
 	[1] = schema_v2,
 	[2] = schema_v3,
+	[3] = schema_v4,
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -115,24 +134,30 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " expires_at = max(expires_at, excluded.expires_at)",
 	[ST_EACH_JTI] = "SELECT jti, expires_at FROM revoked_jti WHERE expires_at > ?1",
 	[ST_EACH_USER] = "SELECT sub, before, expires_at FROM revoked_user WHERE expires_at > ?1",
-	[ST_PRUNE_JTI] = "DELETE FROM revoked_jti WHERE expires_at <= ?1",
-	[ST_PRUNE_USER] = "DELETE FROM revoked_user WHERE expires_at <= ?1",
+	/* Every prune DELETE takes at most ?2 rows: sqlite_prune says why. */
+	[ST_PRUNE_JTI] = "DELETE FROM revoked_jti WHERE rowid IN (SELECT rowid FROM revoked_jti"
+			 " WHERE expires_at <= ?1 LIMIT ?2)",
+	[ST_PRUNE_USER] = "DELETE FROM revoked_user WHERE rowid IN (SELECT rowid FROM"
+			  " revoked_user WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_REQUEST_PUT] = "INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
 			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
 			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
 	[ST_REQUEST_GET] = "SELECT id, pool, idp, return_url, flags, created, expires_at"
 			   " FROM signin_request WHERE id = ?1",
-	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE expires_at <= ?1",
+	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE rowid IN (SELECT rowid FROM"
+			     " signin_request WHERE expires_at <= ?1 LIMIT ?2)",
+	[ST_REQUEST_COUNT] = "SELECT n FROM request_count",
 	[ST_REPLAY_FIND] = "SELECT expires_at FROM replay WHERE key = ?1",
 	[ST_REPLAY_RENEW] = "UPDATE replay SET expires_at = ?2 WHERE key = ?1",
 	[ST_REPLAY_INSERT] = "INSERT INTO replay (key, expires_at) VALUES (?1, ?2)",
 	[ST_REPLAY_COUNT] = "SELECT n FROM replay_count",
-	[ST_REPLAY_COUNT_ADD] = "UPDATE replay_count SET n = n + ?1",
-	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE expires_at <= ?1",
+	[ST_REPLAY_SWEEP] = "DELETE FROM replay WHERE rowid IN (SELECT rowid FROM replay"
+			    " WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_CODE_PUT] = "INSERT INTO code (hash, payload, expires_at) VALUES (?1, ?2, ?3)",
 	[ST_CODE_TAKE] = "DELETE FROM code WHERE hash = ?1 RETURNING payload, expires_at",
-	[ST_PRUNE_CODE] = "DELETE FROM code WHERE expires_at <= ?1",
+	[ST_PRUNE_CODE] = "DELETE FROM code WHERE rowid IN (SELECT rowid FROM code"
+			  " WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_SESSION_PUT] = "INSERT INTO sso_session (id, subject, payload, created, expires_at)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_SESSION_GET] = "SELECT subject, payload, created, expires_at FROM sso_session"
@@ -147,9 +172,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SESSION_TICKETS_EACH] = "SELECT jti, exp FROM session_ticket WHERE session_id = ?1",
 	/* A ticket record is of no use once its session is gone: no sign-out
 	 * can reach it. */
-	[ST_PRUNE_SESSION_TICKET] = "DELETE FROM session_ticket WHERE exp <= ?1 OR session_id IN"
-				    " (SELECT id FROM sso_session WHERE expires_at <= ?1)",
-	[ST_PRUNE_SESSION] = "DELETE FROM sso_session WHERE expires_at <= ?1",
+	[ST_PRUNE_SESSION_TICKET] = "DELETE FROM session_ticket WHERE (session_id, jti) IN"
+				    " (SELECT session_id, jti FROM session_ticket WHERE exp <= ?1"
+				    " OR session_id IN (SELECT id FROM sso_session"
+				    " WHERE expires_at <= ?1) LIMIT ?2)",
+	[ST_PRUNE_SESSION] = "DELETE FROM sso_session WHERE rowid IN (SELECT rowid FROM"
+			     " sso_session WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_WRITE_CHECK] = "UPDATE write_check SET n = n + 1",
 };
 
@@ -325,24 +353,48 @@ static ts_err sqlite_revocations_each(void *impl, ts_time now, ts_revocation_vis
 	return err;
 }
 
-static ts_err sqlite_revocations_prune(void *impl, ts_time now)
+ts_err ts_sq_prune_chunk(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
+			sqlite3_int64 *n)
 {
-	struct sqlite_store *s = impl;
 	ts_err err;
 
-	pthread_mutex_lock(&s->lock);
-	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
-		goto out;
-	sqlite3_bind_int64(s->stmt[ST_PRUNE_JTI], 1, now);
-	err = ts_sq_done(s, ST_PRUNE_JTI, "prune_jti");
-	if (err == TS_ERR_OK) {
-		sqlite3_bind_int64(s->stmt[ST_PRUNE_USER], 1, now);
-		err = ts_sq_done(s, ST_PRUNE_USER, "prune_user");
-	}
-	err = ts_sq_end(s, err, err == TS_ERR_OK, false);
-out:
-	pthread_mutex_unlock(&s->lock);
+	*n = 0;
+	sqlite3_bind_int64(s->stmt[id], 1, now);
+	sqlite3_bind_int64(s->stmt[id], 2, TS_SQ_PRUNE_CHUNK);
+	if ((err = ts_sq_done(s, id, what)) == TS_ERR_OK)
+		*n = sqlite3_changes64(s->db);
 	return err;
+}
+
+/* Runs one prune DELETE until nothing is left to take, a chunk per
+ * transaction with the store free between chunks: a
+ * backlog of a flood's expired requests goes in many short writes, not one
+ * that holds every sign-in back for seconds. Adds what went to *count. */
+static ts_err prune_all(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
+			uint64_t *count)
+{
+	sqlite3_int64 n = 0;
+	ts_err err;
+
+	do {
+		pthread_mutex_lock(&s->lock);
+		if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
+			err = ts_sq_prune_chunk(s, id, now, what, &n);
+			err = ts_sq_end(s, err, err == TS_ERR_OK, false);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (err == TS_ERR_OK)
+			*count += (uint64_t)n;
+	} while (err == TS_ERR_OK && n == TS_SQ_PRUNE_CHUNK);
+	return err;
+}
+
+static ts_err sqlite_revocations_prune(void *impl, ts_time now)
+{
+	uint64_t n = 0;
+	ts_err err = prune_all(impl, ST_PRUNE_JTI, now, "prune_jti", &n);
+
+	return err == TS_ERR_OK ? prune_all(impl, ST_PRUNE_USER, now, "prune_user", &n) : err;
 }
 
 static ts_err sqlite_write_check(void *impl)
@@ -429,18 +481,6 @@ out:
 	return err;
 }
 
-/* Runs one DELETE of prune and counts the rows it removed. */
-static ts_err prune_one(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
-			uint64_t *count)
-{
-	ts_err err;
-
-	sqlite3_bind_int64(s->stmt[id], 1, now);
-	if ((err = ts_sq_done(s, id, what)) == TS_ERR_OK)
-		*count += (uint64_t)sqlite3_changes64(s->db);
-	return err;
-}
-
 static ts_err sqlite_prune(void *impl, ts_time now, struct ts_store_prune_counts *counts)
 {
 	struct sqlite_store *s = impl;
@@ -460,19 +500,11 @@ static ts_err sqlite_prune(void *impl, ts_time now, struct ts_store_prune_counts
 		{ST_PRUNE_JTI, "prune_jti", &c.revocations},
 		{ST_PRUNE_USER, "prune_user", &c.revocations},
 	};
-	ts_err err;
+	ts_err err = TS_ERR_OK;
 
-	pthread_mutex_lock(&s->lock);
-	if ((err = ts_sq_begin(s, false)) != TS_ERR_OK)
-		goto out;
 	for (size_t i = 0; err == TS_ERR_OK && i < sizeof steps / sizeof steps[0]; i++)
-		err = prune_one(s, steps[i].id, now, steps[i].what, steps[i].count);
-	if (err == TS_ERR_OK)
-		err = ts_sq_replay_count_add(s, -(sqlite3_int64)c.replay);
-	err = ts_sq_end(s, err, err == TS_ERR_OK, false);
-out:
-	pthread_mutex_unlock(&s->lock);
-	if (err == TS_ERR_OK && counts != NULL)
+		err = prune_all(s, steps[i].id, now, steps[i].what, steps[i].count);
+	if (counts != NULL)
 		*counts = c;
 	return err;
 }
@@ -485,7 +517,8 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	ts_err err = TS_ERR_INVALID_ARGUMENT;
 
 	*out = NULL;
-	if (limits != NULL && limits->replay_cache_entries == 0)
+	if (limits != NULL &&
+	    (limits->replay_cache_entries == 0 || limits->outstanding_requests == 0))
 		goto out;
 	err = TS_ERR_NOMEM;
 	if ((s = calloc(1, sizeof *s)) == NULL)
@@ -493,6 +526,8 @@ ts_err ts_store_sqlite_open_limits(const char *path, const struct ts_store_limit
 	pthread_mutex_init(&s->lock, NULL);
 	s->replay_max =
 		limits != NULL ? limits->replay_cache_entries : TS_STORE_REPLAY_ENTRIES_DEFAULT;
+	s->requests_max =
+		limits != NULL ? limits->outstanding_requests : TS_STORE_REQUESTS_DEFAULT;
 	if ((store = calloc(1, sizeof *store)) == NULL)
 		goto out;
 	err = TS_ERR_STORE_OPEN;

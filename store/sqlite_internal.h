@@ -29,11 +29,11 @@ enum stmt_id {
 	ST_REQUEST_TAKE,
 	ST_REQUEST_GET,
 	ST_PRUNE_REQUEST,
+	ST_REQUEST_COUNT,
 	ST_REPLAY_FIND,
 	ST_REPLAY_RENEW,
 	ST_REPLAY_INSERT,
 	ST_REPLAY_COUNT,
-	ST_REPLAY_COUNT_ADD,
 	ST_REPLAY_SWEEP,
 	ST_CODE_PUT,
 	ST_CODE_TAKE,
@@ -57,6 +57,7 @@ struct sqlite_store {
 	pthread_mutex_t lock;
 	sqlite3_stmt *stmt[ST__COUNT];
 	size_t replay_max;
+	size_t requests_max;
 	/* When the next write check is due (ts_monotonic_ms), and the last
 	 * one's answer. */
 	int64_t write_check_due_ms;
@@ -81,9 +82,13 @@ ts_err ts_sq_begin(struct sqlite_store *s, bool durable);
  * COMMIT failed (the transaction is then rolled back). */
 ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durable);
 
-/* Adds delta to the count of rows in the replay table (sqlite_signin.c),
- * inside the transaction that inserted or deleted them. */
-ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta);
+/* Rows one prune or sweep DELETE takes at most (the ST_PRUNE_* and
+ * ST_REPLAY_SWEEP statements' ?2). */
+#define TS_SQ_PRUNE_CHUNK 1000
+/* One such DELETE of rows expired at now, inside the caller's transaction;
+ * *n gets how many went. */
+ts_err ts_sq_prune_chunk(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
+			sqlite3_int64 *n);
 
 /* The single writes, inside the caller's transaction (and lock): each
  * checks its input first, as the store operation of the same name does. */

@@ -10,6 +10,51 @@
 #include "sqlite_internal.h"
 #include "tessera/log.h"
 
+static ts_err count_rows(struct sqlite_store *s, enum stmt_id id, size_t *n)
+{
+	sqlite3_stmt *st = s->stmt[id];
+	ts_err err = TS_ERR_OK;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0) > 0 ? (size_t)sqlite3_column_int64(st, 0) : 0;
+	else
+		err = ts_sq_failed(s, "count_rows");
+	ts_sq_reset(st);
+	return err;
+}
+
+/* Places left below max in a bounded table (its rows counted by count_id,
+ * kept by triggers). When fewer than want, a chunk of its expired rows is
+ * swept first (sweep_id); an unexpired row is never evicted. */
+static ts_err room_in(struct sqlite_store *s, enum stmt_id count_id, enum stmt_id sweep_id,
+		      size_t max, size_t want, ts_time now, size_t *room)
+{
+	sqlite3_int64 swept = 0;
+	size_t n = 0;
+	ts_err err;
+
+	*room = 0;
+	if ((err = count_rows(s, count_id, &n)) != TS_ERR_OK)
+		return err;
+	if (n >= max || max - n < want) {
+		if ((err = ts_sq_prune_chunk(s, sweep_id, now, "sweep", &swept)) != TS_ERR_OK ||
+		    (swept > 0 && (err = count_rows(s, count_id, &n)) != TS_ERR_OK))
+			return err;
+	}
+	*room = n < max ? max - n : 0;
+	return TS_ERR_OK;
+}
+
+/* A bounded table refused rows: one line per write, not per row. */
+static void log_full(const char *event, size_t max, size_t refused)
+{
+	char entries[24], shown[24];
+
+	snprintf(entries, sizeof entries, "%zu", max);
+	snprintf(shown, sizeof shown, "%zu", refused);
+	ts_log_error(TS_LOG_WARN, event, TS_ERR_STORE_FULL, "entries", entries, "refused", shown);
+}
+
 /* Inserts one request inside the caller's transaction. Bad input and a
  * duplicate id refuse that row only (a failed INSERT undoes just itself);
  * any other error is the transaction's (STORE_QUERY). */
@@ -37,21 +82,37 @@ static ts_err request_insert(struct sqlite_store *s, const struct ts_signin_pend
 }
 
 /* One transaction for the batch: its commit, the cost of a small write, is
- * paid once (broker/request_batch.c gathers them). */
+ * paid once (broker/request_batch.c gathers them). Bounded like the replay
+ * cache: a flood of /signin must not fill the disk, and an unexpired
+ * request is never evicted (its user would come back to REQUEST_UNKNOWN). */
 static ts_err sqlite_request_put_many(void *impl, const struct ts_signin_pending *reqs, size_t n,
 				      ts_err *errs)
 {
 	struct sqlite_store *s = impl;
+	size_t room = 0, full = 0;
 	ts_err err;
 
+	if (n == 0)
+		return TS_ERR_OK;
 	pthread_mutex_lock(&s->lock);
 	if ((err = ts_sq_begin(s, false)) == TS_ERR_OK) {
-		for (size_t i = 0; i < n && err == TS_ERR_OK; i++)
-			if ((errs[i] = request_insert(s, &reqs[i])) == TS_ERR_STORE_QUERY)
+		err = room_in(s, ST_REQUEST_COUNT, ST_PRUNE_REQUEST, s->requests_max, n,
+			      reqs[0].created, &room);
+		for (size_t i = 0; i < n && err == TS_ERR_OK; i++) {
+			if (room == 0) {
+				errs[i] = TS_ERR_STORE_FULL;
+				full++;
+			} else if ((errs[i] = request_insert(s, &reqs[i])) == TS_ERR_OK) {
+				room--;
+			} else if (errs[i] == TS_ERR_STORE_QUERY) {
 				err = TS_ERR_STORE_QUERY;
+			}
+		}
 		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
 	}
 	pthread_mutex_unlock(&s->lock);
+	if (err == TS_ERR_OK && full > 0)
+		log_full("signin_requests_full", s->requests_max, full);
 	for (size_t i = 0; i < n && err != TS_ERR_OK; i++)
 		errs[i] = err;
 	return err;
@@ -164,43 +225,6 @@ static ts_err sqlite_request_get(void *impl, const char *id, ts_time now,
 	return err;
 }
 
-ts_err ts_sq_replay_count_add(struct sqlite_store *s, sqlite3_int64 delta)
-{
-	sqlite3_bind_int64(s->stmt[ST_REPLAY_COUNT_ADD], 1, delta);
-	return ts_sq_done(s, ST_REPLAY_COUNT_ADD, "replay_count_add");
-}
-
-static ts_err replay_rows(struct sqlite_store *s, sqlite3_int64 *n)
-{
-	sqlite3_stmt *st = s->stmt[ST_REPLAY_COUNT];
-	ts_err err = TS_ERR_OK;
-
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	else
-		err = ts_sq_failed(s, "replay_count");
-	ts_sq_reset(st);
-	return err;
-}
-
-/* Makes room for one new key: below the bound as it is, or after sweeping
- * the expired keys; else STORE_FULL. */
-static ts_err replay_room(struct sqlite_store *s, ts_time now)
-{
-	sqlite3_int64 n = 0, swept;
-	ts_err err;
-
-	if ((err = replay_rows(s, &n)) != TS_ERR_OK || (size_t)n < s->replay_max)
-		return err;
-	sqlite3_bind_int64(s->stmt[ST_REPLAY_SWEEP], 1, now);
-	if ((err = ts_sq_done(s, ST_REPLAY_SWEEP, "replay_sweep")) != TS_ERR_OK)
-		return err;
-	swept = sqlite3_changes64(s->db);
-	if (swept > 0 && (err = ts_sq_replay_count_add(s, -swept)) != TS_ERR_OK)
-		return err;
-	return (size_t)(n - swept) < s->replay_max ? TS_ERR_OK : TS_ERR_STORE_FULL;
-}
-
 ts_err ts_sq_replay_claim_in(struct sqlite_store *s, const char *key, ts_time expires_at,
 			     ts_time now)
 {
@@ -229,19 +253,19 @@ ts_err ts_sq_replay_claim_in(struct sqlite_store *s, const char *key, ts_time ex
 		err = TS_ERR_SAML_REPLAY;
 	if (err != TS_ERR_OK)
 		return err;
-	if (write == ST_REPLAY_INSERT && (err = replay_room(s, now)) != TS_ERR_OK) {
-		if (err == TS_ERR_STORE_FULL) {
-			char max[24];
-			snprintf(max, sizeof max, "%zu", s->replay_max);
-			ts_log_error(TS_LOG_WARN, "replay_cache_full", err, "entries", max);
+	if (write == ST_REPLAY_INSERT) {
+		size_t room = 0;
+		if ((err = room_in(s, ST_REPLAY_COUNT, ST_REPLAY_SWEEP, s->replay_max, 1, now,
+				   &room)) != TS_ERR_OK)
+			return err;
+		if (room == 0) {
+			log_full("replay_cache_full", s->replay_max, 1);
+			return TS_ERR_STORE_FULL;
 		}
-		return err;
 	}
 	ts_sq_bind_text(s->stmt[write], 1, key, key_len);
 	sqlite3_bind_int64(s->stmt[write], 2, expires_at);
-	if ((err = ts_sq_done(s, write, "replay_claim")) == TS_ERR_OK && write == ST_REPLAY_INSERT)
-		err = ts_sq_replay_count_add(s, 1);
-	return err;
+	return ts_sq_done(s, write, "replay_claim");
 }
 
 static ts_err sqlite_replay_claim(void *impl, const char *key, ts_time expires_at, ts_time now)

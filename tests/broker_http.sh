@@ -6,6 +6,8 @@
 # one's), and /readyz naming what is not ready.
 . "$TS_SRCDIR/tests/signin_lib.sh"
 MAX_CONNECTIONS=12
+OUTSTANDING_MAX=40
+TS_STORE_LINES="outstanding_requests = $OUTSTANDING_MAX"
 ts_setup_broker "connection_timeout = 2
 max_connections = $MAX_CONNECTIONS
 max_header_bytes = 8192"
@@ -227,4 +229,21 @@ ts_wait_until 10 readyz_says 503 'keys: no active ticket-signing key' ||
 	ts_fail "tessera key rotate"
 reload
 ts_wait_until 10 readyz_is 200 || ts_fail "/readyz after a new key: $(cat "$TS_TMP/rz2.b")"
+# A flood of /signin fills the outstanding requests up to their bound, then
+# is refused by name (503 STORE_FULL) and logged: the disk is not the limit.
+stored=0
+while [ "$stored" -le "$OUTSTANDING_MAX" ]; do
+	status=$(get fl "$B/signin?pool=lync1")
+	[ "$status" = 302 ] || break
+	stored=$((stored + 1))
+done
+[ "$status" = 503 ] && grep -q STORE_FULL "$TS_TMP/fl.b" ||
+	ts_fail "no bound on outstanding requests: $stored stored, then $status"
+grep -q "event=signin_requests_full error=STORE_FULL entries=$OUTSTANDING_MAX" \
+	"$TS_TMP/tesserad.log" || ts_fail "the full request store is not logged"
+"$PY" - "$TS_TMP/tessera.db" "$OUTSTANDING_MAX" <<'PY' || ts_fail "outstanding requests past the bound"
+import sqlite3, sys
+n = sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM signin_request").fetchone()[0]
+assert n == int(sys.argv[2]), n
+PY
 echo "PASS: broker_http"

@@ -321,6 +321,41 @@ START_TEST(test_complete_many_refuses_one)
 }
 END_TEST
 
+/* The bound on outstanding requests counts what the batch really took: a
+ * refused sign-in's take is rolled back with its savepoint, count and all. */
+START_TEST(test_complete_many_request_count_follows_rollback)
+{
+	struct ts_store_limits limits = {TS_STORE_REPLAY_ENTRIES_DEFAULT, 3};
+	struct ts_signin_pending more = {.pool = "pool1", .idp = "adfs", .return_url = "/",
+					 .created = T0, .expires_at = T0 + 300};
+	static const char *const ids[3] = {"_k0", "_k1", "_k2"};
+	struct signin m[3];
+	struct ts_signin_completion c[3];
+	ts_err errs[3];
+
+	ts_store_close(store);
+	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &limits, &store), TS_ERR_OK);
+	other = store;
+	signin_init(&m[0], ids[0], "adfs\n_k0", "k0");
+	signin_init(&m[1], ids[1], "adfs\n_taken", "k1");
+	signin_init(&m[2], ids[2], "adfs\n_k2", "k2");
+	for (int i = 0; i < 3; i++) {
+		c[i] = m[i].c;
+		put_request((char *)ids[i], T0 + 300);
+	}
+	ck_assert(!key_claimed("adfs\n_taken"));
+	ck_assert_int_eq(store->signin_complete_many(store->impl, c, 3, errs), TS_ERR_OK);
+	ck_assert_int_eq(errs[1], TS_ERR_SAML_REPLAY);
+	/* _k1 stands: two places free, not three. */
+	more.id = "_more1";
+	ck_assert_int_eq(store->request_put(store->impl, &more), TS_ERR_OK);
+	more.id = "_more2";
+	ck_assert_int_eq(store->request_put(store->impl, &more), TS_ERR_OK);
+	more.id = "_more3";
+	ck_assert_int_eq(store->request_put(store->impl, &more), TS_ERR_STORE_FULL);
+}
+END_TEST
+
 /* Two sign-ins of one batch answering the same request: the first wins. */
 START_TEST(test_complete_many_same_request)
 {
@@ -414,6 +449,7 @@ static Suite *complete_suite(void)
 	tcase_add_test(tc, test_complete_duplicate_code_undoes_the_rest);
 	tcase_add_test(tc, test_complete_bad_input);
 	tcase_add_test(tc, test_complete_many_refuses_one);
+	tcase_add_test(tc, test_complete_many_request_count_follows_rollback);
 	tcase_add_test(tc, test_complete_many_same_request);
 	tcase_add_test(tc, test_race_one_request);
 	suite_add_tcase(s, tc);

@@ -115,10 +115,11 @@ static void reopen(const char *path)
 	ck_assert_int_eq(ts_store_sqlite_open(path, &fx.store), TS_ERR_OK);
 }
 
-/* The same with a replay cache of at most replay_entries keys. */
-static void reopen_with_cap(const char *path, size_t replay_entries)
+/* The same with at most replay_entries replay keys and requests
+ * outstanding requests. */
+static void reopen_with_caps(const char *path, size_t replay_entries, size_t requests)
 {
-	struct ts_store_limits limits = {replay_entries};
+	struct ts_store_limits limits = {replay_entries, requests};
 
 	ts_store_close(fx.store);
 	fx.store = NULL;
@@ -264,6 +265,64 @@ START_TEST(test_request_bad_arguments)
 }
 END_TEST
 
+/* At most outstanding_requests: a flood of /signin fills no disk. A take
+ * or a prune makes room; an unexpired request is never evicted. */
+START_TEST(test_request_cap_refuses_then_frees)
+{
+	struct ts_signin_pending r1 = request("_c1", T0 + 100), r2 = request("_c2", T0 + 100),
+				 r3 = request("_c3", T0 + 200), r4 = request("_c4", T0 + 300), out;
+	struct ts_store_prune_counts c;
+
+	reopen_with_caps(":memory:", 10, 3);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r2), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r4), TS_ERR_STORE_FULL);
+	ck_assert(logged("level=warn event=signin_requests_full error=STORE_FULL entries=3"
+			 " refused=1"));
+	/* Full is no excuse to forget: every request stands. */
+	ck_assert_int_eq(STORE->request_take(IMPL, "_c1", T0, &out), TS_ERR_OK);
+	ts_signin_pending_clear(&out);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r4), TS_ERR_OK);
+	r1.id = "_c5";
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_STORE_FULL);
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 100, &c), TS_ERR_OK);
+	ck_assert_uint_eq(c.requests, 1);
+	r1.expires_at = T0 + 400;
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_c3", T0, &out), TS_ERR_OK);
+	ts_signin_pending_clear(&out);
+}
+END_TEST
+
+/* A full batch sweeps expired requests first; what still does not fit is
+ * refused row by row, the rest stored. */
+START_TEST(test_request_full_batch_sweeps_expired)
+{
+	struct ts_signin_pending old = request("_old", T0 + 10), live = request("_live", T0 + 50),
+				 batch[3] = {request("_n1", T0 + 60), request("_n1", T0 + 60),
+					     request("_n2", T0 + 60)},
+				 out;
+	ts_err errs[3];
+
+	reopen_with_caps(":memory:", 10, 3);
+	ck_assert_int_eq(STORE->request_put(IMPL, &old), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &live), TS_ERR_OK);
+	for (int i = 0; i < 3; i++)
+		batch[i].created = T0 + 10;
+	ck_assert_int_eq(STORE->request_put_many(IMPL, batch, 3, errs), TS_ERR_OK);
+	ck_assert_int_eq(errs[0], TS_ERR_OK);
+	ck_assert_int_eq(errs[1], TS_ERR_STORE_DUPLICATE); /* takes no place */
+	ck_assert_int_eq(errs[2], TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_old", T0, &out), TS_ERR_STORE_NOT_FOUND);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_live", T0, &out), TS_ERR_OK);
+	ts_signin_pending_clear(&out);
+	batch[0].id = "_n3";
+	ck_assert_int_eq(STORE->request_put_many(IMPL, batch, 1, errs), TS_ERR_OK);
+	ck_assert_int_eq(errs[0], TS_ERR_STORE_FULL);
+}
+END_TEST
+
 /* ---- replay cache ---- */
 
 START_TEST(test_replay_first_claim_then_replay)
@@ -302,7 +361,7 @@ START_TEST(test_replay_cap_refuses_then_prune_frees)
 {
 	struct ts_store_prune_counts c;
 
-	reopen_with_cap(":memory:", 3);
+	reopen_with_caps(":memory:", 3, TS_STORE_REQUESTS_DEFAULT);
 	ck_assert_int_eq(claim("adfs\n_1", T0 + 100, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_2", T0 + 100, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_3", T0 + 200, T0), TS_ERR_OK);
@@ -323,7 +382,7 @@ END_TEST
 
 START_TEST(test_replay_full_claim_sweeps_expired)
 {
-	reopen_with_cap(":memory:", 2);
+	reopen_with_caps(":memory:", 2, TS_STORE_REQUESTS_DEFAULT);
 	ck_assert_int_eq(claim("adfs\n_1", T0 + 10, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_2", T0 + 50, T0), TS_ERR_OK);
 	/* Full, but _1 has expired: the claim sweeps it and fits. */
@@ -334,12 +393,14 @@ START_TEST(test_replay_full_claim_sweeps_expired)
 }
 END_TEST
 
-START_TEST(test_replay_limits_refused)
+START_TEST(test_zero_limits_refused)
 {
-	struct ts_store_limits zero = {0};
+	struct ts_store_limits no_replay = {0, 1}, no_requests = {1, 0};
 	struct ts_store *store = NULL;
 
-	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &zero, &store),
+	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &no_replay, &store),
+			 TS_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &no_requests, &store),
 			 TS_ERR_INVALID_ARGUMENT);
 	ck_assert_ptr_null(store);
 }
@@ -747,10 +808,41 @@ START_TEST(test_prune_counts)
 }
 END_TEST
 
+/* More expired rows than one prune chunk: all go, over several
+ * transactions, and the bound's count follows every one. */
+START_TEST(test_prune_in_chunks)
+{
+	enum { N = 2500 };
+	static struct ts_signin_pending reqs[N];
+	static char ids[N][16];
+	static ts_err errs[N];
+	struct ts_signin_pending extra = request("_extra", T0 + 1000);
+	struct ts_store_prune_counts c;
+
+	reopen_with_caps(":memory:", 10, N + 1);
+	for (int i = 0; i < N; i++) {
+		snprintf(ids[i], sizeof ids[i], "_p%d", i);
+		reqs[i] = request(ids[i], T0 + 10);
+	}
+	ck_assert_int_eq(STORE->request_put_many(IMPL, reqs, N, errs), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &extra), TS_ERR_OK);
+	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, &c), TS_ERR_OK);
+	ck_assert_uint_eq(c.requests, N);
+	/* Room for exactly N again: the count lost each chunk's rows. */
+	for (int i = 0; i < N; i++)
+		reqs[i].expires_at = T0 + 1000;
+	ck_assert_int_eq(STORE->request_put_many(IMPL, reqs, N, errs), TS_ERR_OK);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(errs[i], TS_ERR_OK);
+	extra.id = "_one_more";
+	ck_assert_int_eq(STORE->request_put(IMPL, &extra), TS_ERR_STORE_FULL);
+}
+END_TEST
+
 START_TEST(test_prune_keeps_replay_bound_exact)
 {
 	/* prune's deletions count against the bound like a claim's sweep. */
-	reopen_with_cap(":memory:", 2);
+	reopen_with_caps(":memory:", 2, TS_STORE_REQUESTS_DEFAULT);
 	ck_assert_int_eq(claim("adfs\n_1", T0 + 10, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_2", T0 + 10, T0), TS_ERR_OK);
 	ck_assert_int_eq(STORE->prune(IMPL, T0 + 10, NULL), TS_ERR_OK);
@@ -839,8 +931,8 @@ START_TEST(test_migration_v1_to_v2)
 	ck_assert_int_eq(schema_version(fx.path), 1);
 	reopen(fx.path);
 	ck_assert(logged("event=store_schema_upgraded"));
-	ck_assert(logged("from=1 to=3"));
-	ck_assert_int_eq(schema_version(fx.path), 3);
+	ck_assert(logged("from=1 to=4"));
+	ck_assert_int_eq(schema_version(fx.path), 4);
 	upgraded = schema_text(fx.path);
 	ck_assert_str_eq(upgraded, fresh);
 	free(fresh);
@@ -850,15 +942,51 @@ START_TEST(test_migration_v1_to_v2)
 			 TS_ERR_OK);
 	ck_assert_uint_eq(revocations, 1);
 
-	/* Opened again: already version 3, nothing to upgrade. */
+	/* Opened again: already version 4, nothing to upgrade. */
 	log_restart();
 	reopen(fx.path);
 	ck_assert(!logged("store_schema_upgraded"));
-	ck_assert_int_eq(schema_version(fx.path), 3);
-	/* And version 3 serves: a claim made now is there after a reopen. */
+	ck_assert_int_eq(schema_version(fx.path), 4);
+	/* And version 4 serves: a claim made now is there after a reopen. */
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_OK);
 	reopen(fx.path);
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_SAML_REPLAY);
+}
+END_TEST
+
+/* 3 -> 4 counts the requests and replay keys already stored: the bounds
+ * hold from the first write after the upgrade. */
+START_TEST(test_migration_v3_to_v4_counts)
+{
+	struct ts_signin_pending r1 = request("_u1", T0 + 300), r2 = request("_u2", T0 + 300),
+				 r3 = request("_u3", T0 + 300);
+	char *fresh, *upgraded;
+
+	reopen(fx.path);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r2), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_u1", T0 + 60, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_u2", T0 + 60, T0), TS_ERR_OK);
+	ts_store_close(fx.store);
+	fx.store = NULL;
+	fresh = schema_text(fx.path);
+	/* Back to version 3: no request count, no triggers, and a replay count
+	 * gone wrong (the upgrade recounts it). */
+	exec_sql(fx.path, "DROP TRIGGER signin_request_added; DROP TRIGGER signin_request_removed;"
+			  " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
+			  " DROP TABLE request_count; UPDATE replay_count SET n = 0;"
+			  " UPDATE schema_version SET version = 3");
+	reopen_with_caps(fx.path, 3, 3);
+	ck_assert(logged("from=3 to=4"));
+	upgraded = schema_text(fx.path);
+	ck_assert_str_eq(upgraded, fresh);
+	free(fresh);
+	free(upgraded);
+	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_OK);
+	r3.id = "_u4";
+	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_STORE_FULL);
+	ck_assert_int_eq(claim("adfs\n_u3", T0 + 60, T0), TS_ERR_OK);
+	ck_assert_int_eq(claim("adfs\n_u4", T0 + 60, T0), TS_ERR_STORE_FULL);
 }
 END_TEST
 
@@ -870,13 +998,13 @@ START_TEST(test_newer_schema_refused)
 	reopen(fx.path);
 	ts_store_close(fx.store);
 	fx.store = NULL;
-	exec_sql(fx.path, "UPDATE schema_version SET version = 4");
+	exec_sql(fx.path, "UPDATE schema_version SET version = 5");
 	ck_assert_int_eq(ts_store_sqlite_open(fx.path, &store), TS_ERR_STORE_SCHEMA);
 	ck_assert_ptr_null(store);
 	ck_assert(logged("event=store_open_failed error=STORE_SCHEMA"));
-	ck_assert(logged("version=4 want=3"));
+	ck_assert(logged("version=5 want=4"));
 	/* Refused, not rewritten. */
-	ck_assert_int_eq(schema_version(fx.path), 4);
+	ck_assert_int_eq(schema_version(fx.path), 5);
 }
 END_TEST
 
@@ -1370,6 +1498,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_request_unknown);
 	tcase_add_test(tc, test_request_duplicate_put_refused);
 	tcase_add_test(tc, test_request_bad_arguments);
+	tcase_add_test(tc, test_request_cap_refuses_then_frees);
+	tcase_add_test(tc, test_request_full_batch_sweeps_expired);
 
 	tc = add_case(s, "replay");
 	tcase_add_test(tc, test_replay_first_claim_then_replay);
@@ -1377,7 +1507,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_replay_bad_arguments);
 	tcase_add_test(tc, test_replay_cap_refuses_then_prune_frees);
 	tcase_add_test(tc, test_replay_full_claim_sweeps_expired);
-	tcase_add_test(tc, test_replay_limits_refused);
+	tcase_add_test(tc, test_zero_limits_refused);
 
 	tc = add_case(s, "codes");
 	tcase_add_test(tc, test_code_single_use);
@@ -1396,9 +1526,11 @@ static Suite *store_suite(void)
 	tc = add_case(s, "prune");
 	tcase_add_test(tc, test_prune_counts);
 	tcase_add_test(tc, test_prune_keeps_replay_bound_exact);
+	tcase_add_test(tc, test_prune_in_chunks);
 
 	tc = add_case(s, "schema");
 	tcase_add_test(tc, test_migration_v1_to_v2);
+	tcase_add_test(tc, test_migration_v3_to_v4_counts);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_file_mode_0600);
 	tcase_add_test(tc, test_write_check);

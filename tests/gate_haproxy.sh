@@ -170,6 +170,18 @@ for p in /gate /metrics; do
 	[ "$(h x2 "https://broker.test$p")" = 404 ] || ts_fail "$p reachable through HAProxy"
 done
 
+# Sign-in starts are rate-limited per address (100 in 10 s): a flood from
+# one source is refused by HAProxy (429, Retry-After) before it reaches the
+# broker's store.
+set --
+for i in $(seq 110); do set -- "$@" -o /dev/null "https://broker.test/signin?pool=lync1"; done
+hc -w '%{http_code}\n' "$@" >"$TS_TMP/flood.codes"
+[ "$(grep -c '^302$' "$TS_TMP/flood.codes")" -le 100 ] && grep -q '^429$' "$TS_TMP/flood.codes" ||
+	ts_fail "sign-in flood not limited: $(sort "$TS_TMP/flood.codes" | uniq -c)"
+[ "$(h fl1 https://broker.test/signin?pool=lync1)" = 429 ] &&
+	grep -qi '^retry-after: 10' "$TS_TMP/fl1.h" || ts_fail "no Retry-After on the 429"
+[ "$(h fl2 https://lync1.test/)" != 429 ] || ts_fail "the sign-in limit reached a pool host"
+
 # Malformed NTLM is a verdict, not a crash.
 for t in TlRMTVNTUAADAAAA 'TlRMTVNTUAADAAAAGAAYAP///w==' '!!!' \
 	"$(head -c 30000 /dev/zero | tr '\0' A)"; do

@@ -22,6 +22,7 @@ key_dir = $TS_TMP/keys
 issuer = https://broker.test
 [store]
 path = $TS_TMP/tessera.db
+${TS_STORE_LINES:-}
 [sp]
 entity_id = https://broker.test/
 acs_url = https://broker.test/saml/acs

@@ -72,17 +72,19 @@ ts_wait_until 10 grep -q 'event=reload_refused error=CONFIG_BAD_VALUE' "$TS_TMP/
 [ "$(ts_http_status GET "$base/healthz")" = 200 ] || ts_fail "not serving after bad reload"
 
 # SIGHUP with a good file applies it: at level info, a 404 (logged at debug)
-# no longer shows. A cap read only at start-up (max_body_bytes) is named
-# as needing a restart, and the running one holds.
+# no longer shows. A cap read only at start-up (max_body_bytes,
+# outstanding_requests) is named as needing a restart, and the running one holds.
 [ "$(ts_http_status GET "$base/nope")" = 404 ] || ts_fail "unknown path not 404"
 before=$(grep -c 'error=NOT_FOUND' "$TS_TMP/tesserad.log")
 [ "$before" -ge 1 ] || ts_fail "404 not logged at debug"
-sed 's/level = debug/level = info/; s/^threads = 2$/threads = 2\nmax_body_bytes = 1024/' \
-	"$TS_TMP/good.conf" >"$TS_TMP/run.conf"
+sed 's/level = debug/level = info/; s/^threads = 2$/threads = 2\nmax_body_bytes = 1024/
+	s/^\[store\]$/[store]\noutstanding_requests = 10/' "$TS_TMP/good.conf" >"$TS_TMP/run.conf"
 kill -HUP "$TS_TESSERAD_PID"
 ts_wait_until 10 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "good reload not applied"
-grep -q 'event=restart_needed key=max_body_bytes section=broker' "$TS_TMP/tesserad.log" ||
-	ts_fail "a changed start-up cap is not named: $(tail -n 3 "$TS_TMP/tesserad.log")"
+for key in 'max_body_bytes section=broker' 'outstanding_requests section=store'; do
+	grep -q "event=restart_needed key=$key" "$TS_TMP/tesserad.log" ||
+		ts_fail "a changed start-up cap is not named: $(tail -n 3 "$TS_TMP/tesserad.log")"
+done
 head -c 2000 /dev/zero | tr '\0' a >"$TS_TMP/mid"
 status=$("$CURL" -s -o /dev/null -w '%{http_code}' --max-time 10 --data-binary "@$TS_TMP/mid" \
 	"$base/healthz")

@@ -108,6 +108,7 @@ struct ts_config {
 	struct {
 		char *path; /* SQLite database file */
 		long replay_cache_entries; /* unexpired assertion IDs held at most */
+		long outstanding_requests; /* unexpired sign-in requests held at most */
 	} store;
 	/* Per-pool staged cutover: legacy-use recording and stage changes. */
 	struct {

@@ -116,7 +116,7 @@
 	X(STORE_NOT_FOUND, 400, "no such record: unknown, already used or deleted")    \
 	X(STORE_EXPIRED, 400, "record has expired")                                    \
 	X(STORE_DUPLICATE, 500, "a record with that key already exists")               \
-	X(STORE_FULL, 503, "replay cache is full of unexpired entries")              \
+	X(STORE_FULL, 503, "state store is full of unexpired entries")                 \
 	/* the gate (broker/gate*.c): how a request authenticates, and the verdict */ \
 	X(GATE_REQUEST, 400, "gate request lacks the original method or URI")          \
 	X(GATE_PATH_AMBIGUOUS, 400, "request path is ambiguous: encoded slash or backslash, bad escape, control byte, trailing dot, or .. above the root") \

@@ -28,6 +28,8 @@
 #define TS_STORE_PAYLOAD_MAX 65536
 /* [store] replay_cache_entries when the caller sets none. */
 #define TS_STORE_REPLAY_ENTRIES_DEFAULT 1000000
+/* [store] outstanding_requests when the caller sets none. */
+#define TS_STORE_REQUESTS_DEFAULT 100000
 
 enum ts_revocation_kind {
 	TS_REVOKE_JTI,  /* one ticket, by its jti */
@@ -120,7 +122,10 @@ struct ts_store {
 	ts_err (*revocations_prune)(void *impl, ts_time now);
 
 	/* Records an outstanding sign-in; an id already stored (expired or
-	 * not) is STORE_DUPLICATE. */
+	 * not) is STORE_DUPLICATE. At most outstanding_requests are held:
+	 * when full, a chunk of expired ones is swept, and if that freed
+	 * nothing the request is refused with STORE_FULL (an unexpired one is
+	 * never evicted). */
 	ts_err (*request_put)(void *impl, const struct ts_signin_pending *p);
 	/* request_put of n requests in one transaction, so its commit is paid
 	 * once. errs[i] is what request_put would say of reqs[i]; a refused
@@ -195,8 +200,10 @@ struct ts_store {
 			      ts_time grace, ts_revocation_visit visit, void *arg);
 
 	/* Deletes every row with expires_at <= now (exp for session tickets) in
-	 * every table, and the ticket records of expired sessions, in one
-	 * transaction. counts (may be NULL) says how many went. */
+	 * every table, and the ticket records of expired sessions, in short
+	 * transactions of at most a thousand rows each, so a large backlog
+	 * does not hold other writes back. counts (may be NULL) says how many
+	 * went, also when an error stopped it. */
 	ts_err (*prune)(void *impl, ts_time now, struct ts_store_prune_counts *counts);
 
 	/* Whether a write commits now: a counter bumped in a transaction of
@@ -212,6 +219,7 @@ struct ts_store {
 /* Limits a backend enforces, from [store]. */
 struct ts_store_limits {
 	size_t replay_cache_entries; /* >= 1 */
+	size_t outstanding_requests; /* >= 1 */
 };
 
 /* SQLite backend (store/sqlite*.c): path is a file (created 0600 if missing,
