@@ -65,7 +65,9 @@ static struct job *job_new(struct ts_request_batch *q, const struct ts_signin_pe
 /* The job's answer may go: its request is stored, or err says why not. */
 static void finish(struct job *j, ts_err err)
 {
-	if (err != TS_ERR_OK)
+	/* A full store is logged once per batch (signin_requests_full), not
+	 * once per request of a flood. */
+	if (err != TS_ERR_OK && err != TS_ERR_STORE_FULL)
 		ts_log_error(TS_LOG_WARN, "signin_request_not_stored", err, "request", j->rec.id);
 	j->done(j->arg, err);
 	free(j);

@@ -194,10 +194,15 @@ static ts_err sqlite_session_end(void *impl, const char *id_hash, const struct t
 		err = ts_sq_end(s, err, err == TS_ERR_OK, true);
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (err == TS_ERR_OK)
-		err = visit(arg, own);
-	for (size_t i = 0; err == TS_ERR_OK && i < n; i++)
-		err = visit(arg, &recs[i].rev);
+	if (err == TS_ERR_OK) {
+		/* Every one, whatever visit says: each is written. */
+		ts_err seen = visit(arg, own);
+		for (size_t i = 0; i < n; i++) {
+			ts_err one = visit(arg, &recs[i].rev);
+			seen = seen != TS_ERR_OK ? seen : one;
+		}
+		err = seen;
+	}
 	recs_free(recs, n);
 	return err;
 }

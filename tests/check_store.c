@@ -573,7 +573,7 @@ struct seen {
 	char jti[8][32];
 	ts_time exp[8];
 	size_t n;
-	size_t stop_after; /* 0: never */
+	size_t fail_at; /* visit number n (from 1) fails; 0: none */
 };
 
 static ts_err see_revocation(void *arg, const struct ts_revocation *rev)
@@ -586,7 +586,7 @@ static ts_err see_revocation(void *arg, const struct ts_revocation *rev)
 	memcpy(seen->jti[seen->n], rev->key, rev->key_len);
 	seen->jti[seen->n][rev->key_len] = '\0';
 	seen->exp[seen->n++] = rev->expires_at;
-	return seen->n == seen->stop_after ? TS_ERR_TICKET_REVOKED : TS_ERR_OK;
+	return seen->n == seen->fail_at ? TS_ERR_TICKET_REVOKED : TS_ERR_OK;
 }
 
 static ts_time seen_exp(const struct seen *seen, const char *jti)
@@ -639,12 +639,13 @@ START_TEST(test_session_end_revokes_its_tickets)
 	ck_assert_int_eq(end_session("h(sess6)", &seen), TS_ERR_OK);
 	ck_assert_uint_eq(seen.n, 1);
 
-	/* An error from visit stops the walk and comes back; the other
-	 * session's record was kept and is revoked all the same. */
+	/* An error from visit comes back but stops no visit: each revocation
+	 * is written. The other session's record was kept and is revoked. */
 	memset(&seen, 0, sizeof seen);
-	seen.stop_after = 1;
+	seen.fail_at = 1;
 	ck_assert_int_eq(end_session("h(other)", &seen), TS_ERR_TICKET_REVOKED);
-	ck_assert_uint_eq(seen.n, 1);
+	ck_assert_uint_eq(seen.n, 2);
+	ck_assert_int_eq(seen_exp(&seen, "jti-z"), T0 + 100 + 60);
 	memset(&stored, 0, sizeof stored);
 	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, see_revocation, &stored), TS_ERR_OK);
 	ck_assert_int_eq(seen_exp(&stored, "jti-z"), T0 + 100 + 60);
@@ -961,6 +962,7 @@ START_TEST(test_migration_v3_to_v4_counts)
 	struct ts_signin_pending r1 = request("_u1", T0 + 300), r2 = request("_u2", T0 + 300),
 				 r3 = request("_u3", T0 + 300);
 	char *fresh, *upgraded;
+	sqlite3 *db = NULL;
 
 	reopen(fx.path);
 	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
@@ -971,10 +973,12 @@ START_TEST(test_migration_v3_to_v4_counts)
 	fx.store = NULL;
 	fresh = schema_text(fx.path);
 	/* Back to version 3: no request count, no triggers, and a replay count
-	 * gone wrong (the upgrade recounts it). */
+	 * kept by hand, here gone wrong (the upgrade recounts it). */
 	exec_sql(fx.path, "DROP TRIGGER signin_request_added; DROP TRIGGER signin_request_removed;"
 			  " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
-			  " DROP TABLE request_count; UPDATE replay_count SET n = 0;"
+			  " DROP TABLE request_rows; DROP TABLE replay_rows;"
+			  " CREATE TABLE replay_count (n INTEGER NOT NULL);"
+			  " INSERT INTO replay_count (n) VALUES (0);"
 			  " UPDATE schema_version SET version = 3");
 	reopen_with_caps(fx.path, 3, 3);
 	ck_assert(logged("from=3 to=4"));
@@ -987,6 +991,12 @@ START_TEST(test_migration_v3_to_v4_counts)
 	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_STORE_FULL);
 	ck_assert_int_eq(claim("adfs\n_u3", T0 + 60, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_u4", T0 + 60, T0), TS_ERR_STORE_FULL);
+	/* A version-3 broker still running on the file counted by hand on top
+	 * of the triggers: its count update now fails instead. */
+	ck_assert_int_eq(sqlite3_open(fx.path, &db), SQLITE_OK);
+	ck_assert_int_ne(sqlite3_exec(db, "UPDATE replay_count SET n = n + 1", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
 }
 END_TEST
 

@@ -165,8 +165,8 @@ h k3 -H "Cookie: __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
 [ "$(h x1 -H 'Host: lync1.test:443, lync2.test' --data 'grant_type=password&username=alice&password=alice-password' \
 	https://lync2.test/WebTicket/oauthtoken)" = 400 ] && grep -q '<h1>400 Bad request</h1>' "$TS_TMP/x1.b" ||
 	ts_fail "a two-valued Host passed: $(cat "$TS_TMP/x1.h")"
-# The broker's operations are not published.
-for p in /gate /metrics; do
+# The broker's operations are not published, however the path is spelled.
+for p in /gate /metrics /%67ate /%6detrics; do
 	[ "$(h x2 "https://broker.test$p")" = 404 ] || ts_fail "$p reachable through HAProxy"
 done
 
@@ -180,6 +180,10 @@ hc -w '%{http_code}\n' "$@" >"$TS_TMP/flood.codes"
 	ts_fail "sign-in flood not limited: $(sort "$TS_TMP/flood.codes" | uniq -c)"
 [ "$(h fl1 https://broker.test/signin?pool=lync1)" = 429 ] &&
 	grep -qi '^retry-after: 10' "$TS_TMP/fl1.h" || ts_fail "no Retry-After on the 429"
+# tesserad decodes the path before routing: so does the limit.
+for p in '/%73ignin?pool=lync1' '/adfs%2Fls/?wa=wsignin1.0'; do
+	[ "$(h fl3 "https://broker.test$p")" = 429 ] || ts_fail "$p escaped the sign-in limit"
+done
 [ "$(h fl2 https://lync1.test/)" != 429 ] || ts_fail "the sign-in limit reached a pool host"
 
 # Malformed NTLM is a verdict, not a crash.

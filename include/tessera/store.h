@@ -194,8 +194,9 @@ struct ts_store {
 	 * ticket added meanwhile is either revoked here or refused (its session
 	 * gone). An unknown session has no records: only own is revoked. After
 	 * the commit, visit is called for each revocation written (own first),
-	 * for the caller's copy in memory; an error from visit stops the walk
-	 * and is returned, the revocations stay written. */
+	 * for the caller's copy in memory; an error from visit does not stop
+	 * the walk, the first one is returned, and the revocations stay
+	 * written. */
 	ts_err (*session_end)(void *impl, const char *id_hash, const struct ts_revocation *own,
 			      ts_time grace, ts_revocation_visit visit, void *arg);
 
