@@ -89,7 +89,7 @@ static ts_err sqlite_request_put_many(void *impl, const struct ts_signin_pending
 				      ts_err *errs)
 {
 	struct sqlite_store *s = impl;
-	size_t room = 0, full = 0;
+	size_t room = 0, full = 0, stored = 0;
 	ts_err err;
 
 	if (n == 0)
@@ -104,9 +104,15 @@ static ts_err sqlite_request_put_many(void *impl, const struct ts_signin_pending
 				full++;
 			} else if ((errs[i] = request_insert(s, &reqs[i])) == TS_ERR_OK) {
 				room--;
+				stored++;
 			} else if (errs[i] == TS_ERR_STORE_QUERY) {
 				err = TS_ERR_STORE_QUERY;
 			}
+		}
+		/* Deletes are counted by a trigger; inserts here, once a batch. */
+		if (err == TS_ERR_OK && stored > 0) {
+			sqlite3_bind_int64(s->stmt[ST_REQUEST_COUNT_ADD], 1, (sqlite3_int64)stored);
+			err = ts_sq_done(s, ST_REQUEST_COUNT_ADD, "request_count_add");
 		}
 		err = ts_sq_end(s, err, err == TS_ERR_OK, false);
 	}

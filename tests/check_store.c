@@ -974,7 +974,7 @@ START_TEST(test_migration_v3_to_v4_counts)
 	fresh = schema_text(fx.path);
 	/* Back to version 3: no request count, no triggers, and a replay count
 	 * kept by hand, here gone wrong (the upgrade recounts it). */
-	exec_sql(fx.path, "DROP TRIGGER signin_request_added; DROP TRIGGER signin_request_removed;"
+	exec_sql(fx.path, "DROP TRIGGER signin_request_removed;"
 			  " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
 			  " DROP TABLE request_rows; DROP TABLE replay_rows;"
 			  " CREATE TABLE replay_count (n INTEGER NOT NULL);"
