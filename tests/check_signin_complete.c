@@ -82,6 +82,7 @@ static const char code_payload[] = "{\"pool\":\"pool1\"}";
 struct signin {
 	char session_hash[32];
 	char code_hash[32];
+	char id[32], key[48]; /* when batch_with_replay made them */
 	struct ts_signin_completion c;
 };
 
@@ -294,22 +295,30 @@ START_TEST(test_complete_bad_input)
 }
 END_TEST
 
+/* Three sign-ins tagged P0..P2, their requests _P0.._P2 outstanding, the
+ * middle one's assertion claimed before (a replay). */
+static void batch_with_replay(const char *p, struct signin m[3], struct ts_signin_completion c[3])
+{
+	for (int i = 0; i < 3; i++) {
+		char tag[16];
+		snprintf(tag, sizeof tag, "%s%d", p, i);
+		snprintf(m[i].id, sizeof m[i].id, "_%s", tag);
+		snprintf(m[i].key, sizeof m[i].key, "adfs\n_%s", i == 1 ? "taken" : tag);
+		signin_init(&m[i], m[i].id, m[i].key, tag);
+		c[i] = m[i].c;
+		put_request(m[i].id, T0 + 300);
+	}
+	ck_assert(!key_claimed("adfs\n_taken"));
+}
+
 /* Three in one transaction, the middle one a replay: the others stand. */
 START_TEST(test_complete_many_refuses_one)
 {
-	static const char *const ids[3] = {"_m0", "_m1", "_m2"};
 	struct signin m[3];
 	struct ts_signin_completion c[3];
 	ts_err errs[3];
 
-	signin_init(&m[0], ids[0], "adfs\n_b0", "m0");
-	signin_init(&m[1], ids[1], "adfs\n_taken", "m1");
-	signin_init(&m[2], ids[2], "adfs\n_b2", "m2");
-	for (int i = 0; i < 3; i++) {
-		c[i] = m[i].c;
-		put_request((char *)ids[i], T0 + 300);
-	}
-	ck_assert(!key_claimed("adfs\n_taken"));
+	batch_with_replay("m", m, c);
 	ck_assert_int_eq(store->signin_complete_many(store->impl, c, 3, errs), TS_ERR_OK);
 	ck_assert_int_eq(errs[0], TS_ERR_OK);
 	ck_assert_int_eq(errs[1], TS_ERR_SAML_REPLAY);
@@ -317,7 +326,7 @@ START_TEST(test_complete_many_refuses_one)
 	ck_assert(session_stored("m0") && code_stored("m0"));
 	assert_nothing_written(&m[1], TS_ERR_OK);
 	ck_assert(session_stored("m2") && code_stored("m2"));
-	ck_assert(key_claimed("adfs\n_b0") && key_claimed("adfs\n_b2"));
+	ck_assert(key_claimed("adfs\n_m0") && key_claimed("adfs\n_m2"));
 }
 END_TEST
 
@@ -328,7 +337,6 @@ START_TEST(test_complete_many_request_count_follows_rollback)
 	struct ts_store_limits limits = {TS_STORE_REPLAY_ENTRIES_DEFAULT, 3};
 	struct ts_signin_pending more = {.pool = "pool1", .idp = "adfs", .return_url = "/",
 					 .created = T0, .expires_at = T0 + 300};
-	static const char *const ids[3] = {"_k0", "_k1", "_k2"};
 	struct signin m[3];
 	struct ts_signin_completion c[3];
 	ts_err errs[3];
@@ -336,14 +344,7 @@ START_TEST(test_complete_many_request_count_follows_rollback)
 	ts_store_close(store);
 	ck_assert_int_eq(ts_store_sqlite_open_limits(":memory:", &limits, &store), TS_ERR_OK);
 	other = store;
-	signin_init(&m[0], ids[0], "adfs\n_k0", "k0");
-	signin_init(&m[1], ids[1], "adfs\n_taken", "k1");
-	signin_init(&m[2], ids[2], "adfs\n_k2", "k2");
-	for (int i = 0; i < 3; i++) {
-		c[i] = m[i].c;
-		put_request((char *)ids[i], T0 + 300);
-	}
-	ck_assert(!key_claimed("adfs\n_taken"));
+	batch_with_replay("k", m, c);
 	ck_assert_int_eq(store->signin_complete_many(store->impl, c, 3, errs), TS_ERR_OK);
 	ck_assert_int_eq(errs[1], TS_ERR_SAML_REPLAY);
 	/* _k1 stands: two places free, not three. */
