@@ -87,7 +87,7 @@ ts_err ts_sq_end(struct sqlite_store *s, ts_err result, bool commit, bool durabl
  * ST_REPLAY_SWEEP statements' ?2). */
 #define TS_SQ_PRUNE_CHUNK 1000
 /* One such DELETE of rows expired at now, inside the caller's transaction;
- * *n gets how many went. */
+ * *n is set to how many went. */
 ts_err ts_sq_prune_chunk(struct sqlite_store *s, enum stmt_id id, ts_time now, const char *what,
 			sqlite3_int64 *n);
 
