@@ -94,14 +94,14 @@ static const char schema_v3[] = "CREATE TABLE write_check (n INTEGER NOT NULL);"
 				"UPDATE schema_version SET version = 3;";
 
 /* 3 -> 4: outstanding requests are bounded too, counted like the replay
- * cache. Both counts are now kept by triggers, in the statement that
- * inserts or deletes the row: no write path can forget its count, and a
- * savepoint rolled back takes its count change with it. Except requests'
- * inserts: a batch of them (sqlite_signin.c) adds its count in one UPDATE,
- * since a trigger per row cost GET /signin 15% of its rate. replay_count goes
- * (for replay_rows): a version-3 broker still running on the file would
- * add to it by hand on top of the trigger; its writes now fail, by name,
- * until it is restarted on the new version. */
+ * cache. Triggers keep both counts in the statement that changes the rows,
+ * so no write path can forget its count and a savepoint rolled back takes
+ * its count change along. One exception: a batch of request inserts
+ * (sqlite_signin.c) adds its count in one UPDATE, since a trigger per row
+ * cost GET /signin 15% of its rate. replay_count becomes replay_rows: a
+ * version-3 broker still running on the file would add to it by hand on
+ * top of the trigger; its writes now fail, by name, until it is restarted
+ * on the new version. */
 static const char schema_v4[] =
 	"CREATE TABLE request_rows (n INTEGER NOT NULL);"
 	"INSERT INTO request_rows (n) SELECT count(*) FROM signin_request;"

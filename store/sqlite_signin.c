@@ -23,8 +23,8 @@ static ts_err count_rows(struct sqlite_store *s, enum stmt_id id, size_t *n)
 	return err;
 }
 
-/* Places left below max in a bounded table (its rows counted by count_id,
- * kept by triggers). When fewer than want, a chunk of its expired rows is
+/* Places left below max in a bounded table (its rows counted in count_id
+ * in the same transaction). When fewer than want, a chunk of expired rows is
  * swept first (sweep_id); an unexpired row is never evicted. */
 static ts_err room_in(struct sqlite_store *s, enum stmt_id count_id, enum stmt_id sweep_id,
 		      size_t max, size_t want, ts_time now, size_t *room)

@@ -98,9 +98,6 @@ struct ts_signin_completion {
 	ts_time now;
 };
 
-/* One ticket minted in a session; jti is not NUL-terminated, use jti_len. */
-typedef ts_err (*ts_session_ticket_visit)(void *arg, const char *jti, size_t jti_len, ts_time exp);
-
 /* What prune removed, per table, for metrics. */
 struct ts_store_prune_counts {
 	uint64_t requests;
