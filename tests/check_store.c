@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "tessera/clock.h"
 #include "tessera/log.h"
 #include "tessera/store.h"
 #include "test_dir.h"
@@ -679,14 +679,10 @@ static void *add_until_refused(void *arg)
 /* Until the adder has added n, for at most 10 s. */
 static bool wait_added(struct adder *a, size_t n)
 {
-	struct timespec now, end;
+	const int64_t end = ts_monotonic_ms() + 10000;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += 10;
 	while (atomic_load(&a->added) < n) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec > end.tv_sec ||
-		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+		if (ts_monotonic_ms() >= end)
 			return false;
 		sched_yield();
 	}
@@ -1447,7 +1443,7 @@ END_TEST
 START_TEST(test_write_check)
 {
 	sqlite3 *other = NULL;
-	struct timespec t0, t1;
+	int64_t t0;
 	struct stat before, after;
 	char wal[600];
 	ts_err err;
@@ -1464,22 +1460,20 @@ START_TEST(test_write_check)
 	ck_assert_int_eq(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	/* A check within a second of the last gives its answer: wait for a
 	 * fresh one, which must be the refusal. */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
+	t0 = ts_monotonic_ms();
+	do
 		err = STORE->write_check(IMPL);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-	} while (err == TS_ERR_OK && t1.tv_sec - t0.tv_sec < 10);
+	while (err == TS_ERR_OK && ts_monotonic_ms() - t0 < 10000);
 	ck_assert_int_eq(err, TS_ERR_STORE_QUERY);
-	ck_assert_msg(t1.tv_sec - t0.tv_sec < 4, "the check waited %lds",
-		      (long)(t1.tv_sec - t0.tv_sec));
+	ck_assert_msg(ts_monotonic_ms() - t0 < 4000, "the check waited %lld ms",
+		      (long long)(ts_monotonic_ms() - t0));
 	ck_assert(logged("query=begin"));
 	fx.errors_expected = true;
 	ck_assert_int_eq(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do {
+	t0 = ts_monotonic_ms();
+	do
 		err = STORE->write_check(IMPL);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-	} while (err != TS_ERR_OK && t1.tv_sec - t0.tv_sec < 10);
+	while (err != TS_ERR_OK && ts_monotonic_ms() - t0 < 10000);
 	ck_assert_int_eq(err, TS_ERR_OK);
 	ck_assert_int_eq(sqlite3_close(other), SQLITE_OK);
 }
