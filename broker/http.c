@@ -47,9 +47,48 @@ const char *ts_http_request_header(const struct ts_http_request *req, const char
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct cookie_find {
+	const char *name;
+	const char *value;
+	unsigned seen;
+};
+
+static enum MHD_Result on_cookie(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct cookie_find *f = cls;
+
+	(void)kind;
+	if (g_ascii_strcasecmp(key, f->name) == 0) {
+		f->seen++;
+		if (strcmp(key, f->name) == 0)
+			f->value = value != NULL ? value : "";
+	}
+	return MHD_YES;
+}
+
+/* By the exact name, and only when no other spelling of it came: MHD's own
+ * lookup ignores case and takes the first. A browser that enforces the
+ * __Host- prefix for its exact spelling only would let a sibling host or a
+ * plain-http attacker plant "__host-tessera-req" (sent first, with a longer
+ * path) in a victim's browser: their own nonce, session or ticket. */
 const char *ts_http_cookie(const struct ts_http_request *req, const char *name)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+	struct cookie_find f = {.name = name};
+
+	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, on_cookie, &f);
+	return f.seen == 1 ? f.value : NULL;
+}
+
+bool ts_http_host_is(const struct ts_http_request *req, const char *host)
+{
+	const char *h = ts_http_request_header(req, "Host");
+	size_t len;
+
+	if (h == NULL)
+		return false;
+	len = strcspn(h, ":");
+	return len == strlen(host) && g_ascii_strncasecmp(h, host, len) == 0;
 }
 
 struct query_find {
@@ -138,15 +177,30 @@ ts_err ts_http_redirect(struct ts_http_response *resp, const char *location)
 	return err != TS_ERR_OK ? err : ts_http_add_header(resp, MHD_HTTP_HEADER_LOCATION, location);
 }
 
-ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
-			  long max_age)
+static ts_err set_cookie(struct ts_http_response *resp, const char *name, const char *value,
+			 const char *same_site, const char *max_age)
 {
-	char *line = g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=%ld",
-				     name, value, max_age);
+	char *line = g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=%s%s", name,
+				     value, same_site, max_age);
 	ts_err err = ts_http_add_header(resp, MHD_HTTP_HEADER_SET_COOKIE, line);
 
 	g_free(line);
 	return err;
+}
+
+ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
+			  long max_age)
+{
+	char attr[32];
+
+	snprintf(attr, sizeof attr, "; Max-Age=%ld", max_age);
+	return set_cookie(resp, name, value, "Lax", attr);
+}
+
+ts_err ts_http_set_session_cookie(struct ts_http_response *resp, const char *name,
+				  const char *value, const char *same_site)
+{
+	return set_cookie(resp, name, value, same_site, "");
 }
 
 ts_err ts_http_refuse(struct ts_http_response *resp, ts_err err, const char *detail,

@@ -73,7 +73,10 @@ const char *const *ts_routes_names(size_t *n);
 /* Request accessors. A query parameter or form field given twice is
  * INVALID_ARGUMENT: which copy would a check have seen? */
 const char *ts_http_request_header(const struct ts_http_request *req, const char *name);
+/* A cookie by its exact name; NULL when absent or sent twice (in any case). */
 const char *ts_http_cookie(const struct ts_http_request *req, const char *name);
+/* Does the Host header, without its port, name host (case-insensitively). */
+bool ts_http_host_is(const struct ts_http_request *req, const char *host);
 ts_err ts_http_query(const struct ts_http_request *req, const char *name, const char **value);
 /* A field of an application/x-www-form-urlencoded body; *value is malloc'd. */
 ts_err ts_http_form(const struct ts_http_request *req, const char *name, char **value,
@@ -88,6 +91,10 @@ ts_err ts_http_redirect(struct ts_http_response *resp, const char *location);
 /* __Host- cookies: Secure, HttpOnly, SameSite=Lax, Path=/; max_age 0 clears. */
 ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
 			  long max_age);
+/* The same without Max-Age (the browser keeps it until it closes), and
+ * SameSite as given: "None" for a cookie an IdP's cross-site POST carries. */
+ts_err ts_http_set_session_cookie(struct ts_http_response *resp, const char *name,
+				  const char *value, const char *same_site);
 /* A refusal as a page: status from the registry, the error's name, a
  * sentence, the detail, and optionally one link (escaped). */
 ts_err ts_http_refuse(struct ts_http_response *resp, ts_err err, const char *detail,

@@ -18,6 +18,7 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/routes.c broker/routes.h broker/runtime.c broker/runtime.h \
 	broker/metrics.c broker/metrics.h broker/tickets.c broker/tickets.h \
 	broker/state.c broker/state.h broker/sso.c broker/sso.h \
+	broker/browser_bind.c broker/browser_bind.h \
 	broker/return_url.c broker/return_url.h broker/route_health.c \
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \

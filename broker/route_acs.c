@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "browser_bind.h"
 #include "metrics.h"
 #include "routes.h"
 #include "runtime.h"
@@ -24,13 +25,37 @@ static ts_err refuse_saml(const struct ts_http_request *req, struct ts_http_resp
 	return ts_http_refuse(resp, err, detail, NULL, NULL);
 }
 
+/* The answer came back in another browser than its request's. A request
+ * stored before browsers were bound (store schema 4) has no binding: its
+ * user starts again, told so. The link starts this browser's own sign-in
+ * (a pool's wsignin1.0 is started again by the pool). */
+static ts_err refuse_other_browser(const struct ts_http_request *req,
+				   struct ts_http_response *resp, const struct ts_pending *p)
+{
+	const bool unbound = p->browser[0] == '\0';
+	const ts_err why = unbound ? TS_ERR_REQUEST_UNKNOWN : TS_ERR_REQUEST_OTHER_BROWSER;
+	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
+	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s",
+				     req->rt->config->broker.public_url, p->pool, ret);
+	ts_err err;
+
+	ts_log_error(TS_LOG_WARN, "signin_refused", why, "pool", p->pool, "request", p->id);
+	err = ts_http_refuse(resp, why,
+			     unbound ? "this sign-in was started before an upgrade: start again"
+				     : "this sign-in was started in another browser",
+			     p->sts ? NULL : "Sign in from this browser", p->sts ? NULL : link);
+	g_free(link);
+	g_free(ret);
+	return err;
+}
+
 /* The second factor is missing: say so, and offer to ask the IdP again. */
 static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_response *resp,
 			 const struct ts_config_pool *pool, const struct ts_pending *p)
 {
 	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
-	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1",
-				     req->rt->config->broker.public_url, p->pool, ret);
+	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1&bind=%s",
+				     req->rt->config->broker.public_url, p->pool, ret, p->pool_bind);
 
 	if (p->sts) { /* ask the STS again, fresh and with the second factor */
 		char *wreply = NULL, *wctx = NULL, *realm = ts_sts_realm(pool);
@@ -127,6 +152,13 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 	 * sign-in, in one transaction, once everything below has passed. */
 	if ((err = ts_state_pending_get(b, state, &pending)) != TS_ERR_OK)
 		return refuse_saml(req, resp, err, state);
+	/* The answer must come back in the browser that asked (browser_bind.h).
+	 * Another browser posting it is a login CSRF, or a user who started
+	 * elsewhere; the request stays outstanding for its own browser. */
+	if (!ts_browser_bound(req, TS_REQ_COOKIE, pending.browser)) {
+		err = refuse_other_browser(req, resp, &pending);
+		goto out;
+	}
 	pool = ts_config_find_pool(cfg, pending.pool);
 	idp = pool != NULL ? ts_config_find_idp(cfg, pool->idp) : NULL;
 	if (pool == NULL || idp == NULL) {
@@ -168,8 +200,9 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 		goto out;
 	}
 	if ((err = ts_sso_mint(req, id, &sso)) != TS_ERR_OK ||
-	    (!pending.sts && (err = ts_sso_hand_over_make(req, pool, pending.return_path,
-							   sso.claims, &hand)) != TS_ERR_OK))
+	    (!pending.sts &&
+	     (err = ts_sso_hand_over_make(req, pool, pending.return_path, sso.claims,
+					  pending.pool_bind, &hand)) != TS_ERR_OK))
 		goto out;
 	err = ts_state_signin_complete(b, &(struct ts_signin_record){
 		.request_id = pending.id,

@@ -15,11 +15,13 @@
  *
  * GET /.tessera/signin?return=PATH on a pool host is where the gate sends
  * browsers without a ticket: on to the broker's /signin for the pool the
- * Host names (which checks the return path). */
+ * Host names (which checks the return path), with the hash of the
+ * browser's nonce on this host (browser_bind.h). */
 #include <glib.h>
 #include <string.h>
 
 #include "broker.h"
+#include "browser_bind.h"
 #include "gate.h"
 #include "metrics.h"
 #include "routes.h"
@@ -126,8 +128,9 @@ TS_ROUTE(ts_route_gate_signin)
 	const struct ts_config *cfg = req->rt->config;
 	const struct ts_config_pool *pool =
 		ts_gate_pool_for_host(cfg, ts_http_request_header(req, "Host"));
-	const char *ret = "/";
+	const char *ret = "/", *stepup = NULL;
 	char *pool_q, *ret_q, *location;
+	char bind[65];
 	ts_err err;
 
 	if (pool == NULL)
@@ -137,10 +140,19 @@ TS_ROUTE(ts_route_gate_signin)
 		return ts_http_refuse(resp, TS_ERR_RETURN_URL, "return= given twice", NULL, NULL);
 	if (err == TS_ERR_NOT_FOUND)
 		ret = "/";
+	if (ts_http_query(req, "stepup", &stepup) != TS_ERR_OK || strcmp(stepup, "1") != 0)
+		stepup = NULL;
+	/* The code is redeemed on the pool's own host, not on another name
+	 * the gate serves it under: its nonce must be set there. */
+	if (!ts_http_host_is(req, pool->host))
+		return ts_browser_bind_redirect(resp, pool->host, ret, stepup != NULL);
+	/* The nonce this browser will redeem its hand-over code with here. */
+	if ((err = ts_browser_bind(req, resp, TS_BIND_COOKIE, "Lax", bind)) != TS_ERR_OK)
+		return err;
 	pool_q = g_uri_escape_string(pool->name, NULL, FALSE);
 	ret_q = g_uri_escape_string(ret, NULL, FALSE);
-	location = g_strdup_printf("%s/signin?pool=%s&return=%s", cfg->broker.public_url, pool_q,
-				   ret_q);
+	location = g_strdup_printf("%s/signin?pool=%s&return=%s&bind=%s%s", cfg->broker.public_url,
+				   pool_q, ret_q, bind, stepup != NULL ? "&stepup=1" : "");
 	err = ts_http_redirect(resp, location);
 	g_free(location);
 	g_free(ret_q);

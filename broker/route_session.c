@@ -1,5 +1,6 @@
 /* On pool hosts, GET /.tessera/session?code=C&return=PATH redeems the
- * hand-over code for a host-only cookie with a ticket for that pool. On the
+ * hand-over code, in the browser it was issued to, for a host-only cookie
+ * with a ticket for that pool. On the
  * broker, GET /signout ends the SSO session: every ticket it minted is
  * revoked, both cookies are cleared. */
 #include <glib.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "broker.h"
+#include "browser_bind.h"
 #include "metrics.h"
 #include "routes.h"
 #include "runtime.h"
@@ -15,18 +17,6 @@
 #include "state.h"
 #include "tickets.h"
 #include "tessera/log.h"
-
-/* Host header without a port, compared case-insensitively. */
-static bool host_is(const struct ts_http_request *req, const char *host)
-{
-	const char *h = ts_http_request_header(req, "Host");
-	size_t len;
-
-	if (h == NULL)
-		return false;
-	len = strcspn(h, ":");
-	return len == strlen(host) && g_ascii_strncasecmp(h, host, len) == 0;
-}
 
 static ts_err mint_for_pool(const struct ts_http_request *req, struct ts_http_response *resp,
 			    json_t *p, const struct ts_config_pool *pool)
@@ -94,8 +84,25 @@ TS_ROUTE(ts_route_pool_session)
 	}
 	/* Redeemed only on the host it was issued for: a code replayed on
 	 * another pool's host must not become that pool's ticket. */
-	if (!host_is(req, pool->host)) {
+	if (!ts_http_host_is(req, pool->host)) {
 		err = ts_http_refuse(resp, TS_ERR_CODE_WRONG_HOST, pool->host, NULL, NULL);
+		goto out;
+	}
+	/* And only by the browser it was issued to (browser_bind.h): a code
+	 * someone else got for themselves must not sign this browser in as
+	 * them. Taken either way: it was the other's, single use. */
+	if (!ts_browser_bound(req, TS_BIND_COOKIE,
+			      json_string_value(json_object_get(p, "bind")))) {
+		char *ret_q = g_uri_escape_string(ret, NULL, FALSE);
+		char *again = g_strdup_printf("/.tessera/signin?return=%s", ret_q);
+
+		ts_log_error(TS_LOG_WARN, "code_refused", TS_ERR_CODE_OTHER_BROWSER, "pool",
+			     pool->name);
+		err = ts_http_refuse(resp, TS_ERR_CODE_OTHER_BROWSER,
+				     "this sign-in was started in another browser",
+				     "Sign in from this browser", again);
+		g_free(again);
+		g_free(ret_q);
 		goto out;
 	}
 	if ((err = mint_for_pool(req, resp, p, pool)) == TS_ERR_OK)

@@ -93,7 +93,7 @@ TS_ROUTE(ts_route_sts_signin)
 		err = ts_sts_answer(req, resp, pool, session, reply, wctx);
 	} else {
 		resume = ts_sts_resume_encode(reply, wctx);
-		err = resume != NULL ? ts_signin_to_idp(req, resp, pool, resume, true, mfa, force)
+		err = resume != NULL ? ts_signin_to_idp(req, resp, pool, resume, NULL, mfa, force)
 				     : TS_ERR_NOMEM;
 	}
 	if (session != NULL)

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "broker.h"
+#include "browser_bind.h"
 #include "runtime.h"
 #include "sso.h"
 #include "state.h"
@@ -126,7 +127,7 @@ ts_err ts_sso_set_cookie(const struct ts_http_request *req, struct ts_http_respo
 }
 
 static char *code_payload(const struct ts_config_pool *pool, const char *return_path,
-			  const struct ts_ticket_claims *s)
+			  const struct ts_ticket_claims *s, const char *bind)
 {
 	json_t *amr = json_array();
 	json_t *o;
@@ -134,9 +135,9 @@ static char *code_payload(const struct ts_config_pool *pool, const char *return_
 
 	for (size_t i = 0; i < s->n_amr; i++)
 		json_array_append_new(amr, json_string(s->amr[i]));
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "pool", pool->name, "return",
-		      return_path, "session", s->jti, "sub", s->sub, "upn", s->upn, "sid", s->sid,
-		      "idp", s->idp, "amr", amr);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "pool", pool->name,
+		      "return", return_path, "session", s->jti, "sub", s->sub, "upn", s->upn,
+		      "sid", s->sid, "idp", s->idp, "amr", amr, "bind", bind);
 	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return text;
@@ -153,15 +154,15 @@ void ts_hand_over_clear(struct ts_hand_over *h)
 
 ts_err ts_sso_hand_over_make(const struct ts_http_request *req, const struct ts_config_pool *pool,
 			     const char *return_path, const struct ts_ticket_claims *session,
-			     struct ts_hand_over *out)
+			     const char *bind, struct ts_hand_over *out)
 {
 	struct ts_broker *b = req->broker;
 	ts_err err;
 
 	memset(out, 0, sizeof *out);
-	if ((out->payload = code_payload(pool, return_path, session)) == NULL)
+	if ((out->payload = code_payload(pool, return_path, session, bind)) == NULL)
 		return TS_ERR_NOMEM;
-	if ((err = ts_state_code_make(b, &out->code, out->hash)) != TS_ERR_OK) {
+	if ((err = ts_state_secret_make(b, &out->code, out->hash)) != TS_ERR_OK) {
 		ts_hand_over_clear(out);
 		return err;
 	}
@@ -184,10 +185,10 @@ ts_err ts_sso_hand_over_redirect(struct ts_http_response *resp, const struct ts_
 
 ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_response *resp,
 			const struct ts_config_pool *pool, const char *return_path,
-			const struct ts_ticket_claims *session)
+			const struct ts_ticket_claims *session, const char *bind)
 {
 	struct ts_hand_over h;
-	ts_err err = ts_sso_hand_over_make(req, pool, return_path, session, &h);
+	ts_err err = ts_sso_hand_over_make(req, pool, return_path, session, bind, &h);
 
 	if (err != TS_ERR_OK)
 		return err;
@@ -226,9 +227,10 @@ static ts_err new_request_id(char out[REQUEST_ID_LEN + 1])
 }
 
 ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
-			const struct ts_config_pool *pool, const char *resume, bool sts, bool mfa,
-			bool force)
+			const struct ts_config_pool *pool, const char *resume, const char *pool_bind,
+			bool mfa, bool force)
 {
+	const bool sts = pool_bind == NULL;
 	struct ts_broker *b = req->broker;
 	const ts_time now = ts_clock_now(&b->clock);
 	char id[REQUEST_ID_LEN + 1];
@@ -253,8 +255,11 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 	char *url = NULL, *request_id = NULL;
 	ts_err err;
 
-	if ((err = new_request_id(id)) != TS_ERR_OK)
+	if ((err = new_request_id(id)) != TS_ERR_OK ||
+	    (err = ts_browser_bind(req, resp, TS_REQ_COOKIE, "None", pending.browser)) !=
+		    TS_ERR_OK)
 		goto out;
+	g_strlcpy(pending.pool_bind, sts ? "" : pool_bind, sizeof pending.pool_bind);
 	if ((err = ts_saml_signin_url(req->rt->saml, &sr, &url, &request_id, &diag)) != TS_ERR_OK) {
 		/* The refusal page names the error; the log says why. */
 		ts_log_error(TS_LOG_ERR, "signin_refused", err, "pool", pool->name, "idp",

@@ -46,9 +46,11 @@ struct ts_hand_over {
 	char *payload; /* what the pool ticket needs, JSON */
 	ts_time expires_at;
 };
+/* bind: the hash of the pool host's nonce (browser_bind.h) that the code
+ * will be redeemed with. */
 ts_err ts_sso_hand_over_make(const struct ts_http_request *req, const struct ts_config_pool *pool,
 			     const char *return_path, const struct ts_ticket_claims *session,
-			     struct ts_hand_over *out);
+			     const char *bind, struct ts_hand_over *out);
 /* The redirect to the pool's /.tessera/session with the code. */
 ts_err ts_sso_hand_over_redirect(struct ts_http_response *resp, const struct ts_config_pool *pool,
 				 const char *return_path, const struct ts_hand_over *h);
@@ -56,12 +58,14 @@ void ts_hand_over_clear(struct ts_hand_over *h);
 /* All three for a session that exists: the code stored on its own. */
 ts_err ts_sso_hand_over(const struct ts_http_request *req, struct ts_http_response *resp,
 			const struct ts_config_pool *pool, const char *return_path,
-			const struct ts_ticket_claims *session);
+			const struct ts_ticket_claims *session, const char *bind);
 
-/* To the pool's IdP with an outstanding request remembered: resume is the
- * checked return path, or (sts) the STS resume record. */
+/* To the pool's IdP with an outstanding request remembered, bound to this
+ * browser (browser_bind.h): resume is the checked return path and pool_bind
+ * the hash its hand-over code will carry, or, for a pool's wsignin1.0
+ * (pool_bind NULL), the STS resume record. */
 ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
-			const struct ts_config_pool *pool, const char *resume, bool sts, bool mfa,
-			bool force);
+			const struct ts_config_pool *pool, const char *resume, const char *pool_bind,
+			bool mfa, bool force);
 
 #endif

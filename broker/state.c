@@ -14,8 +14,7 @@
 #include "tessera/store.h"
 #include "tessera/ticket.h"
 
-/* Hex of SHA-256(text): 64 characters and a NUL. */
-static void hash_hex(struct ts_broker *b, const char *text, char out[65])
+void ts_state_hash(struct ts_broker *b, const char *text, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
@@ -57,6 +56,8 @@ ts_err ts_state_pending_put(struct ts_broker *b, const struct ts_pending *p,
 		.expires_at = p->expires_at,
 	};
 
+	memcpy(rec.browser, p->browser, sizeof rec.browser);
+	memcpy(rec.pool_bind, p->pool_bind, sizeof rec.pool_bind);
 	if (hold != NULL && b->requests != NULL)
 		return ts_request_batch_hold(b->requests, &rec, hold);
 	return s->request_put(s->impl, &rec);
@@ -82,6 +83,8 @@ ts_err ts_state_pending_get(struct ts_broker *b, const char *id, struct ts_pendi
 	out->mfa = (rec.flags & TS_SIGNIN_MFA_REQUIRED) != 0;
 	out->sts = (rec.flags & TS_SIGNIN_STS) != 0;
 	out->expires_at = rec.expires_at;
+	memcpy(out->browser, rec.browser, sizeof out->browser);
+	memcpy(out->pool_bind, rec.pool_bind, sizeof out->pool_bind);
 	return TS_ERR_OK;
 }
 
@@ -116,13 +119,13 @@ ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_reco
 		/* Validated a moment ago, expired since: as the validator says. */
 		return r->replay_until <= now ? TS_ERR_SAML_EXPIRED : TS_ERR_SAML_SHAPE;
 	}
-	hash_hex(b, r->session_jti, session_hash);
+	ts_state_hash(b, r->session_jti, session_hash);
 	err = s->signin_complete_many(s->impl, &c, 1, &row);
 	g_free(key);
 	return unknown_if_missing(err != TS_ERR_OK ? err : row, TS_ERR_REQUEST_UNKNOWN);
 }
 
-ts_err ts_state_code_make(struct ts_broker *b, char **code, char hash[65])
+ts_err ts_state_secret_make(struct ts_broker *b, char **code, char hash[65])
 {
 	unsigned char raw[32];
 	char *c;
@@ -136,7 +139,7 @@ ts_err ts_state_code_make(struct ts_broker *b, char **code, char hash[65])
 	g_strdelimit(c, "+", '-');
 	g_strdelimit(c, "/", '_');
 	c[strcspn(c, "=")] = '\0';
-	hash_hex(b, c, hash);
+	ts_state_hash(b, c, hash);
 	*code = strdup(c);
 	g_free(c);
 	return *code != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
@@ -159,7 +162,7 @@ ts_err ts_state_code_take(struct ts_broker *b, const char *code, char **payload)
 	*payload = NULL;
 	if (strlen(code) > 128)
 		return TS_ERR_CODE_UNKNOWN;
-	hash_hex(b, code, hash);
+	ts_state_hash(b, code, hash);
 	return unknown_if_missing(
 		s->code_take(s->impl, hash, ts_clock_now(&b->clock), payload, &len),
 		TS_ERR_CODE_UNKNOWN);
@@ -173,7 +176,7 @@ ts_err ts_state_session_payload(struct ts_broker *b, const char *jti, char **pay
 	ts_err err;
 
 	*payload = NULL;
-	hash_hex(b, jti, hash);
+	ts_state_hash(b, jti, hash);
 	err = s->session_get(s->impl, hash, ts_clock_now(&b->clock), &rec);
 	if (err != TS_ERR_OK)
 		return unknown_if_missing(err, TS_ERR_SESSION_UNKNOWN);
@@ -188,7 +191,7 @@ ts_err ts_state_session_ticket_add(struct ts_broker *b, const char *session_jti,
 	struct ts_store *s = ts_broker_store(b);
 	char hash[65];
 
-	hash_hex(b, session_jti, hash);
+	ts_state_hash(b, session_jti, hash);
 	/* Gone: signed out (or expired) while its code was on the way. */
 	return unknown_if_missing(s->session_ticket_add(s->impl, hash, jti, exp),
 				  TS_ERR_SESSION_UNKNOWN);
@@ -211,7 +214,7 @@ ts_err ts_state_session_end(struct ts_broker *b, const char *session_jti, ts_tim
 				    exp + skew};
 	char hash[65];
 
-	hash_hex(b, session_jti, hash);
+	ts_state_hash(b, session_jti, hash);
 	return s->session_end(s->impl, hash, &own, skew, hold_revocation,
 			      ts_broker_revocations(b));
 }

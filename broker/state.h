@@ -21,6 +21,8 @@ struct ts_pending {
 	bool mfa;
 	bool sts; /* return_path holds the STS resume record, not a path */
 	ts_time expires_at;
+	char browser[65];   /* hash of the broker's nonce cookie (browser_bind.h) */
+	char pool_bind[65]; /* the pool host's, for the hand-over code; "" for sts */
 };
 
 void ts_pending_clear(struct ts_pending *p);
@@ -55,9 +57,13 @@ struct ts_signin_record {
  * SAML_REPLAY when the assertion was claimed before and has not expired. */
 ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_record *r);
 
-/* Hand-over codes: a fresh random code (*code malloc'd) and its hash, the
- * only form that is stored (ts_state_code_put, or a completed sign-in). */
-ts_err ts_state_code_make(struct ts_broker *b, char **code, char hash[65]);
+/* Hex of SHA-256(text): 64 characters and a NUL. */
+void ts_state_hash(struct ts_broker *b, const char *text, char out[65]);
+/* A fresh random secret (256 bits as 43 base64url characters, *secret
+ * malloc'd) and its hash, the only form that is stored: hand-over codes
+ * (ts_state_code_put, or a completed sign-in) and browser nonces
+ * (browser_bind.h). */
+ts_err ts_state_secret_make(struct ts_broker *b, char **secret, char hash[65]);
 ts_err ts_state_code_put(struct ts_broker *b, const char hash[65], const char *payload,
 			 ts_time expires_at);
 /* Single use: CODE_UNKNOWN when absent, taken or expired. *payload malloc'd. */

@@ -39,7 +39,7 @@
 #include "tessera/file.h"
 #include "tessera/log.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 /* WAL pages between automatic checkpoints (see the open below). */
 #define CHECKPOINT_PAGES 10000
 /* How long a statement waits for another process's write lock. */
@@ -116,12 +116,21 @@ static const char schema_v4[] =
 	" BEGIN UPDATE replay_rows SET n = n - 1; END;"
 	"UPDATE schema_version SET version = 4;";
 
+/* 4 -> 5: an outstanding request remembers the browser that made it
+ * (broker/browser_bind.h). A request made before has none, and its answer
+ * is refused: its user signs in again. */
+static const char schema_v5[] =
+	"ALTER TABLE signin_request ADD COLUMN browser TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE signin_request ADD COLUMN pool_bind TEXT NOT NULL DEFAULT '';"
+	"UPDATE schema_version SET version = 5;";
+
 /* migrations[v] takes a database from version v to v + 1. */
 static const char *const migrations[SCHEMA_VERSION] = {
 	[0] = schema_v1,
 	[1] = schema_v2,
 	[2] = schema_v3,
 	[3] = schema_v4,
+	[4] = schema_v5,
 };
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -145,11 +154,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_PRUNE_USER] = "DELETE FROM revoked_user WHERE rowid IN (SELECT rowid FROM"
 			  " revoked_user WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_REQUEST_PUT] = "INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
-			   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1"
-			    " RETURNING id, pool, idp, return_url, flags, created, expires_at",
-	[ST_REQUEST_GET] = "SELECT id, pool, idp, return_url, flags, created, expires_at"
-			   " FROM signin_request WHERE id = ?1",
+			   " expires_at, browser, pool_bind) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+			   " ?8, ?9)",
+	[ST_REQUEST_TAKE] = "DELETE FROM signin_request WHERE id = ?1 RETURNING id, pool, idp,"
+			    " return_url, flags, created, expires_at, browser, pool_bind",
+	[ST_REQUEST_GET] = "SELECT id, pool, idp, return_url, flags, created, expires_at,"
+			   " browser, pool_bind FROM signin_request WHERE id = ?1",
 	[ST_PRUNE_REQUEST] = "DELETE FROM signin_request WHERE rowid IN (SELECT rowid FROM"
 			     " signin_request WHERE expires_at <= ?1 LIMIT ?2)",
 	[ST_REQUEST_COUNT] = "SELECT n FROM request_rows",

@@ -55,6 +55,28 @@ static void log_full(const char *event, size_t max, size_t refused)
 	ts_log_error(TS_LOG_WARN, event, TS_ERR_STORE_FULL, "entries", entries, "refused", shown);
 }
 
+/* A binding hash (struct ts_signin_pending): 64 lowercase hex, or "". */
+static bool hash_or_empty(const char h[65])
+{
+	size_t n = strnlen(h, 65);
+
+	return n == 0 || (n == 64 && strspn(h, "0123456789abcdef") == 64);
+}
+
+/* A binding hash column into its array: what hash_or_empty allows, else
+ * the row is not ours to trust. */
+static ts_err hash_column(sqlite3_stmt *st, int col, char out[65])
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	size_t n = v != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= 65)
+		return TS_ERR_STORE_QUERY;
+	memcpy(out, v != NULL ? (const char *)v : "", n);
+	out[n] = '\0';
+	return hash_or_empty(out) ? TS_ERR_OK : TS_ERR_STORE_QUERY;
+}
+
 /* Inserts one request inside the caller's transaction. Bad input and a
  * duplicate id refuse that row only (a failed INSERT undoes just itself);
  * any other error is the transaction's (STORE_QUERY). */
@@ -69,7 +91,8 @@ static ts_err request_insert(struct sqlite_store *s, const struct ts_signin_pend
 	    (err = ts_sq_check_text(p->idp, TS_STORE_TEXT_MAX, &idp_len)) != TS_ERR_OK ||
 	    (err = ts_sq_check_text(p->return_url, TS_STORE_TEXT_MAX, &url_len)) != TS_ERR_OK)
 		return err;
-	if (p->expires_at <= p->created)
+	if (p->expires_at <= p->created || !hash_or_empty(p->browser) ||
+	    !hash_or_empty(p->pool_bind))
 		return TS_ERR_INVALID_ARGUMENT;
 	ts_sq_bind_text(st, 1, p->id, id_len);
 	ts_sq_bind_text(st, 2, p->pool, pool_len);
@@ -78,6 +101,8 @@ static ts_err request_insert(struct sqlite_store *s, const struct ts_signin_pend
 	sqlite3_bind_int64(st, 5, p->flags);
 	sqlite3_bind_int64(st, 6, p->created);
 	sqlite3_bind_int64(st, 7, p->expires_at);
+	ts_sq_bind_text(st, 8, p->browser, strlen(p->browser));
+	ts_sq_bind_text(st, 9, p->pool_bind, strlen(p->pool_bind));
 	return ts_sq_done(s, ST_REQUEST_PUT, "request_put");
 }
 
@@ -182,7 +207,8 @@ static ts_err request_copy(sqlite3_stmt *st, void *arg, ts_time *expires_at)
 	out->flags = (unsigned)sqlite3_column_int64(st, 4);
 	out->created = sqlite3_column_int64(st, 5);
 	*expires_at = out->expires_at = sqlite3_column_int64(st, 6);
-	return TS_ERR_OK;
+	return hash_column(st, 7, out->browser) == TS_ERR_OK ? hash_column(st, 8, out->pool_bind)
+							      : TS_ERR_STORE_QUERY;
 }
 
 static ts_err sqlite_request_take(void *impl, const char *id, ts_time now,

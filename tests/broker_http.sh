@@ -141,7 +141,7 @@ assert k and all(x["use"] == "sig" and x["kid"] for x in k), k' "$TS_TMP/jw.b" |
 printf '[pool new]\nhost = new.test\nidp = fx\n' >>"$TS_TMP/tessera.conf"
 kill -HUP "$TS_TESSERAD_PID"
 ts_wait_until 10 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" || ts_fail "no reload"
-[ "$(get np2 "$B/signin?pool=new")" = 302 ] || ts_fail "added pool not served"
+[ "$(get np2 "$B/signin?pool=new&bind=$BIND")" = 302 ] || ts_fail "added pool not served"
 
 # IdP metadata past its validUntil: trust ends then, not at the next
 # restart. Metadata valid for 4 s more, loaded by SIGHUP (or already past
@@ -161,7 +161,7 @@ readyz_is() { [ "$(get rz2 "$B/readyz")" = "$1" ]; }
 # readyz_says STATUS LINE: /readyz answers STATUS with LINE in its body.
 readyz_says() { readyz_is "$1" && grep -qxF "$2" "$TS_TMP/rz2.b"; }
 metrics_has() { get mt "$B/metrics" >/dev/null && grep -qxF "$1" "$TS_TMP/mt.b"; }
-signin_is() { [ "$(get sn "$B/signin?pool=$1")" = "$2" ]; }
+signin_is() { [ "$(get sn "$B/signin?pool=$1&bind=$BIND")" = "$2" ]; }
 until_epoch=$(($(date +%s) + 4))
 until=$(date -u -d "@$until_epoch" +%Y-%m-%dT%H:%M:%SZ)
 sed "s|^<md:EntityDescriptor |<md:EntityDescriptor validUntil=\"$until\" |" \
@@ -233,7 +233,7 @@ ts_wait_until 10 readyz_is 200 || ts_fail "/readyz after a new key: $(cat "$TS_T
 # is refused by name (503 STORE_FULL) and logged: the disk is not the limit.
 stored=0
 while [ "$stored" -le "$OUTSTANDING_MAX" ]; do
-	status=$(get fl "$B/signin?pool=lync1")
+	status=$(get fl "$B/signin?pool=lync1&bind=$BIND")
 	[ "$status" = 302 ] || break
 	stored=$((stored + 1))
 done

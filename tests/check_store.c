@@ -150,6 +150,10 @@ static ts_err take_code(const char *code_hash, ts_time now, char **payload, size
 
 /* ---- outstanding sign-in requests ---- */
 
+/* Binding hashes (broker/browser_bind.h) as the broker stores them. */
+#define BROWSER_HASH "5d41402abc4b2a76b9719d911017c592ae2f2ae8b6e3d5c5f1f3b8a7e6d4c3b2"
+#define POOL_BIND_HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static struct ts_signin_pending request(char *id, ts_time expires_at)
 {
 	struct ts_signin_pending p = {
@@ -160,6 +164,8 @@ static struct ts_signin_pending request(char *id, ts_time expires_at)
 		.flags = TS_SIGNIN_MFA_REQUIRED | TS_SIGNIN_FORCE_AUTHN,
 		.created = T0,
 		.expires_at = expires_at,
+		.browser = BROWSER_HASH,
+		.pool_bind = POOL_BIND_HASH,
 	};
 	return p;
 }
@@ -177,11 +183,33 @@ START_TEST(test_request_put_take_single_use)
 	ck_assert_uint_eq(out.flags, TS_SIGNIN_MFA_REQUIRED | TS_SIGNIN_FORCE_AUTHN);
 	ck_assert_int_eq(out.created, T0);
 	ck_assert_int_eq(out.expires_at, T0 + 300);
+	ck_assert_str_eq(out.browser, BROWSER_HASH);
+	ck_assert_str_eq(out.pool_bind, POOL_BIND_HASH);
 	ts_signin_pending_clear(&out);
 	ck_assert_ptr_null(out.id);
 	ck_assert_int_eq(STORE->request_take(IMPL, "_a1b2c3", T0 + 1, &out),
 			 TS_ERR_STORE_NOT_FOUND);
 	ck_assert_ptr_null(out.id);
+}
+END_TEST
+
+/* A binding is a hash or nothing: anything else is refused, not stored. */
+START_TEST(test_request_binding_checked)
+{
+	struct ts_signin_pending in = request("_bind", T0 + 300), out;
+
+	strcpy(in.browser, "not a hash");
+	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_INVALID_ARGUMENT);
+	strcpy(in.browser, BROWSER_HASH);
+	in.pool_bind[10] = 'X';
+	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_INVALID_ARGUMENT);
+	/* A pool's wsignin1.0 has no hand-over code to bind. */
+	in.pool_bind[0] = '\0';
+	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_bind", T0, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.browser, BROWSER_HASH);
+	ck_assert_str_eq(out.pool_bind, "");
+	ts_signin_pending_clear(&out);
 }
 END_TEST
 
@@ -928,8 +956,8 @@ START_TEST(test_migration_v1_to_v2)
 	ck_assert_int_eq(schema_version(fx.path), 1);
 	reopen(fx.path);
 	ck_assert(logged("event=store_schema_upgraded"));
-	ck_assert(logged("from=1 to=4"));
-	ck_assert_int_eq(schema_version(fx.path), 4);
+	ck_assert(logged("from=1 to=5"));
+	ck_assert_int_eq(schema_version(fx.path), 5);
 	upgraded = schema_text(fx.path);
 	ck_assert_str_eq(upgraded, fresh);
 	free(fresh);
@@ -939,12 +967,12 @@ START_TEST(test_migration_v1_to_v2)
 			 TS_ERR_OK);
 	ck_assert_uint_eq(revocations, 1);
 
-	/* Opened again: already version 4, nothing to upgrade. */
+	/* Opened again: already version 5, nothing to upgrade. */
 	log_restart();
 	reopen(fx.path);
 	ck_assert(!logged("store_schema_upgraded"));
-	ck_assert_int_eq(schema_version(fx.path), 4);
-	/* And version 4 serves: a claim made now is there after a reopen. */
+	ck_assert_int_eq(schema_version(fx.path), 5);
+	/* And version 5 serves: a claim made now is there after a reopen. */
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_OK);
 	reopen(fx.path);
 	ck_assert_int_eq(claim("adfs\n_m", T0 + 60, T0), TS_ERR_SAML_REPLAY);
@@ -970,14 +998,16 @@ START_TEST(test_migration_v3_to_v4_counts)
 	fresh = schema_text(fx.path);
 	/* Back to version 3: no request count, no triggers, and a replay count
 	 * kept by hand, here gone wrong (the upgrade recounts it). */
-	exec_sql(fx.path, "DROP TRIGGER signin_request_removed;"
+	exec_sql(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
+			  " ALTER TABLE signin_request DROP COLUMN pool_bind;"
+			  " DROP TRIGGER signin_request_removed;"
 			  " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
 			  " DROP TABLE request_rows; DROP TABLE replay_rows;"
 			  " CREATE TABLE replay_count (n INTEGER NOT NULL);"
 			  " INSERT INTO replay_count (n) VALUES (0);"
 			  " UPDATE schema_version SET version = 3");
 	reopen_with_caps(fx.path, 3, 3);
-	ck_assert(logged("from=3 to=4"));
+	ck_assert(logged("from=3 to=5"));
 	upgraded = schema_text(fx.path);
 	ck_assert_str_eq(upgraded, fresh);
 	free(fresh);
@@ -996,6 +1026,41 @@ START_TEST(test_migration_v3_to_v4_counts)
 }
 END_TEST
 
+/* 4 -> 5: a request made before the upgrade is kept, bound to no browser
+ * (the broker refuses its answer: browser_bind.h). */
+START_TEST(test_migration_v4_to_v5_unbound)
+{
+	struct ts_signin_pending r1 = request("_v5", T0 + 300), out;
+	char *fresh, *upgraded;
+
+	reopen(fx.path);
+	ts_store_close(fx.store);
+	fx.store = NULL;
+	fresh = schema_text(fx.path);
+	exec_sql(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
+			  " ALTER TABLE signin_request DROP COLUMN pool_bind;"
+			  " INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
+			  " expires_at) VALUES ('_v4', 'p', 'adfs', '/', 0, 1764042000, 1764042300);"
+			  " UPDATE request_rows SET n = 1;"
+			  " UPDATE schema_version SET version = 4");
+	reopen(fx.path);
+	ck_assert(logged("from=4 to=5"));
+	upgraded = schema_text(fx.path);
+	ck_assert_str_eq(upgraded, fresh);
+	free(fresh);
+	free(upgraded);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_v4", T0, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.browser, "");
+	ck_assert_str_eq(out.pool_bind, "");
+	ts_signin_pending_clear(&out);
+	/* One made now keeps its binding. */
+	ck_assert_int_eq(STORE->request_put(IMPL, &r1), TS_ERR_OK);
+	ck_assert_int_eq(STORE->request_get(IMPL, "_v5", T0, &out), TS_ERR_OK);
+	ck_assert_str_eq(out.browser, BROWSER_HASH);
+	ts_signin_pending_clear(&out);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct ts_store *store = NULL;
@@ -1004,13 +1069,13 @@ START_TEST(test_newer_schema_refused)
 	reopen(fx.path);
 	ts_store_close(fx.store);
 	fx.store = NULL;
-	exec_sql(fx.path, "UPDATE schema_version SET version = 5");
+	exec_sql(fx.path, "UPDATE schema_version SET version = 6");
 	ck_assert_int_eq(ts_store_sqlite_open(fx.path, &store), TS_ERR_STORE_SCHEMA);
 	ck_assert_ptr_null(store);
 	ck_assert(logged("event=store_open_failed error=STORE_SCHEMA"));
-	ck_assert(logged("version=5 want=4"));
+	ck_assert(logged("version=6 want=5"));
 	/* Refused, not rewritten. */
-	ck_assert_int_eq(schema_version(fx.path), 5);
+	ck_assert_int_eq(schema_version(fx.path), 6);
 }
 END_TEST
 
@@ -1497,6 +1562,7 @@ static Suite *store_suite(void)
 
 	tc = add_case(s, "requests");
 	tcase_add_test(tc, test_request_put_take_single_use);
+	tcase_add_test(tc, test_request_binding_checked);
 	tcase_add_test(tc, test_request_put_many);
 	tcase_add_test(tc, test_request_take_after_expiry);
 	tcase_add_test(tc, test_request_unknown);
@@ -1535,6 +1601,7 @@ static Suite *store_suite(void)
 	tc = add_case(s, "schema");
 	tcase_add_test(tc, test_migration_v1_to_v2);
 	tcase_add_test(tc, test_migration_v3_to_v4_counts);
+	tcase_add_test(tc, test_migration_v4_to_v5_unbound);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_file_mode_0600);
 	tcase_add_test(tc, test_write_check);

@@ -132,7 +132,7 @@ $PC certprov - "$(cat "$TS_TMP/csr.txt")" sip:alice@example.test >"$TS_TMP/cp0.x
 # X-Tessera-User never reaches the pool); another pool's and a revoked one
 # are refused.
 ticket_for() { # POOL HOST: the __Host-tessera cookie for POOL, by the SSO session
-	h "t-$1" -H "Cookie: __Host-tessera-sso=$sso" "https://broker.test/signin?pool=$1&return=/ucwa" >/dev/null
+	h "t-$1" -H "Cookie: $JAR; __Host-tessera-sso=$sso" "https://broker.test/signin?pool=$1&return=/ucwa&bind=$BIND" >/dev/null
 	loc=$(header "t-$1" Location)
 	h "u-$1" "https://$2/.tessera/session?code=$(query "$loc" code)&return=/ucwa" >/dev/null
 	cookie "u-$1" __Host-tessera
@@ -157,7 +157,7 @@ hdr_exact k1 'WWW-Authenticate: MsRtcOAuth href="https://lync2.test/WebTicket/oa
 	ts_fail "legacy challenge rewritten: $(cat "$TS_TMP/k0.h")"
 [ "$(h k2 -H "Cookie: __Host-tessera=$tk1" https://lync2.test/ucwa/v1/other)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/other)" ] || ts_fail "another pool's ticket passed"
-h k3 -H "Cookie: __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
+h k3 -H "Cookie: $JAR; __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
 [ "$(h k4 -H "Cookie: __Host-tessera=$tk2" https://lync2.test/ucwa/v1/revoked)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/revoked)" ] || ts_fail "a revoked ticket passed"
 

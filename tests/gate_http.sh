@@ -102,7 +102,7 @@ expect p9 403 "unknown host"
 verdict p9 | grep -q GATE_HOST_UNKNOWN || ts_fail "p9: $(verdict p9)"
 
 # --- Tessera tickets from the sign-in flow ----------------------------------
-get s1 "$B/signin?pool=app&return=/x" >/dev/null
+get s1 "$B/signin?pool=app&return=/x&bind=$BIND" >/dev/null
 id=$(query "$(header s1 Location)" RelayState)
 sign_for "$id" >"$TS_TMP/r1.txt"
 [ "$(get a1 "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 302 ] || ts_fail "acs: $(cat "$TS_TMP/a1.b")"
@@ -110,7 +110,7 @@ sso=$(cookie a1 __Host-tessera-sso)
 code=$(query "$(header a1 Location)" code)
 [ "$(get h1 "$B/.tessera/session?code=$code" -H 'Host: app.test')" = 302 ] || ts_fail "hand-over"
 app_ticket=$(cookie h1 __Host-tessera)
-get s2 "$B/signin?pool=lync1&return=/y" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+get s2 "$B/signin?pool=lync1&return=/y&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$sso" >/dev/null
 code=$(query "$(header s2 Location)" code)
 [ "$(get h2 "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 302 ] || ts_fail "hand-over 2"
 lync1_ticket=$(cookie h2 __Host-tessera)
@@ -136,7 +136,7 @@ verdict t3 | grep -q TICKET_AUDIENCE || ts_fail "t3: $(verdict t3)"
 # ... and /.tessera/signin on the pool host sends it on to the broker.
 [ "$(get si "$B/.tessera/signin?return=/reports%3Fq%3D1" -H 'Host: app.test')" = 302 ] ||
 	ts_fail "/.tessera/signin: $(cat "$TS_TMP/si.b")"
-[ "$(header si Location)" = 'https://broker.test/signin?pool=app&return=%2Freports%3Fq%3D1' ] ||
+[ "$(header si Location)" = "https://broker.test/signin?pool=app&return=%2Freports%3Fq%3D1&bind=$BIND" ] ||
 	ts_fail "/.tessera/signin to: $(header si Location)"
 [ "$(get si2 "$(header si Location | sed "s|https://broker.test|$B|")")" = 302 ] ||
 	ts_fail "/signin refused the gate's return path: $(cat "$TS_TMP/si2.b")"

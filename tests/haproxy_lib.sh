@@ -97,9 +97,12 @@ start_emulator() {
 }
 
 # h NAME [curl args] URL: through HAProxy; status printed, NAME.h / NAME.b kept.
+# Sends the test browser's cookies ($JAR, signin_lib.sh) unless the args
+# give a Cookie header of their own.
 h() {
 	n=$1
 	shift
+	case "$*" in *[Cc]ookie:*) ;; *) set -- -H "Cookie: $JAR" "$@" ;; esac
 	hc -D "$TS_TMP/$n.h" -o "$TS_TMP/$n.b" -w '%{http_code}' "$@"
 }
 hdr_exact() { tr -d '\r' <"$TS_TMP/$1.h" | grep -q "^$2" || ts_fail "$1: no '$2': $(cat "$TS_TMP/$1.h")"; }

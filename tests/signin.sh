@@ -10,10 +10,14 @@ protocol = wsfed
 metadata = $TS_TMP/idp/idp-metadata.xml
 [pool ws2]
 host = ws2.test
-idp = fxws2"
+idp = fxws2
+[pool alias]
+host = alias.test
+idp = fx
+gate_hosts = discover.alias.test"
 
 # --- SAML 2.0, pool lync1 -------------------------------------------------
-[ "$(get s1 "$B/signin?pool=lync1&return=/meet/x%3Fa%3D1")" = 302 ] || ts_fail "signin not 302"
+[ "$(get s1 "$B/signin?pool=lync1&return=/meet/x%3Fa%3D1&bind=$BIND")" = 302 ] || ts_fail "signin not 302"
 loc=$(header s1 Location)
 case "$loc" in https://idp.example.test/adfs/ls/\?SAMLRequest=*) ;; *) ts_fail "to IdP: $loc" ;; esac
 id=$(query "$loc" RelayState)
@@ -45,8 +49,74 @@ grep -q 'Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=' "$TS_TMP/p1.cookie" &
 	ts_fail "code reused"
 grep -q CODE_UNKNOWN "$TS_TMP/p1b.b" || ts_fail "reused code not named"
 
+# --- bound to the browser that started it (login CSRF) -------------------
+# Without bind=, /signin sends the browser to the pool host's
+# /.tessera/signin, which sets its nonce there (a session cookie) and comes
+# back with the nonce's hash; stepup= goes along.
+[ "$(get b1 "$B/signin?pool=lync1&return=/a%3Fb&stepup=1")" = 302 ] &&
+	[ "$(header b1 Location)" = "https://lync1.test/.tessera/signin?return=%2Fa%3Fb&stepup=1" ] ||
+	ts_fail "signin without bind=: $(header b1 Location)"
+[ "$(get b2 "$B/.tessera/signin?return=%2Fa%3Fb&stepup=1" -H 'Host: lync1.test' -H 'Cookie: x=1')" = 302 ] ||
+	ts_fail "/.tessera/signin: $(cat "$TS_TMP/b2.b")"
+nonce=$(cookie b2 __Host-tessera-bind)
+tr -d '\r' <"$TS_TMP/b2.h" |
+	grep -qix "set-cookie: __Host-tessera-bind=$nonce; Path=/; Secure; HttpOnly; SameSite=Lax" ||
+	ts_fail "bind cookie: $(grep -i set-cookie "$TS_TMP/b2.h")"
+[ "$(header b2 Location)" = "https://broker.test/signin?pool=lync1&return=%2Fa%3Fb&bind=$(printf %s "$nonce" | sha256sum | cut -d ' ' -f 1)&stepup=1" ] ||
+	ts_fail "/.tessera/signin went to: $(header b2 Location)"
+# A browser that has a nonce keeps it (sign-ins in other tabs stay good).
+get b3 "$B/.tessera/signin?return=/" -H 'Host: lync1.test' >/dev/null
+! grep -qi '^set-cookie' "$TS_TMP/b3.h" && case "$(header b3 Location)" in *"&bind=$BIND") ;; *) false ;; esac ||
+	ts_fail "the browser's nonce was not kept: $(cat "$TS_TMP/b3.h")"
+# On another name the gate serves the pool under, the browser goes to the
+# pool's own host first: the code is redeemed there, with the nonce set there.
+[ "$(get b4 "$B/.tessera/signin?return=/x" -H 'Host: discover.alias.test')" = 302 ] &&
+	[ "$(header b4 Location)" = "https://alias.test/.tessera/signin?return=%2Fx" ] &&
+	! grep -qi '^set-cookie' "$TS_TMP/b4.h" || ts_fail "gate host alias: $(cat "$TS_TMP/b4.h")"
+# A browser without a nonce on the broker gets one where it leaves for the
+# IdP: SameSite=None, as the IdP's POST back is cross-site.
+[ "$(get c1 "$B/signin?pool=lync1&bind=$BIND" -H 'Cookie: x=1')" = 302 ] || ts_fail "signin: $(cat "$TS_TMP/c1.b")"
+req=$(cookie c1 __Host-tessera-req)
+tr -d '\r' <"$TS_TMP/c1.h" |
+	grep -qix "set-cookie: __Host-tessera-req=$req; Path=/; Secure; HttpOnly; SameSite=None" ||
+	ts_fail "request cookie: $(grep -i set-cookie "$TS_TMP/c1.h")"
+sign_for "$(query "$(header c1 Location)" RelayState)" >"$TS_TMP/c1.txt"
+# The answer posted by another browser (the attacker's own answer, in the
+# victim's browser), or one without the cookie: refused by name, nothing
+# set, the request left to its own browser.
+[ "$(get c1a "$B/saml/acs" --data-binary "@$TS_TMP/c1.txt")" = 403 ] &&
+	grep -q REQUEST_OTHER_BROWSER "$TS_TMP/c1a.b" || ts_fail "answer from another browser: $(head -c 300 "$TS_TMP/c1a.b")"
+[ "$(get c1b "$B/saml/acs" --data-binary "@$TS_TMP/c1.txt" -H 'Cookie: x=1')" = 403 ] &&
+	grep -q REQUEST_OTHER_BROWSER "$TS_TMP/c1b.b" || ts_fail "answer without the cookie: $(head -c 300 "$TS_TMP/c1b.b")"
+! grep -qi '^set-cookie' "$TS_TMP/c1a.h" "$TS_TMP/c1b.h" || ts_fail "a refused answer set a cookie"
+grep -q 'event=signin_refused error=REQUEST_OTHER_BROWSER pool=lync1 ' "$TS_TMP/tesserad.log" ||
+	ts_fail "the refusal is not logged"
+grep -q 'href="https://broker.test/signin?pool=lync1&amp;return=%2F">Sign in from this browser' \
+	"$TS_TMP/c1a.b" || ts_fail "no link to sign in again: $(cat "$TS_TMP/c1a.b")"
+# The request's nonce planted in another spelling of the cookie's name (a
+# browser may enforce __Host- for its exact spelling only), beside the
+# browser's own or alone: not read.
+[ "$(get c1p "$B/saml/acs" --data-binary "@$TS_TMP/c1.txt" \
+	-H "Cookie: __host-tessera-req=$req; __Host-tessera-req=$REQ_NONCE")" = 403 ] &&
+	[ "$(get c1q "$B/saml/acs" --data-binary "@$TS_TMP/c1.txt" -H "Cookie: __HOST-tessera-req=$req")" = 403 ] ||
+	ts_fail "a planted cookie of another spelling was read: $(head -c 300 "$TS_TMP/c1p.b")"
+[ "$(get c1c "$B/saml/acs" --data-binary "@$TS_TMP/c1.txt" -H "Cookie: __Host-tessera-req=$req")" = 302 ] ||
+	ts_fail "the request's own browser refused: $(head -c 300 "$TS_TMP/c1c.b")"
+# Its code opened in a browser with another nonce on the pool host (the
+# attacker's hand-over link in the victim's browser): refused, and used up.
+code=$(query "$(header c1c Location)" code)
+[ "$(get c1d "$B/.tessera/session?code=$code" -H 'Host: lync1.test' -H "Cookie: __Host-tessera-bind=$nonce")" = 403 ] &&
+	grep -q CODE_OTHER_BROWSER "$TS_TMP/c1d.b" || ts_fail "code in another browser: $(head -c 300 "$TS_TMP/c1d.b")"
+! grep -qi '^set-cookie' "$TS_TMP/c1d.h" || ts_fail "a refused code set a cookie"
+grep -q 'href="/.tessera/signin?return=%2F">Sign in from this browser' "$TS_TMP/c1d.b" ||
+	ts_fail "no link to sign in again: $(cat "$TS_TMP/c1d.b")"
+grep -q 'event=code_refused error=CODE_OTHER_BROWSER pool=lync1' "$TS_TMP/tesserad.log" ||
+	ts_fail "the code refusal is not logged"
+[ "$(get c1e "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 400 ] ||
+	ts_fail "a code refused in another browser was not used up"
+
 # --- SSO to a second pool: no IdP ----------------------------------------
-[ "$(get s2 "$B/signin?pool=lync2&return=https://lync2.test/ucwa" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] ||
+[ "$(get s2 "$B/signin?pool=lync2&return=https://lync2.test/ucwa&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 302 ] ||
 	ts_fail "SSO signin"
 hand=$(header s2 Location)
 case "$hand" in https://lync2.test/.tessera/session\?code=*) ;; *) ts_fail "SSO went to: $hand" ;; esac
@@ -56,7 +126,7 @@ code=$(query "$hand" code)
 	ts_fail "code on wrong host"
 grep -q CODE_WRONG_HOST "$TS_TMP/p2x.b" || ts_fail "wrong host not named"
 # Again, redeemed where it belongs: the second pool's own ticket.
-get s3 "$B/signin?pool=lync2&return=https://lync2.test/ucwa" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+get s3 "$B/signin?pool=lync2&return=https://lync2.test/ucwa&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$sso" >/dev/null
 case "$(header s3 Location)" in https://lync2.test/.tessera/session\?code=*) ;; *) ts_fail "SSO went to: $(header s3 Location)" ;; esac
 [ "$(get p3 "$B/.tessera/session?code=$(query "$(header s3 Location)" code)" -H 'Host: lync2.test')" = 302 ] ||
 	ts_fail "second pool's code refused: $(cat "$TS_TMP/p3.b")"
@@ -65,7 +135,7 @@ case "$(header s3 Location)" in https://lync2.test/.tessera/session\?code=*) ;; 
 # --- replays and unsolicited answers ---------------------------------------
 [ "$(get a1r "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 400 ] || ts_fail "replayed POST"
 grep -q REQUEST_UNKNOWN "$TS_TMP/a1r.b" || ts_fail "replayed POST not named"
-get s3 "$B/signin?pool=lync1" >/dev/null
+get s3 "$B/signin?pool=lync1&bind=$BIND" >/dev/null
 id3=$(query "$(header s3 Location)" RelayState)
 "$TS_BUILDDIR/tessera-idp" sign --key "$TS_TMP/idp/idp.key" --cert "$TS_TMP/idp/idp.crt" \
 	--audience https://broker.test/ --recipient https://broker.test/saml/acs \
@@ -86,14 +156,14 @@ sign_for "$id3" >"$TS_TMP/r3ok.txt"
 # The same answer posted 12 times at once, on 12 connections: exactly one
 # sign-in. The others find the request used up, at their read or, when two
 # were read before either was done, in the sign-in's transaction.
-get s6 "$B/signin?pool=lync1" >/dev/null
+get s6 "$B/signin?pool=lync1&bind=$BIND" >/dev/null
 sign_for "$(query "$(header s6 Location)" RelayState)" >"$TS_TMP/r6.txt"
 for i in $(seq 1 12); do
 	printf 'url = "%s"\noutput = "%s"\ndump-header = "%s"\n' "$B/saml/acs" "$TS_TMP/a6_$i.b" \
 		"$TS_TMP/a6_$i.h"
 done \
 	>"$TS_TMP/a6.curl"
-"$CURL" -s -Z --parallel-immediate --parallel-max 12 -K "$TS_TMP/a6.curl" --max-time 20 \
+"$CURL" -s -Z --parallel-immediate --parallel-max 12 -K "$TS_TMP/a6.curl" --max-time 20 -H "Cookie: $JAR" \
 	--data-binary "@$TS_TMP/r6.txt" -w '%{http_code}\n' >"$TS_TMP/a6.status" ||
 	ts_fail "12 racing posts: curl failed"
 [ "$(grep -c '^302$' "$TS_TMP/a6.status")" = 1 ] && [ "$(grep -c '^400$' "$TS_TMP/a6.status")" = 11 ] ||
@@ -104,7 +174,7 @@ done \
 	ts_fail "racing posts: not exactly one SSO cookie set"
 
 # --- WS-Fed, and the replay cache (WS-Fed answers carry no request ID) ----
-get w1 "$B/signin?pool=ws" >/dev/null
+get w1 "$B/signin?pool=ws&bind=$BIND" >/dev/null
 loc=$(header w1 Location)
 [ "$(query "$loc" wa)" = wsignin1.0 ] || ts_fail "wsignin: $loc"
 [ "$(query "$loc" wtrealm)" = https://broker.test/ ] || ts_fail "wtrealm"
@@ -123,13 +193,13 @@ row = db.execute("SELECT expires_at FROM replay WHERE key = ?", (key,)).fetchone
 assert row is not None and row[0] >= int(sys.argv[2]), (row, sys.argv[2])
 PY
 	ts_fail "the assertion ID is not remembered for the largest skew"
-get w2 "$B/signin?pool=ws" >/dev/null
+get w2 "$B/signin?pool=ws&bind=$BIND" >/dev/null
 ctx2=$(query "$(header w2 Location)" wctx)
 sed "s/wctx=[^&]*/wctx=$ctx2/" "$TS_TMP/w1.txt" >"$TS_TMP/w2.txt"
 [ "$(get wa2 "$B/wsfed" --data-binary "@$TS_TMP/w2.txt")" = 403 ] || ts_fail "replay passed"
 grep -q SAML_REPLAY "$TS_TMP/wa2.b" || ts_fail "replay not named"
 # ... also through another [idp] section of the same IdP.
-get w2b "$B/signin?pool=ws2" >/dev/null
+get w2b "$B/signin?pool=ws2&bind=$BIND" >/dev/null
 sed "s/wctx=[^&]*/wctx=$(query "$(header w2b Location)" wctx)/" "$TS_TMP/w1.txt" >"$TS_TMP/w2b.txt"
 [ "$(get wa2b "$B/wsfed" --data-binary "@$TS_TMP/w2b.txt")" = 403 ] &&
 	grep -q SAML_REPLAY "$TS_TMP/wa2b.b" ||
@@ -142,7 +212,7 @@ sign_wsfed "$ctx2" --id wsfed-fresh >"$TS_TMP/w2ok.txt"
 
 # A SAML 2.0 pool's request answered at /wsfed (where no InResponseTo binds
 # it; the same IdP signs both) is refused by name, and stays outstanding.
-get x1 "$B/signin?pool=lync1" >/dev/null
+get x1 "$B/signin?pool=lync1&bind=$BIND" >/dev/null
 idx=$(query "$(header x1 Location)" RelayState)
 sign_wsfed "$idx" --id cross-protocol >"$TS_TMP/x1.txt"
 [ "$(get xa1 "$B/wsfed" --data-binary "@$TS_TMP/x1.txt")" = 403 ] &&
@@ -157,22 +227,22 @@ kill -KILL "$TS_TESSERAD_PID"
 ts_wait_exit "$TS_TESSERAD_PID" 10 || ts_fail "tesserad survived SIGKILL"
 ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad2.log"
 B="http://127.0.0.1:$TS_PORT"
-get w3 "$B/signin?pool=ws" >/dev/null
+get w3 "$B/signin?pool=ws&bind=$BIND" >/dev/null
 ctx3=$(query "$(header w3 Location)" wctx)
 sed "s/wctx=[^&]*/wctx=$ctx3/" "$TS_TMP/w1.txt" >"$TS_TMP/w3.txt"
 [ "$(get wa3 "$B/wsfed" --data-binary "@$TS_TMP/w3.txt")" = 403 ] || ts_fail "replay after kill -9"
 grep -q SAML_REPLAY "$TS_TMP/wa3.b" || ts_fail "replay after restart not named"
 
 # --- MFA pool: refused without the claim, step-up link asks again ----------
-get m1 "$B/signin?pool=secure&return=/x" >/dev/null
+get m1 "$B/signin?pool=secure&return=/x&bind=$BIND" >/dev/null
 idm=$(query "$(header m1 Location)" RelayState)
 sign_for "$idm" >"$TS_TMP/m1.txt"
 [ "$(get ma1 "$B/saml/acs" --data-binary "@$TS_TMP/m1.txt")" = 403 ] || ts_fail "MFA pool let password in"
 grep -q MFA_REQUIRED "$TS_TMP/ma1.b" || ts_fail "MFA refusal not named"
 ! grep -qi '^set-cookie' "$TS_TMP/ma1.h" || ts_fail "the MFA refusal set a cookie"
-grep -q 'href="https://broker.test/signin?pool=secure&amp;return=%2Fx&amp;stepup=1"' \
+grep -q "href=\"https://broker.test/signin?pool=secure&amp;return=%2Fx&amp;stepup=1&amp;bind=$BIND\"" \
 	"$TS_TMP/ma1.b" || ts_fail "no step-up link: $(cat "$TS_TMP/ma1.b")"
-get m2 "$B/signin?pool=secure&return=/x&stepup=1" >/dev/null
+get m2 "$B/signin?pool=secure&return=/x&stepup=1&bind=$BIND" >/dev/null
 "$PY" -c 'import base64, sys, urllib.parse as u, zlib
 q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
 xml = zlib.decompress(base64.b64decode(q["SAMLRequest"][0]), -15).decode()
@@ -188,7 +258,7 @@ mfa_sso=$(cookie ma2 __Host-tessera-sso)
 # Another process holds the write lock past the store's 5 s wait: 500 by
 # name, the cookies cleared all the same; the session still stands.
 store_lock
-[ "$(get o0 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 500 ] &&
+[ "$(get o0 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso")" = 500 ] &&
 	grep -q STORE_QUERY "$TS_TMP/o0.b" || ts_fail "unrecorded sign-out: $(head -c 300 "$TS_TMP/o0.b")"
 tr -d '\r' <"$TS_TMP/o0.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
 	ts_fail "SSO cookie not cleared by the failed sign-out"
@@ -198,9 +268,9 @@ store_unlock
 
 # --- sign-out revokes the session: its cookie no longer skips the IdP -----
 # A code handed over before the sign-out and redeemed after it gets no ticket.
-get o3 "$B/signin?pool=lync1" -H "Cookie: __Host-tessera-sso=$mfa_sso" >/dev/null
+get o3 "$B/signin?pool=lync1&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" >/dev/null
 code_o3=$(query "$(header o3 Location)" code)
-[ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"
+[ "$(get o1 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"
 [ "$(get o4 "$B/.tessera/session?code=$code_o3" -H 'Host: lync1.test')" = 401 ] &&
 	grep -q SESSION_UNKNOWN "$TS_TMP/o4.b" ||
 	ts_fail "a code outlived its sign-out: $(head -c 300 "$TS_TMP/o4.b")"
@@ -209,11 +279,11 @@ code_o3=$(query "$(header o3 Location)" code)
 [ "$(header o1 Location)" = https://broker.test/bye ] || ts_fail "signout target"
 tr -d '\r' <"$TS_TMP/o1.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
 	ts_fail "SSO cookie not cleared"
-get o2 "$B/signin?pool=secure" -H "Cookie: __Host-tessera-sso=$mfa_sso" >/dev/null
+get o2 "$B/signin?pool=secure&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" >/dev/null
 case "$(header o2 Location)" in https://idp.example.test/*) ;; *) ts_fail "revoked session still SSO" ;; esac
 
 # --- code expiry (code_lifetime = 5 s): waiting is the behaviour tested ----
-get s5 "$B/signin?pool=lync1" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+get s5 "$B/signin?pool=lync1&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$sso" >/dev/null
 code5=$(query "$(header s5 Location)" code)
 sleep 6
 [ "$(get p5 "$B/.tessera/session?code=$code5" -H 'Host: lync1.test')" = 400 ] ||

@@ -14,7 +14,7 @@ ts_setup_broker
 # load TAG: CLIENTS background curls, each writing "status redirect" lines to
 # $TS_TMP/TAG.N; their PIDs in load_pids.
 load() {
-	awk -v n="$REQUESTS" -v u="$B/signin?pool=lync1" \
+	awk -v n="$REQUESTS" -v u="$B/signin?pool=lync1&bind=$BIND" \
 		'BEGIN { for (i = 0; i < n; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\n", u }' \
 		>"$TS_TMP/urls.curl"
 	load_pids="" i=1

@@ -48,12 +48,22 @@ idp = fxws
 CONF
 }
 
+# The test's browser (broker/browser_bind.h): its nonce cookies, on the
+# broker and on pool hosts (a browser sends each to its own host; sent to
+# both here), and BIND, what the pool host's /.tessera/signin hands /signin.
+REQ_NONCE=test-browser-req-nonce-0123456789abcdefghij
+BIND_NONCE=test-browser-bind-nonce-0123456789abcdefghi
+BIND=$(printf %s "$BIND_NONCE" | sha256sum | cut -d ' ' -f 1)
+JAR="__Host-tessera-req=$REQ_NONCE; __Host-tessera-bind=$BIND_NONCE"
+
 # get NAME URL [curl args...]: headers in $TS_TMP/NAME.h, body in NAME.b;
-# prints the status.
+# prints the status. Sends the test browser's cookies ($JAR) unless the
+# args give a Cookie header of their own.
 get() {
 	name=$1
 	url=$2
 	shift 2
+	case "$*" in *[Cc]ookie:*) ;; *) set -- -H "Cookie: $JAR" "$@" ;; esac
 	"$CURL" -s -o "$TS_TMP/$name.b" -D "$TS_TMP/$name.h" -w '%{http_code}' --max-time 10 \
 		"$@" "$url"
 }

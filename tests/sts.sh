@@ -104,14 +104,14 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TS_TMP/foreign.key" \
 
 # 3. SSO: the next wsignin1.0 is answered at once, without the IdP; so is a
 #    second pool's, with its own audience; wfresh=0 goes back to the IdP.
-[ "$(get l2 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM&wctx=x" -H "Cookie: __Host-tessera-sso=$sso")" = 200 ] ||
+[ "$(get l2 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM&wctx=x" -H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 200 ] ||
 	ts_fail "SSO /adfs/ls/ not answered at once"
 grep -q 'name="wresult"' "$TS_TMP/l2.b" || ts_fail "SSO answer has no token"
 [ "$(get l2b "$B/adfs/ls/?wa=wsignin1.0&wtrealm=https://lync2.test/passiveauth" \
-	-H "Cookie: __Host-tessera-sso=$sso")" = 200 ] || ts_fail "SSO to the second pool"
+	-H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 200 ] || ts_fail "SSO to the second pool"
 claims l2b https://lync2.test/passiveauth
 has_claim l2b upn=alice@example.test
-[ "$(get l3 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM&wfresh=0" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] ||
+[ "$(get l3 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM&wfresh=0" -H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 302 ] ||
 	ts_fail "wfresh=0 did not go to the IdP"
 
 # 4. The same end to end through a WS-Fed IdP (wsignin1.0 to it, wresult back
@@ -131,7 +131,7 @@ accept ws "$ws_url" w2
 #    for multipleauthn; a token without it is refused by name with a step-up
 #    link; the step-up yields a token saying multipleauthn.
 start_pool secure secure.test
-[ "$(get m1 "$(challenge secure "$secure_url")" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] ||
+[ "$(get m1 "$(challenge secure "$secure_url")" -H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 302 ] ||
 	ts_fail "MFA pool answered from a password session: $(cat "$TS_TMP/m1.b")"
 "$PY" -c 'import base64, sys, urllib.parse as u, zlib
 q = u.parse_qs(u.urlsplit(sys.argv[1]).query)
@@ -174,10 +174,10 @@ used = re.search(r"<(?:\w+:)?X509Certificate>([^<]+)<", page).group(1)
 sys.exit(0 if used == cert else 1)
 PY
 }
-get l5 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: __Host-tessera-sso=$sso" >/dev/null
+get l5 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: $JAR; __Host-tessera-sso=$sso" >/dev/null
 ! signed_by_new l5 || ts_fail "the next key signed before its lead time"
 renewed() {
-	get l6 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: __Host-tessera-sso=$sso" \
+	get l6 "$B/adfs/ls/?wa=wsignin1.0&wtrealm=$REALM" -H "Cookie: $JAR; __Host-tessera-sso=$sso" \
 		>/dev/null && signed_by_new l6
 }
 ts_wait_until 10 renewed || ts_fail "the new key never signed"

@@ -76,9 +76,11 @@
 	X(POOL_UNKNOWN, 400, "no pool of that name is configured")                     \
 	X(RETURN_URL, 400, "return URL is not a path on the pool's own host")          \
 	X(REQUEST_UNKNOWN, 400, "no outstanding sign-in request matches: used, expired or never made") \
+	X(REQUEST_OTHER_BROWSER, 403, "sign-in answer came back in another browser than the one that started it") \
 	X(MFA_REQUIRED, 403, "this pool requires a second factor the IdP did not assert") \
 	X(CODE_UNKNOWN, 400, "hand-over code is unknown, used or expired")             \
 	X(CODE_WRONG_HOST, 400, "hand-over code was issued for another pool host")     \
+	X(CODE_OTHER_BROWSER, 403, "hand-over code was issued to another browser")     \
 	X(SESSION_UNKNOWN, 401, "no valid single sign-on session")                     \
 	X(NOT_READY, 503, "the broker is not ready to serve")                          \
 	/* Tessera as the pools' STS (broker/route_sts.c) */                           \

@@ -65,6 +65,11 @@ struct ts_signin_pending {
 	unsigned flags;
 	ts_time created;
 	ts_time expires_at;
+	/* Hex SHA-256 of the nonces that bind the sign-in to its browser
+	 * (broker/browser_bind.h), "" for none: the broker's cookie, and the
+	 * pool host's for the hand-over code. */
+	char browser[65];
+	char pool_bind[65];
 };
 
 /* An SSO session at the broker. id_hash is a hash of the cookie value, never

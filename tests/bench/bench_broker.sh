@@ -40,6 +40,11 @@ ACS_N=1500         # answers posted to /saml/acs, ACS_N / ROUNDS per round
 VALIDATE_SECONDS=1 # one round of saml/ validation
 GOAL_SIGNIN=40000
 GOAL_ACS=0.75
+# The browser every /saml/acs answer comes back in (broker/browser_bind.h):
+# its requests are made with its nonce. GET /signin is measured as browsers
+# arriving fresh, without one. BIND: the pool-host nonce's hash.
+BROWSER_COOKIE="__Host-tessera-req=bench-browser-req-nonce-0123456789abcdefghi"
+BIND=$(printf %s bench-browser-bind-nonce-0123456789abcdefgh | sha256sum | cut -d ' ' -f 1)
 
 # --- tesserad: one pool on the fixture IdP, threads = 2 ---------------------
 "$TS_BUILDDIR/tessera-idp" keys "$TS_TMP/idp" >/dev/null
@@ -91,18 +96,18 @@ ts_wait_until 20 grep -q 'listening port=' "$TS_TMP/hello.log" ||
 	ts_fail "hello_mhd did not start: $(cat "$TS_TMP/hello.log")"
 H="http://127.0.0.1:$(sed -n 's/.*listening port=\([0-9]*\).*/\1/p' "$TS_TMP/hello.log")"
 
-[ "$(ts_http_status GET "$B/signin?pool=bench")" = 302 ] || ts_fail "GET /signin is not 302"
+[ "$(ts_http_status GET "$B/signin?pool=bench&bind=$BIND")" = 302 ] || ts_fail "GET /signin is not 302"
 [ "$(ts_http_status GET "$H/")" = 200 ] || ts_fail "hello_mhd is not 200"
 
 # --- GET /signin next to hello_mhd ---------------------------------------------
 wrk_total "$H/" 1 # warm-up, not counted
-wrk_total "$B/signin?pool=bench" 1
+wrk_total "$B/signin?pool=bench&bind=$BIND" 1
 hello_req=0 hello_us=0 signin_req=0 signin_us=0
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
 	wrk_total "$H/" "$SIGNIN_SECONDS"
 	hello_req=$((hello_req + wrk_requests)) hello_us=$((hello_us + wrk_us))
-	wrk_total "$B/signin?pool=bench" "$SIGNIN_SECONDS"
+	wrk_total "$B/signin?pool=bench&bind=$BIND" "$SIGNIN_SECONDS"
 	signin_req=$((signin_req + wrk_requests)) signin_us=$((signin_us + wrk_us))
 	round=$((round + 1))
 done
@@ -120,10 +125,10 @@ printf 'GET /signin: %s redirects/s   hello_mhd: %s/s   ratio: %s   goal >= %s/s
 
 # --- /saml/acs: ACS_N outstanding requests and an answer to each ----------------
 # One curl for all of them: the RelayState of each redirect is the request ID.
-awk -v n="$ACS_N" -v u="$B/signin?pool=bench" \
+awk -v n="$ACS_N" -v u="$B/signin?pool=bench&bind=$BIND" \
 	'BEGIN { for (i = 0; i < n; i++) printf "url = \"%s\"\noutput = \"/dev/null\"\n", u }' \
 	>"$TS_TMP/signin.curl"
-timeout 60 "$CURL" -s -K "$TS_TMP/signin.curl" -w '%{http_code} %{redirect_url}\n' \
+timeout 60 "$CURL" -s -K "$TS_TMP/signin.curl" -H "Cookie: $BROWSER_COOKIE" -w '%{http_code} %{redirect_url}\n' \
 	>"$TS_TMP/signin.out" || ts_fail "curl could not make $ACS_N sign-in requests"
 sed -n 's/^302 .*[?&]RelayState=\(_[0-9a-f]*\)\(&.*\)*$/\1/p' "$TS_TMP/signin.out" \
 	>"$TS_TMP/ids"
@@ -187,7 +192,8 @@ while [ "$round" -le "$ROUNDS" ]; do
 		'BEGIN { d = int(4 * n / r) + 1; print (d < 2 ? 2 : (d > 10 ? 10 : d)) }')
 	t0=$(cpu_ticks)
 	timeout $((bound + 30)) $WRK -d"$bound"s -s "$TS_SRCDIR/tests/bench/wrk_acs.lua" \
-		"$B/saml/acs" -- "$TS_TMP/bodies" "$first" "$count" "$WRK_THREADS" >"$TS_TMP/wrk.out" 2>&1 ||
+		"$B/saml/acs" -- "$TS_TMP/bodies" "$first" "$count" "$WRK_THREADS" "$BROWSER_COOKIE" \
+		>"$TS_TMP/wrk.out" 2>&1 ||
 		ts_fail "wrk /saml/acs: $(cat "$TS_TMP/wrk.out")"
 	ticks=$((ticks + $(cpu_ticks) - t0))
 	n=$(wrk_field sent "$TS_TMP/wrk.out")

@@ -66,7 +66,7 @@ HA_PORT=$ON
 cwt=$(hc --data 'grant_type=password&username=alice&password=alice-password' \
 	https://lync1.test/WebTicket/oauthtoken | sed -n 's/.*"access_token": *"\([^"]*\)".*/\1/p')
 case "$cwt" in cwt=*) ;; *) ts_fail "no cwt from the pool" ;; esac
-[ "$(get s1 "$B/signin?pool=lync2&return=/ucwa")" = 302 ] || ts_fail "signin"
+[ "$(get s1 "$B/signin?pool=lync2&return=/ucwa&bind=$BIND")" = 302 ] || ts_fail "signin"
 sign_for "$(query "$(header s1 Location)" RelayState)" >"$TS_TMP/r1.txt"
 [ "$(get a1 "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 302 ] || ts_fail "acs: $(cat "$TS_TMP/a1.b")"
 get c1 "$B/.tessera/session?code=$(query "$(header a1 Location)" code)&return=/" \

@@ -34,7 +34,7 @@ ts_wait_until 20 grep -q 'event=reloaded' "$TS_TMP/tesserad.log" ||
 	ts_fail "tesserad did not reload: $(cat "$TS_TMP/tesserad.log")"
 
 # One sign-in for the SSO session the benchmark presents.
-[ "$(get s1 "$B/signin?pool=lync1&return=/")" = 302 ] || ts_fail "GET /signin"
+[ "$(get s1 "$B/signin?pool=lync1&return=/&bind=$BIND")" = 302 ] || ts_fail "GET /signin"
 sign_for "$(query "$(header s1 Location)" RelayState)" >"$TS_TMP/r1.txt"
 [ "$(get a1 "$B/saml/acs" --data-binary "@$TS_TMP/r1.txt")" = 302 ] ||
 	ts_fail "sign-in: $(cat "$TS_TMP/a1.b")"

@@ -1,7 +1,8 @@
 -- make bench (bench_broker.sh): POST /saml/acs with pre-generated answers,
 -- each exactly once.
---   wrk -s wrk_acs.lua URL -- BODIES FIRST COUNT THREADS
+--   wrk -s wrk_acs.lua URL -- BODIES FIRST COUNT THREADS COOKIE
 -- BODIES holds one form body (SAMLResponse=...&RelayState=...) per line;
+-- COOKIE is the browser's, which its requests were made with;
 -- lines FIRST .. FIRST+COUNT-1 are this run's, and each of the THREADS wrk
 -- threads posts its own share. A 302 is a sign-in; anything else is a
 -- failure, and the first one is kept to be shown.
@@ -43,10 +44,11 @@ counted = false
 function init(args)
    local path, first, count, nthreads = args[1], tonumber(args[2]), tonumber(args[3]),
       tonumber(args[4])
+   local cookie = args[5]
    local share = math.floor(count / nthreads)
    local lo = first + (index - 1) * share
    local hi = index == nthreads and first + count - 1 or lo + share - 1
-   local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+   local headers = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = cookie }
    local n = 0
 
    for line in io.lines(path) do
