@@ -54,8 +54,9 @@ static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_respo
 			 const struct ts_config_pool *pool, const struct ts_pending *p)
 {
 	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
-	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1&bind=%s",
-				     req->rt->config->broker.public_url, p->pool, ret, p->pool_bind);
+	char *link =
+		g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1&bind=%s",
+				req->rt->config->broker.public_url, p->pool, ret, p->pool_bind);
 
 	if (p->sts) { /* ask the STS again, fresh and with the second factor */
 		char *wreply = NULL, *wctx = NULL, *realm = ts_sts_realm(pool);

@@ -227,8 +227,8 @@ static ts_err new_request_id(char out[REQUEST_ID_LEN + 1])
 }
 
 ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_response *resp,
-			const struct ts_config_pool *pool, const char *resume, const char *pool_bind,
-			bool mfa, bool force)
+			const struct ts_config_pool *pool, const char *resume,
+			const char *pool_bind, bool mfa, bool force)
 {
 	const bool sts = pool_bind == NULL;
 	struct ts_broker *b = req->broker;

@@ -939,10 +939,33 @@ static char *schema_text(const char *path)
 	return text;
 }
 
+/* The schema of the fixture's store as it is (the store closed), returned,
+ * before sql takes the file back to an older version. */
+static char *schema_then(const char *path, const char *sql)
+{
+	char *now;
+
+	ts_store_close(fx.store);
+	fx.store = NULL;
+	now = schema_text(path);
+	exec_sql(path, sql);
+	return now;
+}
+
+/* The upgraded file's schema is the one a new store has (fresh, freed). */
+static void assert_schema_is(const char *path, char *fresh)
+{
+	char *upgraded = schema_text(path);
+
+	ck_assert_str_eq(upgraded, fresh);
+	free(fresh);
+	free(upgraded);
+}
+
 START_TEST(test_migration_v1_to_v2)
 {
 	size_t revocations = 0;
-	char *fresh, *upgraded;
+	char *fresh;
 
 	/* What a new database looks like, to hold the upgraded one against. */
 	reopen(fx.path);
@@ -958,10 +981,7 @@ START_TEST(test_migration_v1_to_v2)
 	ck_assert(logged("event=store_schema_upgraded"));
 	ck_assert(logged("from=1 to=5"));
 	ck_assert_int_eq(schema_version(fx.path), 5);
-	upgraded = schema_text(fx.path);
-	ck_assert_str_eq(upgraded, fresh);
-	free(fresh);
-	free(upgraded);
+	assert_schema_is(fx.path, fresh);
 	/* What version 1 held is still there. */
 	ck_assert_int_eq(STORE->revocations_each(IMPL, T0, count_revocation, &revocations),
 			 TS_ERR_OK);
@@ -985,7 +1005,7 @@ START_TEST(test_migration_v3_to_v4_counts)
 {
 	struct ts_signin_pending r1 = request("_u1", T0 + 300), r2 = request("_u2", T0 + 300),
 				 r3 = request("_u3", T0 + 300);
-	char *fresh, *upgraded;
+	char *fresh;
 	sqlite3 *db = NULL;
 
 	reopen(fx.path);
@@ -993,25 +1013,19 @@ START_TEST(test_migration_v3_to_v4_counts)
 	ck_assert_int_eq(STORE->request_put(IMPL, &r2), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_u1", T0 + 60, T0), TS_ERR_OK);
 	ck_assert_int_eq(claim("adfs\n_u2", T0 + 60, T0), TS_ERR_OK);
-	ts_store_close(fx.store);
-	fx.store = NULL;
-	fresh = schema_text(fx.path);
 	/* Back to version 3: no request count, no triggers, and a replay count
 	 * kept by hand, here gone wrong (the upgrade recounts it). */
-	exec_sql(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
-			  " ALTER TABLE signin_request DROP COLUMN pool_bind;"
-			  " DROP TRIGGER signin_request_removed;"
-			  " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
-			  " DROP TABLE request_rows; DROP TABLE replay_rows;"
-			  " CREATE TABLE replay_count (n INTEGER NOT NULL);"
-			  " INSERT INTO replay_count (n) VALUES (0);"
-			  " UPDATE schema_version SET version = 3");
+	fresh = schema_then(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
+				     " ALTER TABLE signin_request DROP COLUMN pool_bind;"
+				     " DROP TRIGGER signin_request_removed;"
+				     " DROP TRIGGER replay_added; DROP TRIGGER replay_removed;"
+				     " DROP TABLE request_rows; DROP TABLE replay_rows;"
+				     " CREATE TABLE replay_count (n INTEGER NOT NULL);"
+				     " INSERT INTO replay_count (n) VALUES (0);"
+				     " UPDATE schema_version SET version = 3");
 	reopen_with_caps(fx.path, 3, 3);
 	ck_assert(logged("from=3 to=5"));
-	upgraded = schema_text(fx.path);
-	ck_assert_str_eq(upgraded, fresh);
-	free(fresh);
-	free(upgraded);
+	assert_schema_is(fx.path, fresh);
 	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_OK);
 	r3.id = "_u4";
 	ck_assert_int_eq(STORE->request_put(IMPL, &r3), TS_ERR_STORE_FULL);
@@ -1031,24 +1045,19 @@ END_TEST
 START_TEST(test_migration_v4_to_v5_unbound)
 {
 	struct ts_signin_pending r1 = request("_v5", T0 + 300), out;
-	char *fresh, *upgraded;
+	char *fresh;
 
 	reopen(fx.path);
-	ts_store_close(fx.store);
-	fx.store = NULL;
-	fresh = schema_text(fx.path);
-	exec_sql(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
-			  " ALTER TABLE signin_request DROP COLUMN pool_bind;"
-			  " INSERT INTO signin_request (id, pool, idp, return_url, flags, created,"
-			  " expires_at) VALUES ('_v4', 'p', 'adfs', '/', 0, 1764042000, 1764042300);"
-			  " UPDATE request_rows SET n = 1;"
-			  " UPDATE schema_version SET version = 4");
+	fresh = schema_then(fx.path, "ALTER TABLE signin_request DROP COLUMN browser;"
+				     " ALTER TABLE signin_request DROP COLUMN pool_bind;"
+				     " INSERT INTO signin_request (id, pool, idp, return_url, flags,"
+				     " created, expires_at)"
+				     " VALUES ('_v4', 'p', 'adfs', '/', 0, 1764042000, 1764042300);"
+				     " UPDATE request_rows SET n = 1;"
+				     " UPDATE schema_version SET version = 4");
 	reopen(fx.path);
 	ck_assert(logged("from=4 to=5"));
-	upgraded = schema_text(fx.path);
-	ck_assert_str_eq(upgraded, fresh);
-	free(fresh);
-	free(upgraded);
+	assert_schema_is(fx.path, fresh);
 	ck_assert_int_eq(STORE->request_get(IMPL, "_v4", T0, &out), TS_ERR_OK);
 	ck_assert_str_eq(out.browser, "");
 	ck_assert_str_eq(out.pool_bind, "");
