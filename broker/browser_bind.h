@@ -25,8 +25,8 @@
 #define TS_BIND_COOKIE "__Host-tessera-bind"
 
 /* The hash of the browser's nonce in cookie. A browser without one, or
- * with one not of the form made here, gets a fresh nonce (Set-Cookie with
- * same_site, "Lax" or "None"). */
+ * with one not of the form made here, is sent a fresh nonce (Set-Cookie
+ * with same_site, "Lax" or "None"). */
 ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
 		       const char *cookie, const char *same_site, char hash[65]);
 /* Does the browser hold, in cookie, the nonce whose hash is hash. An empty

@@ -198,9 +198,9 @@ START_TEST(test_request_binding_checked)
 {
 	struct ts_signin_pending in = request("_bind", T0 + 300), out;
 
-	strcpy(in.browser, "not a hash");
+	snprintf(in.browser, sizeof in.browser, "%s", "not a hash");
 	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_INVALID_ARGUMENT);
-	strcpy(in.browser, BROWSER_HASH);
+	snprintf(in.browser, sizeof in.browser, "%s", BROWSER_HASH);
 	in.pool_bind[10] = 'X';
 	ck_assert_int_eq(STORE->request_put(IMPL, &in), TS_ERR_INVALID_ARGUMENT);
 	/* A pool's wsignin1.0 has no hand-over code to bind. */
