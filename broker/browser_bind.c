@@ -7,6 +7,7 @@
 #include "broker.h"
 #include "browser_bind.h"
 #include "state.h"
+#include "tessera/store.h"
 
 /* What ts_state_secret_make writes: 32 bytes as base64url, no padding. */
 #define NONCE_LEN 43
@@ -16,11 +17,6 @@ static bool nonce_valid(const char *v)
 	return v != NULL && strlen(v) == NONCE_LEN &&
 	       strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
 		       NONCE_LEN;
-}
-
-bool ts_browser_hash_valid(const char *text)
-{
-	return text != NULL && strlen(text) == 64 && strspn(text, "0123456789abcdef") == 64;
 }
 
 ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
@@ -60,7 +56,7 @@ bool ts_browser_bound(const struct ts_http_request *req, const char *cookie, con
 	const char *held = ts_http_cookie(req, cookie);
 	char mine[65];
 
-	if (!nonce_valid(held) || !ts_browser_hash_valid(hash))
+	if (!nonce_valid(held) || !ts_store_hash_valid(hash))
 		return false;
 	ts_state_hash(req->broker, held, mine);
 	return CRYPTO_memcmp(mine, hash, 64) == 0;

@@ -32,8 +32,6 @@ ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_respons
 /* Does the browser hold, in cookie, the nonce whose hash is hash. An empty
  * hash binds nothing: false. */
 bool ts_browser_bound(const struct ts_http_request *req, const char *cookie, const char *hash);
-/* Is text a hash of the form ts_browser_bind writes (64 lowercase hex). */
-bool ts_browser_hash_valid(const char *text);
 /* To /.tessera/signin on pool_host, where the browser's nonce for that host
  * is set: with return_path (escaped here) and, if stepup, stepup=1. */
 ts_err ts_browser_bind_redirect(struct ts_http_response *resp, const char *pool_host,

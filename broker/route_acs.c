@@ -25,6 +25,19 @@ static ts_err refuse_saml(const struct ts_http_request *req, struct ts_http_resp
 	return ts_http_refuse(resp, err, detail, NULL, NULL);
 }
 
+/* A new sign-in for the request's pool and return path (escaped), extra
+ * appended to its query. */
+static char *signin_link(const struct ts_http_request *req, const struct ts_pending *p,
+			 const char *extra)
+{
+	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
+	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s%s",
+				     req->rt->config->broker.public_url, p->pool, ret, extra);
+
+	g_free(ret);
+	return link;
+}
+
 /* The answer came back in another browser than its request's. A request
  * stored before browsers were bound (store schema 4) has no binding: its
  * user starts again, told so. The link starts this browser's own sign-in
@@ -34,9 +47,7 @@ static ts_err refuse_other_browser(const struct ts_http_request *req,
 {
 	const bool unbound = p->browser[0] == '\0';
 	const ts_err why = unbound ? TS_ERR_REQUEST_UNKNOWN : TS_ERR_REQUEST_OTHER_BROWSER;
-	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
-	char *link = g_strdup_printf("%s/signin?pool=%s&return=%s",
-				     req->rt->config->broker.public_url, p->pool, ret);
+	char *link = signin_link(req, p, "");
 	ts_err err;
 
 	ts_log_error(TS_LOG_WARN, "signin_refused", why, "pool", p->pool, "request", p->id);
@@ -45,7 +56,6 @@ static ts_err refuse_other_browser(const struct ts_http_request *req,
 				     : "this sign-in was started in another browser",
 			     p->sts ? NULL : "Sign in from this browser", p->sts ? NULL : link);
 	g_free(link);
-	g_free(ret);
 	return err;
 }
 
@@ -53,10 +63,8 @@ static ts_err refuse_other_browser(const struct ts_http_request *req,
 static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_response *resp,
 			 const struct ts_config_pool *pool, const struct ts_pending *p)
 {
-	char *ret = g_uri_escape_string(p->return_path, NULL, FALSE);
-	char *link =
-		g_strdup_printf("%s/signin?pool=%s&return=%s&stepup=1&bind=%s",
-				req->rt->config->broker.public_url, p->pool, ret, p->pool_bind);
+	char *extra = g_strdup_printf("&stepup=1&bind=%s", p->pool_bind);
+	char *link = signin_link(req, p, extra);
 
 	if (p->sts) { /* ask the STS again, fresh and with the second factor */
 		char *wreply = NULL, *wctx = NULL, *realm = ts_sts_realm(pool);
@@ -82,7 +90,7 @@ static ts_err refuse_mfa(const struct ts_http_request *req, struct ts_http_respo
 				    "Sign in with a second factor", link);
 
 	g_free(link);
-	g_free(ret);
+	g_free(extra);
 	return err;
 }
 

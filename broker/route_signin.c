@@ -18,6 +18,7 @@
 #include "sso.h"
 #include "state.h"
 #include "tessera/log.h"
+#include "tessera/store.h"
 
 TS_ROUTE(ts_route_signin)
 {
@@ -43,7 +44,7 @@ TS_ROUTE(ts_route_signin)
 	if (ts_http_query(req, "stepup", &stepup) != TS_ERR_OK)
 		stepup = NULL;
 	const bool up = stepup != NULL && strcmp(stepup, "1") == 0;
-	if (ts_http_query(req, "bind", &bind) != TS_ERR_OK || !ts_browser_hash_valid(bind))
+	if (ts_http_query(req, "bind", &bind) != TS_ERR_OK || !ts_store_hash_valid(bind))
 		err = ts_browser_bind_redirect(resp, pool->host, path, up);
 	/* An SSO session that serves this pool needs no trip to the IdP. */
 	else if (stepup == NULL && ts_sso_from_cookie(req, &session) == TS_ERR_OK &&

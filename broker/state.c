@@ -125,12 +125,12 @@ ts_err ts_state_signin_complete(struct ts_broker *b, const struct ts_signin_reco
 	return unknown_if_missing(err != TS_ERR_OK ? err : row, TS_ERR_REQUEST_UNKNOWN);
 }
 
-ts_err ts_state_secret_make(struct ts_broker *b, char **code, char hash[65])
+ts_err ts_state_secret_make(struct ts_broker *b, char **secret, char hash[65])
 {
 	unsigned char raw[32];
 	char *c;
 
-	*code = NULL;
+	*secret = NULL;
 	if (RAND_bytes(raw, sizeof raw) != 1)
 		return TS_ERR_CRYPTO;
 	/* base64url without padding: safe in a query string as it is. */
@@ -140,9 +140,9 @@ ts_err ts_state_secret_make(struct ts_broker *b, char **code, char hash[65])
 	g_strdelimit(c, "/", '_');
 	c[strcspn(c, "=")] = '\0';
 	ts_state_hash(b, c, hash);
-	*code = strdup(c);
+	*secret = strdup(c);
 	g_free(c);
-	return *code != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
+	return *secret != NULL ? TS_ERR_OK : TS_ERR_NOMEM;
 }
 
 ts_err ts_state_code_put(struct ts_broker *b, const char hash[65], const char *payload,

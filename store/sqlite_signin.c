@@ -55,12 +55,10 @@ static void log_full(const char *event, size_t max, size_t refused)
 	ts_log_error(TS_LOG_WARN, event, TS_ERR_STORE_FULL, "entries", entries, "refused", shown);
 }
 
-/* A binding hash (struct ts_signin_pending): 64 lowercase hex, or "". */
+/* A binding hash (struct ts_signin_pending): a hash, or "". */
 static bool hash_or_empty(const char h[65])
 {
-	size_t n = strnlen(h, 65);
-
-	return n == 0 || (n == 64 && strspn(h, "0123456789abcdef") == 64);
+	return h[0] == '\0' || ts_store_hash_valid(h);
 }
 
 /* A binding hash column into its array: what hash_or_empty allows, else

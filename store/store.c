@@ -5,6 +5,11 @@
 
 #include "tessera/store.h"
 
+bool ts_store_hash_valid(const char *text)
+{
+	return text != NULL && strnlen(text, 65) == 64 && strspn(text, "0123456789abcdef") == 64;
+}
+
 void ts_store_close(struct ts_store *store)
 {
 	if (store == NULL)

@@ -12,6 +12,7 @@
 #ifndef TESSERA_STORE_H
 #define TESSERA_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -236,6 +237,10 @@ ts_err ts_store_sqlite_open(const char *path, struct ts_store **out);
 
 /* Closes any backend; NULL is ignored. */
 void ts_store_close(struct ts_store *store);
+
+/* Is text the hex of a SHA-256, the form hashes are stored in: 64
+ * lowercase hex digits (and nothing after them). */
+bool ts_store_hash_valid(const char *text);
 
 /* Free the strings request_take and session_get handed out and zero the
  * record (the session payload is wiped first); NULL is ignored. */
