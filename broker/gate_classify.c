@@ -363,7 +363,7 @@ static bool rule_tessera_cookie(const struct ctx *c, struct ts_gate_class *out)
 	const char *v;
 	size_t n;
 
-	if (ts_gate_cookie_get(c->req, TS_POOL_COOKIE, &v, &n) != 1)
+	if (ts_gate_cookie_get(c->req, TS_POOL_COOKIE, &v, &n) != 1 || v == NULL)
 		return false;
 	out->ticket = v;
 	out->ticket_len = n;

@@ -52,11 +52,13 @@ size_t ts_gate_cookie_get(const struct ts_gate_request *req, const char *name,
 			while (p < stop && is_ows(*p))
 				p++;
 			eq = memchr(p, '=', (size_t)(stop - p));
-			if (eq != NULL && (size_t)(eq - p) == n && memcmp(p, name, n) == 0) {
+			if (eq != NULL && (size_t)(eq - p) == n &&
+			    g_ascii_strncasecmp(p, name, n) == 0) {
 				const char *v = eq + 1, *v_end = stop;
 				while (v_end > v && is_ows(v_end[-1]))
 					v_end--;
-				if (count++ == 0) {
+				count++;
+				if (*value == NULL && memcmp(p, name, n) == 0) {
 					*value = v;
 					*len = (size_t)(v_end - v);
 				}

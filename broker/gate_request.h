@@ -43,8 +43,10 @@ struct ts_gate_request {
 size_t ts_gate_header_get(const struct ts_gate_request *req, const char *name,
 			  const char **value, size_t *len);
 
-/* The value of cookie name (case-sensitive, as browsers send names) across
- * every Cookie header, and how many times it was sent. */
+/* The value of cookie name, by its exact spelling, across every Cookie
+ * header, and how many times it was sent in any spelling: a planted
+ * "__host-tessera" beside the real one is a credential sent twice (see
+ * ts_http_cookie). *value is NULL when only other spellings came. */
 size_t ts_gate_cookie_get(const struct ts_gate_request *req, const char *name,
 			  const char **value, size_t *len);
 
