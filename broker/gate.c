@@ -164,10 +164,25 @@ static ts_err refuse(struct ts_gate_verdict *v, const struct ts_config_pool *poo
 	return err;
 }
 
+/* Who may post a token into an SfB pool's passive sign-in: the configured
+ * origins, else the broker's own (its STS pages post the token). */
+static char *const *passive_origins(const struct ts_config *cfg,
+				    const struct ts_config_pool *pool, char *broker_origin[2])
+{
+	if (pool == NULL || strcmp(pool->upstream, "sfb") != 0)
+		return NULL;
+	if (pool->passive_origins != NULL && pool->passive_origins[0] != NULL)
+		return pool->passive_origins;
+	broker_origin[0] = cfg->broker.public_url;
+	broker_origin[1] = NULL;
+	return broker_origin;
+}
+
 ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_request *req,
 		      struct ts_gate_verdict *out)
 {
 	const struct ts_config_pool *pool = ts_gate_pool_for_host(policy->config, req->host);
+	char *broker_origin[2];
 	struct ts_gate_class cls;
 	enum ts_gate_kind proved;
 	ts_err err = TS_ERR_OK;
@@ -178,7 +193,9 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 		out->stage = ts_gate_pool_stage(policy, pool);
 	ts_gate_classify(&(struct ts_gate_classify_config){
 				 .anonymous_paths = pool != NULL ? pool->anonymous_paths : NULL,
-				 .anonymous_grants = pool != NULL ? pool->anonymous_grants : NULL},
+				 .anonymous_grants = pool != NULL ? pool->anonymous_grants : NULL,
+				 .passive_origins = passive_origins(policy->config, pool,
+								    broker_origin)},
 			 req, &cls);
 	out->kind = proved = cls.kind;
 	out->err = cls.detail;

@@ -17,6 +17,7 @@
 #include "gate_body.h"
 #include "gate_classify.h"
 #include "sso.h"
+#include "tessera/origin.h"
 #include "tessera/ticket.h"
 
 static const char *const kind_names[TS_GATE_KIND__COUNT] = {
@@ -292,6 +293,30 @@ static bool rule_cert(const struct ctx *c, struct ts_gate_class *out)
 	       set(out, TS_GATE_KIND_TLS_DSK, TS_ERR_OK);
 }
 
+/* A token posted into the pool's passive sign-in by a page of another
+ * origin: someone else's token, posted from this browser, would sign it in
+ * as them (login CSRF). Browsers send Origin on every POST; a client that
+ * sends none (an embedded IE) passes. One Origin, exactly as listed. */
+static bool rule_passive_origin(const struct ctx *c, struct ts_gate_class *out)
+{
+	char origin[TS_ORIGIN_MAX], listed[TS_ORIGIN_MAX];
+	const char *v;
+	size_t n, count;
+
+	if (c->cfg->passive_origins == NULL || !method_reads_body(c->req->method) ||
+	    !ts_gate_path_match(TS_GATE_PATH_PASSIVEAUTH, out->path))
+		return false;
+	count = ts_gate_header_get(c->req, "Origin", &v, &n);
+	if (count == 0)
+		return false;
+	if (count == 1 && ts_origin_canonical(v, n, origin) == TS_ERR_OK)
+		for (char *const *o = c->cfg->passive_origins; *o != NULL; o++)
+			if (ts_origin_canonical(*o, strlen(*o), listed) == TS_ERR_OK &&
+			    strcmp(origin, listed) == 0)
+				return false;
+	return set(out, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN);
+}
+
 static bool rule_anonymous_path(const struct ctx *c, struct ts_gate_class *out)
 {
 	for (size_t i = 0; c->cfg->anonymous_paths != NULL && c->cfg->anonymous_paths[i] != NULL; i++)
@@ -390,6 +415,7 @@ static bool (*const rules[])(const struct ctx *, struct ts_gate_class *) = {
 	rule_oauthtoken,     /* grant_type: anonymous, passive, windows, password */
 	rule_pin,	     /* WebTicketService.svc/Auth UsernameToken */
 	rule_cert,	     /* WebTicketService.svc/Cert */
+	rule_passive_origin, /* POST /passiveauth/ from another site */
 	rule_anonymous_path, /* [gate] anonymous_paths */
 	rule_bearer_cwt,     /* Authorization: Bearer cwt= */
 	rule_x_ms_webticket, /* X-MS-WebTicket */

@@ -39,6 +39,9 @@ bool ts_gate_kind_is_legacy(enum ts_gate_kind kind);
 struct ts_gate_classify_config {
 	char *const *anonymous_paths;  /* NULL-terminated ts_gate_path_match patterns */
 	char *const *anonymous_grants; /* NULL-terminated oauthtoken grant_type values */
+	/* Origins that may POST into the pool's passive sign-in (NULL-terminated;
+	 * NULL: no check, as for web upstreams). */
+	char *const *passive_origins;
 };
 
 /* Longest name kept from a credential (NTLM, Basic, PIN, password grant). */
@@ -74,5 +77,8 @@ void ts_gate_classify(const struct ts_gate_classify_config *cfg, const struct ts
 #define TS_GATE_PATH_WEBTICKET "/WebTicket/WebTicketService.svc/*"
 #define TS_GATE_PATH_WEBTICKET_AUTH "/WebTicket/WebTicketService.svc/Auth/*"
 #define TS_GATE_PATH_WEBTICKET_CERT "/WebTicket/WebTicketService.svc/Cert/*"
+/* The pool's WS-Fed relying party, which takes a posted token anywhere
+ * below it (sfb-protocol.md 6). */
+#define TS_GATE_PATH_PASSIVEAUTH "/passiveauth/*"
 
 #endif

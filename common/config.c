@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config_schema.h"
+#include "tessera/origin.h"
 #include "tessera/util.h"
 
 #define NAME_MAX_LEN 64
@@ -424,6 +425,16 @@ static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections
 						"[pool %s] anonymous path '%s' must start with "
 						"'/' or '*/'",
 						p->name, p->anonymous_paths[k]);
+		for (size_t k = 0; p->passive_origins != NULL && p->passive_origins[k] != NULL;
+		     k++) {
+			const char *o = p->passive_origins[k];
+			char canonical[TS_ORIGIN_MAX];
+			if (ts_origin_canonical(o, strlen(o), canonical) != TS_ERR_OK)
+				return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
+						"[pool %s] passive origin '%s' is not "
+						"https://HOST[:PORT] (or null)",
+						p->name, o);
+		}
 	}
 	return TS_ERR_OK;
 }

@@ -134,6 +134,7 @@ const struct ts_conf_entry ts_conf_schema[] = {
 	     TS_CONF_STRING, challenge_grant_types),
 	POOL("fqdn", "", TS_CONF_OPT_STRING, fqdn),
 	POOL("edge_pool", "", TS_CONF_OPT_STRING, edge_pool),
+	POOL("passive_origins", "", TS_CONF_STRING_LIST, passive_origins),
 };
 
 const size_t ts_conf_schema_len = sizeof ts_conf_schema / sizeof ts_conf_schema[0];

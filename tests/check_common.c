@@ -10,6 +10,7 @@
 #include "tessera/config.h"
 #include "tessera/err.h"
 #include "tessera/log.h"
+#include "tessera/origin.h"
 #include "tessera/util.h"
 
 static const char *srcdir(void)
@@ -182,6 +183,9 @@ static const struct {
 	 "pool-no-host.conf:4: [pool lync1] needs host"},
 	{"pool-bad-idp.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "pool-bad-idp.conf:4: [pool lync1] idp 'okta' is not a configured [idp NAME]"},
+	{"pool-bad-origin.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-bad-origin.conf:4: [pool lync1] passive origin 'adfs.example.test' is not "
+	 "https://HOST[:PORT] (or null)"},
 	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "bad-alg.conf:2: bad value 'RS256' for algorithm in [tickets]: expected one of EdDSA, "
 	 "ES256"},
@@ -206,6 +210,10 @@ START_TEST(test_config_pools)
 	ck_assert(one->mfa);
 	ck_assert_str_eq(two->host, "lync2.example.test");
 	ck_assert(!two->mfa);
+	ck_assert_str_eq(two->passive_origins[0], "https://ADFS.example.test:443/adfs/ls/");
+	ck_assert_str_eq(two->passive_origins[1], "null");
+	ck_assert_ptr_null(two->passive_origins[2]);
+	ck_assert_ptr_null(one->passive_origins[0]);
 	ck_assert_ptr_null(ts_config_find_pool(cfg, "adfs"));
 	ts_config_free(cfg);
 }
@@ -475,6 +483,66 @@ START_TEST(test_parse_long)
 }
 END_TEST
 
+/* ---- origins ---- */
+
+static const struct {
+	const char *in, *out; /* out NULL: refused */
+} origins[] = {
+	{"https://tessera.example.test", "https://tessera.example.test"},
+	{"HTTPS://Tessera.Example.TEST:443/adfs/ls/", "https://tessera.example.test"},
+	{"https://tessera.example.test:8443", "https://tessera.example.test:8443"},
+	{"http://h.test:80", "http://h.test"},
+	{"http://h.test:443", "http://h.test:443"},
+	{"https://[::1]:9443", "https://[::1]:9443"},
+	{"https://127.0.0.1", "https://127.0.0.1"},
+	{"null", "null"},
+	{"NULL", NULL},
+	{"", NULL},
+	{"tessera.example.test", NULL},
+	{"ftp://h.test", NULL},
+	{"https://", NULL},
+	{"https://:443", NULL},
+	{"https://h.test:", NULL},
+	{"https://h.test:0443", NULL},
+	{"https://h.test:65536", NULL},
+	{"https://h.test:99999999999999999999", NULL},
+	{"https://user@h.test", NULL},
+	{"https://h.test\r\nX: y", NULL},
+	{"https://h.test?x", NULL},
+	{"https://[::1", NULL},
+	{"https://[x]", NULL},
+};
+
+START_TEST(test_origin_canonical)
+{
+	char out[TS_ORIGIN_MAX] = "unset";
+	const char *in = origins[_i].in;
+	ts_err err = ts_origin_canonical(in, strlen(in), out);
+
+	if (origins[_i].out == NULL) {
+		ck_assert_msg(err == TS_ERR_INVALID_ARGUMENT, "'%s' accepted as '%s'", in, out);
+		return;
+	}
+	ck_assert_msg(err == TS_ERR_OK, "'%s' refused", in);
+	ck_assert_str_eq(out, origins[_i].out);
+}
+END_TEST
+
+START_TEST(test_origin_too_long)
+{
+	char in[TS_ORIGIN_MAX + 16], out[TS_ORIGIN_MAX];
+
+	memcpy(in, "https://", 8);
+	memset(in + 8, 'a', sizeof in - 8);
+	ck_assert_int_eq(ts_origin_canonical(in, TS_ORIGIN_MAX - 1, out), TS_ERR_OK);
+	ck_assert_uint_eq(strlen(out), TS_ORIGIN_MAX - 1);
+	ck_assert_int_eq(ts_origin_canonical(in, TS_ORIGIN_MAX, out), TS_ERR_INVALID_ARGUMENT);
+	/* Only len bytes are read: no NUL needed. */
+	ck_assert_int_eq(ts_origin_canonical(in, 9, out), TS_ERR_OK);
+	ck_assert_str_eq(out, "https://a");
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -493,6 +561,12 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_config_pools);
 	tcase_add_loop_test(tc, test_config_bad_files, 0,
 			    (int)(sizeof bad_configs / sizeof bad_configs[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("origin");
+	tcase_add_loop_test(tc, test_origin_canonical, 0,
+			    (int)(sizeof origins / sizeof origins[0]));
+	tcase_add_test(tc, test_origin_too_long);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

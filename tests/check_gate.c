@@ -69,7 +69,9 @@ static void setup(void)
 	      "gate_hosts = lyncdiscover.example.test; meet.example.test\n"
 	      "[pool lync2]\nhost = lync2.test\nidp = fx\nstage = passive\n"
 	      "[pool app]\nhost = app.test\nidp = fx\nstage = passive\nupstream = web\n"
-	      "anonymous_paths = /.tessera/*; /public/*\n",
+	      "anonymous_paths = /.tessera/*; /public/*; /passiveauth/*\n"
+	      "[pool lync3]\nhost = lync3.test\nidp = fx\nstage = passive\n"
+	      "passive_origins = https://ADFS.example.test:443/adfs/ls/; null\n",
 	      f);
 	fclose(f);
 	ck_assert_msg(ts_config_load(path, &fx.config, &diag) == TS_ERR_OK, "%s", diag.text);
@@ -658,6 +660,33 @@ static const struct kind_row kinds[] = {
 	 {.target = UCWA, .headers = {"Cookie: __Host-tessera=a.b.c; x=1", "Cookie: __Host-tessera=d"}},
 	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
 	 TS_GATE_SHAPE_BEARER, 401},
+	{"token posted to passive sign-in by the broker's page",
+	 {.method = "POST", .target = "/PassiveAuth/", .headers = {FORM,
+	  "Origin: https://Tessera.example.test:443"}, .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"token posted to passive sign-in with no Origin",
+	 {.method = "POST", .target = "/passiveauth/", .headers = {FORM},
+	  .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
+	{"token posted to passive sign-in from another site",
+	 {.method = "POST", .target = "/passiveauth/x.aspx", .headers = {FORM,
+	  "Origin: https://evil.test"}, .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"token posted to passive sign-in from a page with no origin",
+	 {.method = "POST", .target = "/passiveauth/", .headers = {FORM, "Origin: null"},
+	  .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"token posted to passive sign-in with two Origins",
+	 {.method = "POST", .target = "/passiveauth/", .headers = {FORM,
+	  "Origin: https://tessera.example.test", "Origin: https://evil.test"},
+	  .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"passive sign-in page fetched from another site's link",
+	 {.target = "/passiveauth/", .headers = {"Origin: https://evil.test"}},
+	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
 	{"Tessera cookie beside another spelling of it",
 	 {.target = UCWA, .headers = {"Cookie: __host-tessera=a.b.c; __Host-tessera=d"}},
 	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_CREDENTIAL_TWICE, "", "", false,
@@ -1009,6 +1038,37 @@ START_TEST(test_tessera_ticket_refused)
 }
 END_TEST
 
+/* A pool's own passive_origins replace the broker's origin; a web upstream
+ * has no passive sign-in to guard. */
+START_TEST(test_passive_origins_configured)
+{
+	static const struct {
+		const char *host, *origin;
+		enum ts_gate_outcome outcome;
+	} cases[] = {
+		{"lync3.test", "Origin: https://adfs.example.test", TS_GATE_ALLOW},
+		{"lync3.test", "Origin: null", TS_GATE_ALLOW},
+		{"lync3.test", "Origin: https://tessera.example.test", TS_GATE_REFUSE},
+		{"lync3.test", "Origin: https://adfs.example.test:8443", TS_GATE_REFUSE},
+		{"app.test", "Origin: https://evil.test", TS_GATE_ALLOW},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct req_spec s = {.host = cases[i].host, .method = "POST",
+				     .target = "/passiveauth/", .headers = {FORM, cases[i].origin},
+				     .body = "wa=wsignin1.0&wresult=x"};
+		struct ts_gate_verdict *v = decide(&s);
+
+		ck_assert_msg(v->outcome == cases[i].outcome, "%s %s: %s", cases[i].host,
+			      cases[i].origin, ts_errname(v->err));
+		ck_assert_int_eq(v->err, cases[i].outcome == TS_GATE_ALLOW
+						 ? TS_ERR_OK
+						 : TS_ERR_GATE_ORIGIN_FOREIGN);
+		verdict_free(v);
+	}
+}
+END_TEST
+
 START_TEST(test_web_upstream_anonymous_and_hosts)
 {
 	struct req_spec pub = {.host = "app.test", .target = "/public/logo.png"};
@@ -1205,6 +1265,7 @@ int main(void)
 	tcase_add_test(tc, test_ticket_seen);
 	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
 	tcase_add_test(tc, test_tessera_ticket_refused);
+	tcase_add_test(tc, test_passive_origins_configured);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
 	tcase_add_test(tc, test_answers_exact);
 	tcase_add_test(tc, test_stage_rule);

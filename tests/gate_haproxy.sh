@@ -113,6 +113,15 @@ cwt=$(passive_signin lync2.test)
 sso=$(cat "$TS_TMP/sso")
 reached pool2 /ucwa | grep -q 'gate="\?[^ ]*auth=pool-ticket' ||
 	ts_fail "pool ticket not marked: $(reached pool2 /ucwa)"
+# The same token posted from another site's page (login CSRF) stops at the
+# gate, named and logged; the pool sees no second post.
+posts=$(grep -c 'path=/passiveauth/ ' "$TS_TMP/pool2.log")
+[ "$(h s8 -H 'Origin: https://evil.test' --data-binary "@$TS_TMP/post.txt" \
+	https://lync2.test/passiveauth/)" = 403 ] || ts_fail "foreign post: $(cat "$TS_TMP/s8.h")"
+[ "$(grep -c 'path=/passiveauth/ ' "$TS_TMP/pool2.log")" = "$posts" ] ||
+	ts_fail "a foreign post reached the pool: $(reached pool2 /passiveauth/)"
+grep -q 'event=gate_decision error=GATE_ORIGIN_FOREIGN .*pool=lync2 .*kind=unknown .*outcome=refuse' \
+	"$TS_TMP/tesserad.log" || ts_fail "foreign post not logged"
 
 # CertProv with a pool web ticket in wsse:Security passes to the pool;
 # without one it is refused by the gate.

@@ -92,6 +92,11 @@ expect p5 200 "pool ticket"
 run p6 GET gated.test '/PassiveAuth/PassiveAuth.aspx?x=1'
 expect p6 200 "passiveauth"
 [ "$(header p6 X-Tessera-Auth)" = anonymous ] || ts_fail "p6: $(verdict p6)"
+run p6b POST gated.test /passiveauth/ -H 'Origin: https://evil.test'
+expect p6b 403 "token posted from another site"
+verdict p6b | grep -q 'error=GATE_ORIGIN_FOREIGN' || ts_fail "p6b: $(verdict p6b)"
+run p6c POST gated.test /passiveauth/ -H 'Origin: https://broker.test'
+expect p6c 200 "token posted from the broker's page"
 run p7 GET gated.test '/meet/..%2Fucwa/oauth/v1/applications'
 expect p7 403 "encoded slash"
 verdict p7 | grep -q GATE_PATH_AMBIGUOUS || ts_fail "p7: $(verdict p7)"

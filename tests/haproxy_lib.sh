@@ -111,7 +111,9 @@ reached() { grep -F "path=$2 " "$TS_TMP/$1.log" | tail -n 1; } # POOL PATH: its 
 # passive_signin HOST: the whole passive sign-in at pool HOST through
 # HAProxy (oauthtoken 400 28020, PassiveAuth, broker.test's /adfs/ls/, the
 # IdP, /saml/acs, the pool's /passiveauth/, oauthtoken 200); prints the cwt.
-# The SSO cookie is left in $TS_TMP/sso. Needs signin_lib.sh.
+# The token is posted with the Origin a browser sends from the broker's page.
+# The SSO cookie is left in $TS_TMP/sso, the posted form in $TS_TMP/post.txt.
+# Needs signin_lib.sh.
 passive_signin() {
 	[ "$(h s1 --data grant_type=urn:microsoft.rtc:passive https://$1/WebTicket/oauthtoken)" = 400 ] &&
 		hdr_exact s1 'X-Ms-diagnostics: 28020' || ts_fail "passive grant: $(cat "$TS_TMP/s1.h" "$TS_TMP/s1.b")"
@@ -124,7 +126,8 @@ passive_signin() {
 		ts_fail "acs: $(cat "$TS_TMP/s4.b")"
 	cookie s4 __Host-tessera-sso >"$TS_TMP/sso"
 	"$PY" "$TS_SRCDIR/tests/sts_token.py" form "$TS_TMP/s4.b" "$TS_TMP/post.txt"
-	[ "$(h s5 --data-binary "@$TS_TMP/post.txt" https://$1/passiveauth/)" = 302 ] ||
+	[ "$(h s5 -H 'Origin: https://broker.test' --data-binary "@$TS_TMP/post.txt" \
+		https://$1/passiveauth/)" = 302 ] ||
 		ts_fail "pool refused the token: $(cat "$TS_TMP/s5.b")"
 	pc=$(tr -d '\r' <"$TS_TMP/s5.h" | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n 1)
 	[ "$(h s6 -H "Cookie: $pc" --data grant_type=urn:microsoft.rtc:passive \

@@ -46,6 +46,7 @@ struct ts_config_pool {
 	char *challenge_grant_types; /* grant_type list of the MsRtcOAuth challenge */
 	char *fqdn;	    /* its SfB pool FQDN (Service:WebServer:FQDN); "" = host */
 	char *edge_pool;    /* FQDN of the Edge pool its users sign in through; "" = unknown */
+	char **passive_origins; /* origins that may POST to /passiveauth/; none = public_url's */
 };
 
 struct ts_config {

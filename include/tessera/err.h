@@ -134,6 +134,7 @@
 	X(GATE_HOST_UNKNOWN, 403, "Host names no pool the gate serves")                \
 	X(GATE_KIND_REFUSED, 403, "the pool's stage refuses this kind of authentication") \
 	X(GATE_TICKET_LEGACY, 401, "pool ticket was minted by a sign-in the pool's stage now refuses") \
+	X(GATE_ORIGIN_FOREIGN, 403, "POST into the pool's passive sign-in came from a page of another origin (login CSRF)") \
 	X(GATE_TICKET_UNREADABLE, 400, "pool ticket's identity cannot be read (bad base64, no AssertionID, too long)") \
 	/* SPOP agent for HAProxy (broker/spop*.c); ts_spop_status_of() maps each   \
 	 * to the SPOE status code of the AGENT-DISCONNECT it causes */             \

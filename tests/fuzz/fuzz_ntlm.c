@@ -34,7 +34,9 @@ static void as_request(const char *text, size_t size)
 {
 	static char *const anonymous_paths[] = {"/", "*/mex", "/PassiveAuth/*", NULL};
 	static char *const anonymous_grants[] = {"urn:microsoft.rtc:anonmeeting", NULL};
-	const struct ts_gate_classify_config cfg = {anonymous_paths, anonymous_grants};
+	static char *const passive_origins[] = {"https://tessera.example.test", "null", NULL};
+	const struct ts_gate_classify_config cfg = {anonymous_paths, anonymous_grants,
+						    passive_origins};
 	static const char *const schemes[] = {"NTLM ", "Negotiate ", "Basic ", "Bearer ", ""};
 	struct ts_gate_class *out = malloc(sizeof *out);
 	char *auth = malloc(size + 16);
@@ -47,13 +49,14 @@ static void as_request(const char *text, size_t size)
 			{"Authorization", 13, auth, k + size},
 			{"Content-Type", 12, "application/x-www-form-urlencoded", 33},
 			{"Cookie", 6, text, size},
+			{"Origin", 6, text, size},
 		};
 		struct ts_gate_request req = {
 			.method = "POST",
 			.path = s % 2 == 0 ? "/WebTicket/oauthtoken" : text,
 			.path_len = s % 2 == 0 ? 21 : size,
 			.headers = h,
-			.n_headers = 3,
+			.n_headers = 4,
 			.content_length = (long long)size,
 			.body = (const uint8_t *)text,
 			.body_len = size,
@@ -64,6 +67,9 @@ static void as_request(const char *text, size_t size)
 		memcpy(auth + k, text, size);
 		ts_gate_classify(&cfg, &req, out);
 		req.path = "/WebTicket/WebTicketService.svc/Auth";
+		req.path_len = strlen(req.path);
+		ts_gate_classify(&cfg, &req, out);
+		req.path = "/passiveauth/";
 		req.path_len = strlen(req.path);
 		ts_gate_classify(&cfg, &req, out);
 	}

@@ -1,0 +1,20 @@
+/* Web origins (RFC 6454) as browsers send them in Origin, compared in one
+ * canonical form: a configured "https://STS.example.org:443/" is the origin
+ * a browser sends as "https://sts.example.org". */
+#ifndef TESSERA_ORIGIN_H
+#define TESSERA_ORIGIN_H
+
+#include <stddef.h>
+
+#include "tessera/err.h"
+
+/* Room for the canonical form, NUL included. */
+#define TS_ORIGIN_MAX 300
+
+/* text[0..len) in canonical form: scheme and host in lowercase, the
+ * scheme's default port dropped, any path dropped. "null" (what a sandboxed
+ * or no-referrer page sends) stays "null". INVALID_ARGUMENT for anything
+ * else than http(s)://host[:port][/...], or when it does not fit. */
+ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX]);
+
+#endif
