@@ -181,16 +181,26 @@ done
 
 # Sign-in starts are rate-limited per address (100 in 10 s): a flood from
 # one source is refused by HAProxy (429, Retry-After) before it reaches the
-# broker's store.
-set --
-for i in $(seq 110); do set -- "$@" -o /dev/null "https://broker.test/signin?pool=lync1"; done
-hc -w '%{http_code}\n' "$@" >"$TS_TMP/flood.codes"
-[ "$(grep -c '^302$' "$TS_TMP/flood.codes")" -le 100 ] && grep -q '^429$' "$TS_TMP/flood.codes" ||
-	ts_fail "sign-in flood not limited: $(sort "$TS_TMP/flood.codes" | uniq -c)"
-[ "$(h fl1 https://broker.test/signin?pool=lync1)" = 429 ] &&
+# broker's store. A /signin without bind= stores nothing (it only sends the
+# browser to bind itself) and is not counted, so a direct link counts once.
+flood() { # NAME URL: 110 requests on one connection; their codes in NAME.codes
+	out="$TS_TMP/$1.codes" u=$2
+	set --
+	for i in $(seq 110); do set -- "$@" -o /dev/null "$u"; done
+	hc -w '%{http_code}\n' "$@" >"$out"
+}
+flood unbound "https://broker.test/signin?pool=lync1"
+[ "$(grep -c '^302$' "$TS_TMP/unbound.codes")" = 110 ] ||
+	ts_fail "a /signin without bind= was counted: $(sort "$TS_TMP/unbound.codes" | uniq -c)"
+flood bound "https://broker.test/signin?pool=lync1&bind=$BIND"
+[ "$(grep -c '^302$' "$TS_TMP/bound.codes")" -le 100 ] && grep -q '^429$' "$TS_TMP/bound.codes" ||
+	ts_fail "sign-in flood not limited: $(sort "$TS_TMP/bound.codes" | uniq -c)"
+[ "$(h fl1 "https://broker.test/signin?pool=lync1&bind=$BIND")" = 429 ] &&
 	grep -qi '^retry-after: 10' "$TS_TMP/fl1.h" || ts_fail "no Retry-After on the 429"
-# tesserad decodes the path before routing: so does the limit.
-for p in '/%73ignin?pool=lync1' '/adfs%2Fls/?wa=wsignin1.0'; do
+# tesserad decodes the path and the query before routing: so does the limit;
+# a query that does not decode counts.
+for p in '/%73ignin?pool=lync1&bind=x' "/signin?pool=lync1&%62ind=$BIND" \
+	"/signin?pool=%zz&bind=$BIND" '/adfs%2Fls/?wa=wsignin1.0'; do
 	[ "$(h fl3 "https://broker.test$p")" = 429 ] || ts_fail "$p escaped the sign-in limit"
 done
 [ "$(h fl2 https://lync1.test/)" != 429 ] || ts_fail "the sign-in limit reached a pool host"
