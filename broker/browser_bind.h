@@ -8,7 +8,9 @@
  * Two cookies, as the broker cannot read a pool host's:
  *   __Host-tessera-req   on the broker: set where a sign-in leaves for the
  *                        IdP, checked at /saml/acs and /wsfed. SameSite=None,
- *                        since the IdP's POST back is cross-site.
+ *                        since the IdP's POST back is cross-site; the same
+ *                        nonce also goes in __Host-tessera-req-legacy without
+ *                        SameSite, for browsers that mishandle None.
  *   __Host-tessera-bind  on a pool host: set at /.tessera/signin, its hash
  *                        carried by /signin?bind= into the hand-over code,
  *                        checked at /.tessera/session.
@@ -24,13 +26,13 @@
 #define TS_REQ_COOKIE "__Host-tessera-req"
 #define TS_BIND_COOKIE "__Host-tessera-bind"
 
-/* The hash of the browser's nonce in cookie. A browser without one, or
- * with one not of the form made here, is sent a fresh nonce (Set-Cookie
- * with same_site, "Lax" or "None"). */
+/* The hash of the browser's nonce in cookie (or its legacy twin). A browser
+ * without one, or with one not of the form made here, is sent a fresh nonce
+ * (Set-Cookie with same_site, "Lax" or "None"; with "None", the twin too). */
 ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
 		       const char *cookie, const char *same_site, char hash[65]);
-/* Does the browser hold, in cookie, the nonce whose hash is hash. An empty
- * hash binds nothing: false. */
+/* Does the browser hold, in cookie or its legacy twin, the nonce whose hash
+ * is hash. An empty hash binds nothing: false. */
 bool ts_browser_bound(const struct ts_http_request *req, const char *cookie, const char *hash);
 /* To /.tessera/signin on pool_host, where the browser's nonce for that host
  * is set: with return_path (escaped here) and, if stepup, stepup=1. */

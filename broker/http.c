@@ -180,8 +180,9 @@ ts_err ts_http_redirect(struct ts_http_response *resp, const char *location)
 static ts_err set_cookie(struct ts_http_response *resp, const char *name, const char *value,
 			 const char *same_site, const char *max_age)
 {
-	char *line = g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly; SameSite=%s%s", name,
-				     value, same_site, max_age);
+	char *line = g_strdup_printf("%s=%s; Path=/; Secure; HttpOnly%s%s%s", name, value,
+				     same_site != NULL ? "; SameSite=" : "",
+				     same_site != NULL ? same_site : "", max_age);
 	ts_err err = ts_http_add_header(resp, MHD_HTTP_HEADER_SET_COOKIE, line);
 
 	g_free(line);

@@ -92,7 +92,8 @@ ts_err ts_http_redirect(struct ts_http_response *resp, const char *location);
 ts_err ts_http_set_cookie(struct ts_http_response *resp, const char *name, const char *value,
 			  long max_age);
 /* The same without Max-Age (the browser keeps it until it closes), and
- * SameSite as given: "None" for a cookie an IdP's cross-site POST carries. */
+ * SameSite as given: "None" for a cookie an IdP's cross-site POST carries,
+ * NULL for none at all. */
 ts_err ts_http_set_session_cookie(struct ts_http_response *resp, const char *name,
 				  const char *value, const char *same_site);
 /* A refusal as a page: status from the registry, the error's name, a
