@@ -106,7 +106,9 @@ static enum MHD_Result on_query_arg(void *cls, enum MHD_ValueKind kind, const ch
 	if (strcmp(key, q->name) == 0) {
 		q->found++;
 		q->value = value != NULL ? value : "";
-		/* A decoded %00 would make the C string shorter than what came. */
+		/* A decoded %00 would make the C string shorter than what came:
+		 * "bind%00=" is not "bind", nor something to read as it. */
+		q->has_nul |= strlen(key) != key_len;
 		q->has_nul |= value != NULL && strlen(value) != value_len;
 	}
 	return MHD_YES;

@@ -200,6 +200,7 @@ flood bound "https://broker.test/signin?pool=lync1&bind=$BIND"
 # tesserad decodes the path and the query before routing: so does the limit;
 # a query that does not decode counts.
 for p in '/%73ignin?pool=lync1&bind=x' "/signin?pool=lync1&%62ind=$BIND" \
+	"/signin?pool=lync1&bind%00=$BIND" "/signin?pool=lync1&BIND=$BIND" \
 	"/signin?pool=%zz&bind=$BIND" '/adfs%2Fls/?wa=wsignin1.0'; do
 	[ "$(h fl3 "https://broker.test$p")" = 429 ] || ts_fail "$p escaped the sign-in limit"
 done

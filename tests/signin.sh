@@ -56,6 +56,11 @@ grep -q CODE_UNKNOWN "$TS_TMP/p1b.b" || ts_fail "reused code not named"
 [ "$(get b1 "$B/signin?pool=lync1&return=/a%3Fb&stepup=1")" = 302 ] &&
 	[ "$(header b1 Location)" = "https://lync1.test/.tessera/signin?return=%2Fa%3Fb&stepup=1" ] ||
 	ts_fail "signin without bind=: $(header b1 Location)"
+# A name that decodes with a NUL ("bind%00") is not bind= (HAProxy's
+# sign-in limit counts only what carries bind).
+[ "$(get b1n "$B/signin?pool=lync1&return=/&bind%00=$BIND")" = 302 ] &&
+	[ "$(header b1n Location)" = "https://lync1.test/.tessera/signin?return=%2F" ] ||
+	ts_fail "bind%00= read as bind=: $(header b1n Location)"
 [ "$(get b2 "$B/.tessera/signin?return=%2Fa%3Fb&stepup=1" -H 'Host: lync1.test' -H 'Cookie: x=1')" = 302 ] ||
 	ts_fail "/.tessera/signin: $(cat "$TS_TMP/b2.b")"
 nonce=$(cookie b2 __Host-tessera-bind)
