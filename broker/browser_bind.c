@@ -1,7 +1,6 @@
 /* The browser nonce cookies of browser_bind.h. */
 #include <glib.h>
 #include <openssl/crypto.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,20 +12,11 @@
 /* What ts_state_secret_make writes: 32 bytes as base64url, no padding. */
 #define NONCE_LEN 43
 
-/* A SameSite=None cookie's twin without SameSite. Safari on iOS 12 and
- * macOS 10.14 read None as Strict and Chrome 51-66 drop such a cookie, so
- * neither would carry it on the IdP's cross-site POST; they do send a cookie
- * without SameSite. Browsers that default to Lax send the first instead.
- * (The twin-cookie convention of Google's and Auth0's SameSite guides.) */
-#define LEGACY_SUFFIX "-legacy"
-#define LEGACY_NAME_MAX 64
-
-static const char *legacy_name(const char *cookie, char out[LEGACY_NAME_MAX])
-{
-	int n = snprintf(out, LEGACY_NAME_MAX, "%s" LEGACY_SUFFIX, cookie);
-
-	return n > 0 && n < LEGACY_NAME_MAX ? out : NULL;
-}
+/* The twin follows Google's and Auth0's SameSite guides for browsers that
+ * mishandle None. */
+const struct ts_browser_cookie ts_browser_req_cookie = {"__Host-tessera-req", "None",
+							"__Host-tessera-req-legacy"};
+const struct ts_browser_cookie ts_browser_bind_cookie = {"__Host-tessera-bind", "Lax", NULL};
 
 static bool nonce_valid(const char *v)
 {
@@ -35,29 +25,38 @@ static bool nonce_valid(const char *v)
 		       NONCE_LEN;
 }
 
-ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
-		       const char *cookie, const char *same_site, char hash[65])
+/* The browser's nonce in c: the cookie's; the twin's only when no spelling
+ * of the cookie came. NULL when none is well-formed, or when cookie and
+ * twin both came and differ: one of them was planted. */
+static const char *held_nonce(const struct ts_http_request *req, const struct ts_browser_cookie *c)
 {
-	char name[LEGACY_NAME_MAX];
-	const bool twin = strcmp(same_site, "None") == 0;
-	const char *legacy = twin ? legacy_name(cookie, name) : NULL;
-	const char *held = ts_http_cookie(req, cookie);
+	const char *first = ts_http_cookie(req, c->name);
+	const bool twin_sent = c->twin != NULL && ts_http_cookie_sent(req, c->twin);
+	const char *twin = twin_sent ? ts_http_cookie(req, c->twin) : NULL;
+
+	if (!ts_http_cookie_sent(req, c->name))
+		return nonce_valid(twin) ? twin : NULL;
+	if (!nonce_valid(first) || (twin_sent && (twin == NULL || strcmp(twin, first) != 0)))
+		return NULL;
+	return first;
+}
+
+ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
+		       const struct ts_browser_cookie *c, char hash[65])
+{
+	const char *held = held_nonce(req, c);
 	char *nonce = NULL;
 	ts_err err;
 
-	if (!nonce_valid(held) && legacy != NULL)
-		held = ts_http_cookie(req, legacy);
-	if (nonce_valid(held)) {
+	if (held != NULL) {
 		ts_state_hash(req->broker, held, hash);
 		return TS_ERR_OK;
 	}
-	if (twin && legacy == NULL)
-		return TS_ERR_INTERNAL;
 	if ((err = ts_state_secret_make(req->broker, &nonce, hash)) != TS_ERR_OK)
 		return err;
-	err = ts_http_set_session_cookie(resp, cookie, nonce, same_site);
-	if (err == TS_ERR_OK && legacy != NULL)
-		err = ts_http_set_session_cookie(resp, legacy, nonce, NULL);
+	err = ts_http_set_session_cookie(resp, c->name, nonce, c->same_site);
+	if (err == TS_ERR_OK && c->twin != NULL)
+		err = ts_http_set_session_cookie(resp, c->twin, nonce, NULL);
 	OPENSSL_cleanse(nonce, strlen(nonce));
 	free(nonce);
 	return err;
@@ -76,21 +75,14 @@ ts_err ts_browser_bind_redirect(struct ts_http_response *resp, const char *pool_
 	return err;
 }
 
-static bool holds(const struct ts_http_request *req, const char *cookie, const char *hash)
+bool ts_browser_bound(const struct ts_http_request *req, const struct ts_browser_cookie *c,
+		      const char *hash)
 {
-	const char *held = cookie != NULL ? ts_http_cookie(req, cookie) : NULL;
+	const char *held = held_nonce(req, c);
 	char mine[65];
 
-	if (!nonce_valid(held))
+	if (held == NULL || !ts_store_hash_valid(hash))
 		return false;
 	ts_state_hash(req->broker, held, mine);
 	return CRYPTO_memcmp(mine, hash, 64) == 0;
-}
-
-bool ts_browser_bound(const struct ts_http_request *req, const char *cookie, const char *hash)
-{
-	char name[LEGACY_NAME_MAX];
-
-	return ts_store_hash_valid(hash) &&
-	       (holds(req, cookie, hash) || holds(req, legacy_name(cookie, name), hash));
 }

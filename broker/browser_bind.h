@@ -9,8 +9,12 @@
  *   __Host-tessera-req   on the broker: set where a sign-in leaves for the
  *                        IdP, checked at /saml/acs and /wsfed. SameSite=None,
  *                        since the IdP's POST back is cross-site; the same
- *                        nonce also goes in __Host-tessera-req-legacy without
- *                        SameSite, for browsers that mishandle None.
+ *                        nonce also goes in a twin without SameSite,
+ *                        __Host-tessera-req-legacy, for browsers that
+ *                        mishandle None (Safari on iOS 12 and macOS 10.14 read
+ *                        it as Strict, Chrome 51-66 drop the cookie). The twin
+ *                        is read only when no spelling of the first came, and
+ *                        the two must agree when both come.
  *   __Host-tessera-bind  on a pool host: set at /.tessera/signin, its hash
  *                        carried by /signin?bind= into the hand-over code,
  *                        checked at /.tessera/session.
@@ -23,17 +27,25 @@
 
 #include "http.h"
 
-#define TS_REQ_COOKIE "__Host-tessera-req"
-#define TS_BIND_COOKIE "__Host-tessera-bind"
+/* One nonce cookie: its name, its SameSite, its twin's name (NULL: none). */
+struct ts_browser_cookie {
+	const char *name;
+	const char *same_site;
+	const char *twin;
+};
 
-/* The hash of the browser's nonce in cookie (or its legacy twin). A browser
- * without one, or with one not of the form made here, is sent a fresh nonce
- * (Set-Cookie with same_site, "Lax" or "None"; with "None", the twin too). */
+extern const struct ts_browser_cookie ts_browser_req_cookie;  /* __Host-tessera-req */
+extern const struct ts_browser_cookie ts_browser_bind_cookie; /* __Host-tessera-bind */
+
+/* The hash of the browser's nonce in cookie c. A browser without one, or
+ * with one not of the form made here, is sent a fresh nonce (Set-Cookie,
+ * and the twin's). */
 ts_err ts_browser_bind(const struct ts_http_request *req, struct ts_http_response *resp,
-		       const char *cookie, const char *same_site, char hash[65]);
-/* Does the browser hold, in cookie or its legacy twin, the nonce whose hash
- * is hash. An empty hash binds nothing: false. */
-bool ts_browser_bound(const struct ts_http_request *req, const char *cookie, const char *hash);
+		       const struct ts_browser_cookie *c, char hash[65]);
+/* Does the browser hold, in cookie c, the nonce whose hash is hash. An empty
+ * hash binds nothing: false. */
+bool ts_browser_bound(const struct ts_http_request *req, const struct ts_browser_cookie *c,
+		      const char *hash);
 /* To /.tessera/signin on pool_host, where the browser's nonce for that host
  * is set: with return_path (escaped here) and, if stepup, stepup=1. */
 ts_err ts_browser_bind_redirect(struct ts_http_response *resp, const char *pool_host,

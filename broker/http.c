@@ -80,6 +80,14 @@ const char *ts_http_cookie(const struct ts_http_request *req, const char *name)
 	return f.seen == 1 ? f.value : NULL;
 }
 
+bool ts_http_cookie_sent(const struct ts_http_request *req, const char *name)
+{
+	struct cookie_find f = {.name = name};
+
+	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, on_cookie, &f);
+	return f.seen > 0;
+}
+
 bool ts_http_host_is(const struct ts_http_request *req, const char *host)
 {
 	const char *h = ts_http_request_header(req, "Host");

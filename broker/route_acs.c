@@ -164,7 +164,7 @@ static ts_err complete(const struct ts_http_request *req, struct ts_http_respons
 	/* The answer must come back in the browser that asked (browser_bind.h).
 	 * Another browser posting it is a login CSRF, or a user who started
 	 * elsewhere; the request stays outstanding for its own browser. */
-	if (!ts_browser_bound(req, TS_REQ_COOKIE, pending.browser)) {
+	if (!ts_browser_bound(req, &ts_browser_req_cookie, pending.browser)) {
 		err = refuse_other_browser(req, resp, &pending);
 		goto out;
 	}

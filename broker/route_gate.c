@@ -147,7 +147,7 @@ TS_ROUTE(ts_route_gate_signin)
 	if (!ts_http_host_is(req, pool->host))
 		return ts_browser_bind_redirect(resp, pool->host, ret, stepup != NULL);
 	/* The nonce this browser will redeem its hand-over code with here. */
-	if ((err = ts_browser_bind(req, resp, TS_BIND_COOKIE, "Lax", bind)) != TS_ERR_OK)
+	if ((err = ts_browser_bind(req, resp, &ts_browser_bind_cookie, bind)) != TS_ERR_OK)
 		return err;
 	pool_q = g_uri_escape_string(pool->name, NULL, FALSE);
 	ret_q = g_uri_escape_string(ret, NULL, FALSE);

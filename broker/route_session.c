@@ -91,7 +91,7 @@ TS_ROUTE(ts_route_pool_session)
 	/* And only by the browser it was issued to (browser_bind.h): a code
 	 * someone else got for themselves must not sign this browser in as
 	 * them. Taken either way: it was the other's, single use. */
-	if (!ts_browser_bound(req, TS_BIND_COOKIE,
+	if (!ts_browser_bound(req, &ts_browser_bind_cookie,
 			      json_string_value(json_object_get(p, "bind")))) {
 		char *ret_q = g_uri_escape_string(ret, NULL, FALSE);
 		char *again = g_strdup_printf("/.tessera/signin?return=%s", ret_q);

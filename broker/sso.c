@@ -256,7 +256,7 @@ ts_err ts_signin_to_idp(const struct ts_http_request *req, struct ts_http_respon
 	ts_err err;
 
 	if ((err = new_request_id(id)) != TS_ERR_OK ||
-	    (err = ts_browser_bind(req, resp, TS_REQ_COOKIE, "None", pending.browser)) !=
+	    (err = ts_browser_bind(req, resp, &ts_browser_req_cookie, pending.browser)) !=
 		    TS_ERR_OK)
 		goto out;
 	g_strlcpy(pending.pool_bind, sts ? "" : pool_bind, sizeof pending.pool_bind);

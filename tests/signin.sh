@@ -128,6 +128,28 @@ grep -q 'event=code_refused error=CODE_OTHER_BROWSER pool=lync1' "$TS_TMP/tesser
 	ts_fail "the code refusal is not logged"
 [ "$(get c1e "$B/.tessera/session?code=$code" -H 'Host: lync1.test')" = 400 ] ||
 	ts_fail "a code refused in another browser was not used up"
+# The twin is read only when no spelling of the first came, and the two
+# must agree: a twin planted beside the browser's own cookie, or beside the
+# planted cookie's other spelling, does not bind.
+[ "$(get c3 "$B/signin?pool=lync1&bind=$BIND")" = 302 ] || ts_fail "signin: $(cat "$TS_TMP/c3.b")"
+sign_for "$(query "$(header c3 Location)" RelayState)" >"$TS_TMP/c3.txt"
+[ "$(get c3a "$B/saml/acs" --data-binary "@$TS_TMP/c3.txt" \
+	-H "Cookie: __Host-tessera-req=$req; __Host-tessera-req-legacy=$REQ_NONCE")" = 403 ] &&
+	[ "$(get c3b "$B/saml/acs" --data-binary "@$TS_TMP/c3.txt" \
+		-H "Cookie: __Host-tessera-req=$REQ_NONCE; __Host-tessera-req-legacy=$req")" = 403 ] &&
+	[ "$(get c3c "$B/saml/acs" --data-binary "@$TS_TMP/c3.txt" \
+		-H "Cookie: __host-tessera-req=$req; __Host-tessera-req-legacy=$REQ_NONCE")" = 403 ] ||
+	ts_fail "a planted twin was read: $(head -c 300 "$TS_TMP/c3a.b")"
+# The request's own browser sending the first cookie only (the IdP's POST
+# is cross-site: a Lax twin stays home) signs in.
+[ "$(get c3d "$B/saml/acs" --data-binary "@$TS_TMP/c3.txt" -H "Cookie: __Host-tessera-req=$REQ_NONCE")" = 302 ] ||
+	ts_fail "the first cookie alone refused: $(head -c 300 "$TS_TMP/c3d.b")"
+# The pool host's cookie has no twin: the browser's nonce in a name the
+# broker never sets is not read.
+code=$(query "$(header c3d Location)" code)
+[ "$(get c3e "$B/.tessera/session?code=$code" -H 'Host: lync1.test' \
+	-H "Cookie: __Host-tessera-bind-legacy=$BIND_NONCE")" = 403 ] ||
+	ts_fail "the bind cookie's would-be twin was read: $(head -c 300 "$TS_TMP/c3e.b")"
 
 # --- SSO to a second pool: no IdP ----------------------------------------
 [ "$(get s2 "$B/signin?pool=lync2&return=https://lync2.test/ucwa&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$sso")" = 302 ] ||
