@@ -293,10 +293,25 @@ static bool rule_cert(const struct ctx *c, struct ts_gate_class *out)
 	       set(out, TS_GATE_KIND_TLS_DSK, TS_ERR_OK);
 }
 
+/* Is origin (canonical) https on the host the request was sent to, any
+ * port: a same-origin post, such as the pool's own page posting back. */
+static bool same_host(const char *origin, const char *host)
+{
+	static const char https[] = "https://";
+	const size_t host_len = host != NULL ? strcspn(host, ":") : 0;
+	const char *h = origin + sizeof https - 1;
+
+	return host_len > 0 && strncmp(origin, https, sizeof https - 1) == 0 &&
+	       g_ascii_strncasecmp(h, host, host_len) == 0 &&
+	       (h[host_len] == '\0' || h[host_len] == ':');
+}
+
 /* A token posted into the pool's passive sign-in by a page of another
  * origin: someone else's token, posted from this browser, would sign it in
- * as them (login CSRF). Browsers send Origin on every POST; a client that
- * sends none (an embedded IE) passes. One Origin, exactly as listed. */
+ * as them (login CSRF). The page's origin is Origin, else the Referer's (IE11
+ * and Firefox before 70 send no Origin on a cross-site form POST); a client
+ * sending neither (an embedded IE) passes. Allowed: one origin, the request's
+ * own host or one listed. */
 static bool rule_passive_origin(const struct ctx *c, struct ts_gate_class *out)
 {
 	char origin[TS_ORIGIN_MAX], listed[TS_ORIGIN_MAX];
@@ -306,14 +321,17 @@ static bool rule_passive_origin(const struct ctx *c, struct ts_gate_class *out)
 	if (c->cfg->passive_origins == NULL || !method_reads_body(c->req->method) ||
 	    !ts_gate_path_match(TS_GATE_PATH_PASSIVEAUTH, out->path))
 		return false;
-	count = ts_gate_header_get(c->req, "Origin", &v, &n);
-	if (count == 0)
+	if ((count = ts_gate_header_get(c->req, "Origin", &v, &n)) == 0 &&
+	    (count = ts_gate_header_get(c->req, "Referer", &v, &n)) == 0)
 		return false;
-	if (count == 1 && ts_origin_canonical(v, n, origin) == TS_ERR_OK)
+	if (count == 1 && ts_origin_canonical(v, n, origin) == TS_ERR_OK) {
+		if (same_host(origin, c->req->host))
+			return false;
 		for (char *const *o = c->cfg->passive_origins; *o != NULL; o++)
 			if (ts_origin_canonical(*o, strlen(*o), listed) == TS_ERR_OK &&
 			    strcmp(origin, listed) == 0)
 				return false;
+	}
 	return set(out, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN);
 }
 

@@ -33,7 +33,7 @@
 static const char *const read_headers[] = {
 	"Authorization", "Cookie", "User-Agent", "X-MS-WebTicket", "Content-Type", "Accept",
 	"SOAPAction", "X-Tessera-User", "X-Tessera-Upn", "X-Tessera-Sid", "X-Tessera-Amr",
-	"X-Tessera-Auth", "Origin",
+	"X-Tessera-Auth", "Origin", "Referer",
 };
 #define N_READ (sizeof read_headers / sizeof read_headers[0])
 

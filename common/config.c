@@ -439,6 +439,19 @@ static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections
 	return TS_ERR_OK;
 }
 
+/* Browsers' Origin is compared with public_url's (the gate's default
+ * passive_origins), and redirects are built on it: it must be an origin. */
+static ts_err check_public_url(const struct ts_config *cfg, struct ts_config_diag *diag)
+{
+	const char *url = cfg->broker.public_url;
+	char origin[TS_ORIGIN_MAX];
+
+	if (ts_origin_canonical(url, strlen(url), origin) != TS_ERR_OK || strcmp(url, "null") == 0)
+		return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, 0,
+				"[broker] public_url '%s' is not https://HOST[:PORT]", url);
+	return TS_ERR_OK;
+}
+
 ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config_diag *diag)
 {
 	struct ts_config *cfg = NULL;
@@ -488,7 +501,8 @@ ts_err ts_config_load(const char *path, struct ts_config **out, struct ts_config
 			goto out;
 	}
 	cfg->path = g_strdup(path);
-	if ((err = check_pools(cfg, sections, diag)) != TS_ERR_OK)
+	if ((err = check_pools(cfg, sections, diag)) != TS_ERR_OK ||
+	    (err = check_public_url(cfg, diag)) != TS_ERR_OK)
 		goto out;
 	*out = cfg;
 	cfg = NULL;

@@ -186,6 +186,8 @@ static const struct {
 	{"pool-bad-origin.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "pool-bad-origin.conf:4: [pool lync1] passive origin 'adfs.example.test' is not "
 	 "https://HOST[:PORT] (or null)"},
+	{"bad-public-url.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "[broker] public_url 'tessera.example.test' is not https://HOST[:PORT]"},
 	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "bad-alg.conf:2: bad value 'RS256' for algorithm in [tickets]: expected one of EdDSA, "
 	 "ES256"},

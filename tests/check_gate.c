@@ -684,6 +684,15 @@ static const struct kind_row kinds[] = {
 	  .body = "wa=wsignin1.0&wresult=x"},
 	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN, "", "", false,
 	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"token posted from another site by a browser sending only Referer",
+	 {.method = "POST", .target = "/passiveauth/", .headers = {FORM,
+	  "Referer: https://evil.test/page?x=1"}, .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_UNKNOWN, TS_ERR_GATE_ORIGIN_FOREIGN, "", "", false,
+	 TS_GATE_SHAPE_FORBIDDEN, 403},
+	{"token posted by the broker's page, Referer only",
+	 {.method = "POST", .target = "/passiveauth/", .headers = {FORM,
+	  "Referer: https://tessera.example.test/saml/acs"}, .body = "wa=wsignin1.0&wresult=x"},
+	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
 	{"passive sign-in page fetched from another site's link",
 	 {.target = "/passiveauth/", .headers = {"Origin: https://evil.test"}},
 	 NULL, TS_GATE_KIND_ANONYMOUS, TS_ERR_OK, "", "", true, 0, 0},
@@ -1050,6 +1059,10 @@ START_TEST(test_passive_origins_configured)
 		{"lync3.test", "Origin: null", TS_GATE_ALLOW},
 		{"lync3.test", "Origin: https://tessera.example.test", TS_GATE_REFUSE},
 		{"lync3.test", "Origin: https://adfs.example.test:8443", TS_GATE_REFUSE},
+		/* The pool's own page posting back, on any port. */
+		{"lync3.test", "Origin: https://LYNC3.test:8443", TS_GATE_ALLOW},
+		{"lync3.test", "Origin: http://lync3.test", TS_GATE_REFUSE},
+		{"lync3.test", "Origin: https://lync3.test.evil.test", TS_GATE_REFUSE},
 		{"app.test", "Origin: https://evil.test", TS_GATE_ALLOW},
 	};
 
