@@ -30,13 +30,13 @@ static bool nonce_valid(const char *v)
  * twin both came and differ: one of them was planted. */
 static const char *held_nonce(const struct ts_http_request *req, const struct ts_browser_cookie *c)
 {
-	const char *first = ts_http_cookie(req, c->name);
-	const bool twin_sent = c->twin != NULL && ts_http_cookie_sent(req, c->twin);
-	const char *twin = twin_sent ? ts_http_cookie(req, c->twin) : NULL;
+	unsigned first_seen, twin_seen = 0;
+	const char *first = ts_http_cookie_seen(req, c->name, &first_seen);
+	const char *twin = c->twin != NULL ? ts_http_cookie_seen(req, c->twin, &twin_seen) : NULL;
 
-	if (!ts_http_cookie_sent(req, c->name))
+	if (first_seen == 0)
 		return nonce_valid(twin) ? twin : NULL;
-	if (!nonce_valid(first) || (twin_sent && (twin == NULL || strcmp(twin, first) != 0)))
+	if (!nonce_valid(first) || (twin_seen > 0 && (twin == NULL || strcmp(twin, first) != 0)))
 		return NULL;
 	return first;
 }

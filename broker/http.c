@@ -72,20 +72,21 @@ static enum MHD_Result on_cookie(void *cls, enum MHD_ValueKind kind, const char 
  * __Host- prefix for its exact spelling only would let a sibling host or a
  * plain-http attacker plant "__host-tessera-req" (sent first, with a longer
  * path) in a victim's browser: their own nonce, session or ticket. */
-const char *ts_http_cookie(const struct ts_http_request *req, const char *name)
+const char *ts_http_cookie_seen(const struct ts_http_request *req, const char *name,
+				unsigned *seen)
 {
 	struct cookie_find f = {.name = name};
 
 	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, on_cookie, &f);
+	*seen = f.seen;
 	return f.seen == 1 ? f.value : NULL;
 }
 
-bool ts_http_cookie_sent(const struct ts_http_request *req, const char *name)
+const char *ts_http_cookie(const struct ts_http_request *req, const char *name)
 {
-	struct cookie_find f = {.name = name};
+	unsigned seen;
 
-	MHD_get_connection_values(req->conn, MHD_COOKIE_KIND, on_cookie, &f);
-	return f.seen > 0;
+	return ts_http_cookie_seen(req, name, &seen);
 }
 
 bool ts_http_host_is(const struct ts_http_request *req, const char *host)

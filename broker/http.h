@@ -75,8 +75,9 @@ const char *const *ts_routes_names(size_t *n);
 const char *ts_http_request_header(const struct ts_http_request *req, const char *name);
 /* A cookie by its exact name; NULL when absent or sent twice (in any case). */
 const char *ts_http_cookie(const struct ts_http_request *req, const char *name);
-/* Was cookie name sent at all, in any spelling. */
-bool ts_http_cookie_sent(const struct ts_http_request *req, const char *name);
+/* The same, and how many times name came in any spelling (*seen). */
+const char *ts_http_cookie_seen(const struct ts_http_request *req, const char *name,
+				unsigned *seen);
 /* Does the Host header, without its port, name host (case-insensitively). */
 bool ts_http_host_is(const struct ts_http_request *req, const char *host);
 ts_err ts_http_query(const struct ts_http_request *req, const char *name, const char **value);
