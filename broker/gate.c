@@ -195,7 +195,8 @@ ts_err ts_gate_decide(const struct ts_gate_policy *policy, const struct ts_gate_
 				 .anonymous_paths = pool != NULL ? pool->anonymous_paths : NULL,
 				 .anonymous_grants = pool != NULL ? pool->anonymous_grants : NULL,
 				 .passive_origins = passive_origins(policy->config, pool,
-								    broker_origin)},
+								    broker_origin),
+				 .reply_urls = pool != NULL ? pool->reply_urls : NULL},
 			 req, &cls);
 	out->kind = proved = cls.kind;
 	out->err = cls.detail;

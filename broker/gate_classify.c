@@ -306,6 +306,31 @@ static bool same_host(const char *origin, const char *host)
 	       (h[host_len] == '\0' || h[host_len] == ':');
 }
 
+/* Is path (normalised) where the STS posts the pool's tokens: under
+ * /passiveauth/, or a registered wreply's path. */
+static bool passive_signin_path(const struct ctx *c, const char *path)
+{
+	char origin[TS_ORIGIN_MAX], reply[TS_GATE_PATH_MAX + 2];
+	const char *rest;
+	size_t len;
+
+	if (ts_gate_path_match(TS_GATE_PATH_PASSIVEAUTH, path))
+		return true;
+	for (char *const *r = c->cfg->reply_urls; r != NULL && *r != NULL; r++) {
+		if (ts_origin_of_url(*r, origin, &rest) != TS_ERR_OK)
+			continue;
+		if ((len = strcspn(rest, "?")) == 0) { /* "https://pool" is its "/" */
+			rest = "/";
+			len = 1;
+		}
+		/* A wreply that does not normalise is no path a request can have. */
+		if (ts_gate_path_normalise(rest, len, reply, sizeof reply, &len) == TS_ERR_OK &&
+		    ts_gate_path_match(reply, path))
+			return true;
+	}
+	return false;
+}
+
 /* A token posted into the pool's passive sign-in by a page of another
  * origin: someone else's token, posted from this browser, would sign it in
  * as them (login CSRF). The page's origin is Origin, else the Referer's (IE11
@@ -319,7 +344,7 @@ static bool rule_passive_origin(const struct ctx *c, struct ts_gate_class *out)
 	size_t n, count;
 
 	if (c->cfg->passive_origins == NULL || !method_reads_body(c->req->method) ||
-	    !ts_gate_path_match(TS_GATE_PATH_PASSIVEAUTH, out->path))
+	    !passive_signin_path(c, out->path))
 		return false;
 	if ((count = ts_gate_header_get(c->req, "Origin", &v, &n)) == 0 &&
 	    (count = ts_gate_header_get(c->req, "Referer", &v, &n)) == 0)

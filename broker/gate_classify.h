@@ -42,6 +42,9 @@ struct ts_gate_classify_config {
 	/* Origins that may POST into the pool's passive sign-in (NULL-terminated;
 	 * NULL: no check, as for web upstreams). */
 	char *const *passive_origins;
+	/* The pool's registered wreply URLs (NULL-terminated, or NULL): their
+	 * paths are guarded as /passiveauth/ is. */
+	char *const *reply_urls;
 };
 
 /* Longest name kept from a credential (NTLM, Basic, PIN, password grant). */

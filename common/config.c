@@ -399,6 +399,22 @@ static void *instance_of(struct ts_config *cfg, const struct seen_section *s)
 
 /* What one section needs beyond single values: required keys and
  * references to other sections. Reports the section's header line. */
+/* A wreply the STS posts tokens to, and whose path the gate guards: an
+ * https URL with a path (or none), printable, without a fragment. */
+static bool reply_url_valid(const char *url)
+{
+	char origin[TS_ORIGIN_MAX];
+	const char *path;
+
+	if (ts_origin_of_url(url, origin, &path) != TS_ERR_OK ||
+	    strncmp(origin, "https://", 8) != 0)
+		return false;
+	for (const char *c = path; *c != '\0'; c++)
+		if (!g_ascii_isgraph(*c) || *c == '#')
+			return false;
+	return true;
+}
+
 static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections,
 			  struct ts_config_diag *diag)
 {
@@ -425,6 +441,12 @@ static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections
 						"[pool %s] anonymous path '%s' must start with "
 						"'/' or '*/'",
 						p->name, p->anonymous_paths[k]);
+		for (size_t k = 0; p->reply_urls != NULL && p->reply_urls[k] != NULL; k++)
+			if (!reply_url_valid(p->reply_urls[k]))
+				return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
+						"[pool %s] reply URL '%s' is not "
+						"https://HOST[:PORT]/PATH",
+						p->name, p->reply_urls[k]);
 		for (size_t k = 0; p->passive_origins != NULL && p->passive_origins[k] != NULL;
 		     k++) {
 			const char *o = p->passive_origins[k];

@@ -32,17 +32,16 @@ static const char *host_end(const char *p, const char *end)
 	return p;
 }
 
-ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX])
+/* Canonical origin of text[0..len) into out; *path_at is where its path
+ * begins. */
+static ts_err canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX],
+			const char **path_at)
 {
 	const char *p = NULL, *end = text + len, *host, *port = NULL;
 	size_t s = 0, port_len = 0;
 	char *lower;
 	int n;
 
-	if (len == 4 && memcmp(text, "null", 4) == 0) {
-		memcpy(out, "null", 5);
-		return TS_ERR_OK;
-	}
 	for (; s < G_N_ELEMENTS(schemes); s++) {
 		const size_t plen = strlen(schemes[s].prefix);
 		if (len > plen && g_ascii_strncasecmp(text, schemes[s].prefix, plen) == 0) {
@@ -71,9 +70,26 @@ ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX]
 	}
 	if (p < end && *p != '/')
 		return TS_ERR_INVALID_ARGUMENT;
+	*path_at = p;
 	lower = g_ascii_strdown(host, (gssize)(port != NULL ? port - 1 - host : p - host));
 	n = snprintf(out, TS_ORIGIN_MAX, "%s%s%s%.*s", schemes[s].prefix, lower,
 		     port_len > 0 ? ":" : "", (int)port_len, port_len > 0 ? port : "");
 	g_free(lower);
 	return n > 0 && n < TS_ORIGIN_MAX ? TS_ERR_OK : TS_ERR_INVALID_ARGUMENT;
+}
+
+ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX])
+{
+	const char *path;
+
+	if (len == 4 && memcmp(text, "null", 4) == 0) {
+		memcpy(out, "null", 5);
+		return TS_ERR_OK;
+	}
+	return canonical(text, len, out, &path);
+}
+
+ts_err ts_origin_of_url(const char *url, char out[TS_ORIGIN_MAX], const char **path)
+{
+	return canonical(url, strlen(url), out, path);
 }

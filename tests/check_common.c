@@ -186,6 +186,12 @@ static const struct {
 	{"pool-bad-origin.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "pool-bad-origin.conf:4: [pool lync1] passive origin 'adfs.example.test' is not "
 	 "https://HOST[:PORT] (or null)"},
+	{"pool-bad-reply.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-bad-reply.conf:4: [pool lync1] reply URL 'http://h/passiveauth/' is not "
+	 "https://HOST[:PORT]/PATH"},
+	{"pool-reply-fragment.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-reply-fragment.conf:4: [pool lync1] reply URL 'https://h/passiveauth/#top' is not "
+	 "https://HOST[:PORT]/PATH"},
 	{"bad-public-url.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "[broker] public_url 'tessera.example.test' is not https://HOST[:PORT]"},
 	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
@@ -216,6 +222,9 @@ START_TEST(test_config_pools)
 	ck_assert_str_eq(two->passive_origins[1], "null");
 	ck_assert_ptr_null(two->passive_origins[2]);
 	ck_assert_ptr_null(one->passive_origins[0]);
+	ck_assert_str_eq(two->reply_urls[0], "https://lync2.example.test:4443/Sign-In/?from=sts");
+	ck_assert_str_eq(two->reply_urls[1], "https://lync2.example.test");
+	ck_assert_ptr_null(two->reply_urls[2]);
 	ck_assert_ptr_null(ts_config_find_pool(cfg, "adfs"));
 	ts_config_free(cfg);
 }

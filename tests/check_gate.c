@@ -71,7 +71,8 @@ static void setup(void)
 	      "[pool app]\nhost = app.test\nidp = fx\nstage = passive\nupstream = web\n"
 	      "anonymous_paths = /.tessera/*; /public/*; /passiveauth/*\n"
 	      "[pool lync3]\nhost = lync3.test\nidp = fx\nstage = passive\n"
-	      "passive_origins = https://ADFS.example.test:443/adfs/ls/; null\n",
+	      "passive_origins = https://ADFS.example.test:443/adfs/ls/; null\n"
+	      "reply_urls = https://lync3.test/Sign-In/Done.aspx?from=sts; https://lync3.example.test\n",
 	      f);
 	fclose(f);
 	ck_assert_msg(ts_config_load(path, &fx.config, &diag) == TS_ERR_OK, "%s", diag.text);
@@ -1082,6 +1083,40 @@ START_TEST(test_passive_origins_configured)
 }
 END_TEST
 
+/* A registered wreply outside /passiveauth/ is guarded as it is. */
+START_TEST(test_passive_reply_paths)
+{
+	static const struct {
+		const char *host, *target, *origin;
+		bool foreign;
+	} cases[] = {
+		{"lync3.test", "/sign-in/DONE.aspx", "Origin: https://evil.test", true},
+		{"lync3.test", "/Sign-In/./Done.aspx/?from=elsewhere", "Origin: https://evil.test",
+		 true},
+		{"lync3.test", "/Sign-In/Done.aspx", "Referer: https://evil.test/x", true},
+		{"lync3.test", "/", "Origin: https://evil.test", true}, /* "https://lync3.example.test" */
+		{"lync3.test", "/Sign-In/Done.aspx", "Origin: https://adfs.example.test", false},
+		{"lync3.test", "/Sign-In/Done.aspx/more", "Origin: https://evil.test", false},
+		{"lync3.test", "/Sign-In/", "Origin: https://evil.test", false},
+		{"lync2.test", "/Sign-In/Done.aspx", "Origin: https://evil.test", false},
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct req_spec s = {.host = cases[i].host, .method = "POST",
+				     .target = cases[i].target, .headers = {FORM, cases[i].origin},
+				     .body = "wa=wsignin1.0&wresult=x"};
+		struct ts_gate_verdict *v = decide(&s);
+
+		ck_assert_msg((v->err == TS_ERR_GATE_ORIGIN_FOREIGN) == cases[i].foreign,
+			      "%s %s %s: %s", cases[i].host, cases[i].target, cases[i].origin,
+			      ts_errname(v->err));
+		ck_assert_msg(!cases[i].foreign || v->outcome == TS_GATE_REFUSE, "%s",
+			      cases[i].target);
+		verdict_free(v);
+	}
+}
+END_TEST
+
 START_TEST(test_web_upstream_anonymous_and_hosts)
 {
 	struct req_spec pub = {.host = "app.test", .target = "/public/logo.png"};
@@ -1279,6 +1314,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_tessera_ticket_identity, 0, 2);
 	tcase_add_test(tc, test_tessera_ticket_refused);
 	tcase_add_test(tc, test_passive_origins_configured);
+	tcase_add_test(tc, test_passive_reply_paths);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
 	tcase_add_test(tc, test_answers_exact);
 	tcase_add_test(tc, test_stage_rule);

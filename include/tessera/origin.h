@@ -17,4 +17,8 @@
  * else than http(s)://host[:port][/...], or when it does not fit. */
 ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX]);
 
+/* As ts_origin_canonical, for a URL ("null" is not one): out is its origin,
+ * *path where the rest begins ("" or "/..."), unchecked. */
+ts_err ts_origin_of_url(const char *url, char out[TS_ORIGIN_MAX], const char **path);
+
 #endif

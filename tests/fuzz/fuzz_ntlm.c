@@ -35,8 +35,10 @@ static void as_request(const char *text, size_t size)
 	static char *const anonymous_paths[] = {"/", "*/mex", "/PassiveAuth/*", NULL};
 	static char *const anonymous_grants[] = {"urn:microsoft.rtc:anonmeeting", NULL};
 	static char *const passive_origins[] = {"https://tessera.example.test", "null", NULL};
+	static char *const reply_urls[] = {"https://pool.test/Sign-In/Done.aspx?x=1",
+					   "https://pool.test", NULL};
 	const struct ts_gate_classify_config cfg = {anonymous_paths, anonymous_grants,
-						    passive_origins};
+						    passive_origins, reply_urls};
 	static const char *const schemes[] = {"NTLM ", "Negotiate ", "Basic ", "Bearer ", ""};
 	struct ts_gate_class *out = malloc(sizeof *out);
 	char *auth = malloc(size + 16);
