@@ -293,19 +293,6 @@ static bool rule_cert(const struct ctx *c, struct ts_gate_class *out)
 	       set(out, TS_GATE_KIND_TLS_DSK, TS_ERR_OK);
 }
 
-/* Is origin (canonical) https on the host the request was sent to, any
- * port: a same-origin post, such as the pool's own page posting back. */
-static bool same_host(const char *origin, const char *host)
-{
-	static const char https[] = "https://";
-	const size_t host_len = host != NULL ? strcspn(host, ":") : 0;
-	const char *h = origin + sizeof https - 1;
-
-	return host_len > 0 && strncmp(origin, https, sizeof https - 1) == 0 &&
-	       g_ascii_strncasecmp(h, host, host_len) == 0 &&
-	       (h[host_len] == '\0' || h[host_len] == ':');
-}
-
 /* Is path (normalised) where the STS posts the pool's tokens: under
  * /passiveauth/, or a registered wreply's path. */
 static bool passive_signin_path(const struct ctx *c, const char *path)
@@ -350,7 +337,8 @@ static bool rule_passive_origin(const struct ctx *c, struct ts_gate_class *out)
 	    (count = ts_gate_header_get(c->req, "Referer", &v, &n)) == 0)
 		return false;
 	if (count == 1 && ts_origin_canonical(v, n, origin) == TS_ERR_OK) {
-		if (same_host(origin, c->req->host))
+		/* The pool's own page posting back. */
+		if (ts_origin_on_host(origin, c->req->host))
 			return false;
 		for (char *const *o = c->cfg->passive_origins; *o != NULL; o++)
 			if (ts_origin_canonical(*o, strlen(*o), listed) == TS_ERR_OK &&

@@ -21,7 +21,7 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/browser_bind.c broker/browser_bind.h \
 	broker/return_url.c broker/return_url.h broker/route_health.c \
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
-	broker/route_acs.c broker/route_session.c broker/route_sts.c broker/sts_flow.c \
+	broker/route_acs.c broker/route_session.c broker/route_signout.c broker/route_sts.c broker/sts_flow.c \
 	broker/sts_flow.h broker/sts_names.c $(TS_GATE_SOURCES) broker/route_gate.c \
 	broker/gate_spop.h broker/gate_spop.c broker/gate_policy.h broker/gate_policy.c \
 	broker/cutover_run.c broker/cutover_run.h broker/request_batch.c broker/request_batch.h

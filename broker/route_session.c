@@ -1,8 +1,6 @@
 /* On pool hosts, GET /.tessera/session?code=C&return=PATH redeems the
  * hand-over code, in the browser it was issued to, for a host-only cookie
- * with a ticket for that pool. On the
- * broker, GET /signout ends the SSO session: every ticket it minted is
- * revoked, both cookies are cleared. */
+ * with a ticket for that pool. */
 #include <glib.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -110,34 +108,5 @@ TS_ROUTE(ts_route_pool_session)
 out:
 	json_decref(p);
 	free(payload);
-	return err;
-}
-
-TS_ROUTE(ts_route_signout)
-{
-	const struct ts_ticket_claims *session = NULL;
-	ts_err ended = TS_ERR_OK, err = ts_sso_from_cookie(req, &session);
-
-	if (err == TS_ERR_OK && session != NULL) {
-		ended = ts_state_session_end(req->broker, session->jti, session->exp);
-		if (ended == TS_ERR_OK)
-			ts_log(TS_LOG_INFO, "signout", "sub", session->sub, "result", "revoked");
-		else
-			ts_log_error(TS_LOG_ERR, "signout_failed", ended, "sub", session->sub);
-		ts_ticket_claims_release(session);
-	}
-	/* Cookies go whatever the store said: the browser forgets them. But a
-	 * sign-out whose revocation did not commit is not reported done: the
-	 * tickets stay valid, and the user is told so. */
-	if (ended != TS_ERR_OK)
-		err = ts_http_refuse(resp, ended,
-				     "this browser's cookies are removed, but the sign-out was "
-				     "not recorded: tickets issued before stay valid until they "
-				     "expire",
-				     NULL, NULL);
-	else
-		err = ts_http_redirect(resp, req->rt->config->broker.signout_url);
-	if (err == TS_ERR_OK && (err = ts_http_set_cookie(resp, TS_SSO_COOKIE, "", 0)) == TS_ERR_OK)
-		err = ts_http_set_cookie(resp, TS_POOL_COOKIE, "", 0);
 	return err;
 }

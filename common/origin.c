@@ -93,3 +93,16 @@ ts_err ts_origin_of_url(const char *url, char out[TS_ORIGIN_MAX], const char **p
 {
 	return canonical(url, strlen(url), out, path);
 }
+
+bool ts_origin_on_host(const char *origin, const char *host)
+{
+	static const char https[] = "https://";
+	const size_t host_len = host != NULL ? strcspn(host, ":") : 0;
+	const char *h;
+
+	if (host_len == 0 || strncmp(origin, https, sizeof https - 1) != 0)
+		return false;
+	h = origin + sizeof https - 1;
+	return g_ascii_strncasecmp(h, host, host_len) == 0 &&
+	       (h[host_len] == '\0' || h[host_len] == ':');
+}

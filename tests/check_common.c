@@ -554,6 +554,36 @@ START_TEST(test_origin_too_long)
 }
 END_TEST
 
+START_TEST(test_origin_of_url)
+{
+	char out[TS_ORIGIN_MAX];
+	const char *path = NULL;
+
+	ck_assert_int_eq(ts_origin_of_url("https://Pool.Test:443/Sign-In/?x=1", out, &path),
+			 TS_ERR_OK);
+	ck_assert_str_eq(out, "https://pool.test");
+	ck_assert_str_eq(path, "/Sign-In/?x=1");
+	ck_assert_int_eq(ts_origin_of_url("https://pool.test", out, &path), TS_ERR_OK);
+	ck_assert_str_eq(path, "");
+	ck_assert_int_eq(ts_origin_of_url("null", out, &path), TS_ERR_INVALID_ARGUMENT);
+	ck_assert_int_eq(ts_origin_of_url("https://pool.test?x=1", out, &path),
+			 TS_ERR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST(test_origin_on_host)
+{
+	ck_assert(ts_origin_on_host("https://pool.test", "Pool.Test"));
+	ck_assert(ts_origin_on_host("https://pool.test:8443", "pool.test:443"));
+	ck_assert(!ts_origin_on_host("http://pool.test", "pool.test"));
+	ck_assert(!ts_origin_on_host("https://pool.test.evil.test", "pool.test"));
+	ck_assert(!ts_origin_on_host("https://pool.tes", "pool.test"));
+	ck_assert(!ts_origin_on_host("null", "pool.test"));
+	ck_assert(!ts_origin_on_host("https://pool.test", ""));
+	ck_assert(!ts_origin_on_host("https://pool.test", NULL));
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -578,6 +608,8 @@ static Suite *common_suite(void)
 	tcase_add_loop_test(tc, test_origin_canonical, 0,
 			    (int)(sizeof origins / sizeof origins[0]));
 	tcase_add_test(tc, test_origin_too_long);
+	tcase_add_test(tc, test_origin_of_url);
+	tcase_add_test(tc, test_origin_on_host);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("log");

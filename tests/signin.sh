@@ -293,8 +293,10 @@ mfa_sso=$(cookie ma2 __Host-tessera-sso)
 # --- a sign-out the store cannot record is not reported done --------------
 # Another process holds the write lock past the store's 5 s wait: 500 by
 # name, the cookies cleared all the same; the session still stands.
+# It is the user's click on the page below (same-origin) that gets through.
 store_lock
-[ "$(get o0 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso")" = 500 ] &&
+[ "$(get o0 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" \
+	-H 'Sec-Fetch-Site: same-origin' -H 'Referer: https://broker.test/signout')" = 500 ] &&
 	grep -q STORE_QUERY "$TS_TMP/o0.b" || ts_fail "unrecorded sign-out: $(head -c 300 "$TS_TMP/o0.b")"
 tr -d '\r' <"$TS_TMP/o0.h" | grep -qi '^set-cookie: __Host-tessera-sso=; .*Max-Age=0' ||
 	ts_fail "SSO cookie not cleared by the failed sign-out"
@@ -302,11 +304,38 @@ grep -q 'event=signout_failed error=STORE_QUERY' "$TS_TMP/tesserad2.log" ||
 	ts_fail "the failed sign-out is not logged: $(grep -i signout "$TS_TMP/tesserad2.log")"
 store_unlock
 
+# --- another site's page cannot sign the user out (logout CSRF) -----------
+# A cross-site navigation carries the Lax SSO cookie. It gets a page that
+# asks first (not frameable); no cookie is cleared, the session stands.
+signout_asked() { # NAME HEADER...: a sign-out that must be asked first
+	n=$1
+	shift
+	[ "$(get "$n" "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" "$@")" = 200 ] &&
+		grep -q '<form method="get" action="/signout">' "$TS_TMP/$n.b" ||
+		ts_fail "$n: $* signed out unasked: $(head -c 300 "$TS_TMP/$n.b")"
+	! grep -qi '^set-cookie:' "$TS_TMP/$n.h" || ts_fail "$n: cookies cleared unasked"
+}
+signout_asked ox1 -H 'Sec-Fetch-Site: cross-site' -H 'Referer: https://evil.test/page'
+header ox1 Content-Security-Policy | grep -q "frame-ancestors 'none'" &&
+	[ "$(header ox1 X-Frame-Options)" = DENY ] || ts_fail "the sign-out page can be framed"
+grep -q 'event=signout_asked error=SIGNOUT_CROSS_SITE origin=https://evil.test fetch_site=cross-site' \
+	"$TS_TMP/tesserad2.log" || ts_fail "asked sign-out not logged: $(grep signout_asked "$TS_TMP/tesserad2.log")"
+signout_asked ox2 -H 'Referer: https://evil.test/' # a browser without Sec-Fetch-*
+signout_asked ox3 -H 'Sec-Fetch-Site: same-site' -H 'Origin: https://sibling.test'
+signout_asked ox4 -H 'Sec-Fetch-Site: cross-site'
+signout_asked ox5 -H 'Sec-Fetch-Site: cross-site' -H 'Referer: https://lync1.test.evil.test/'
+get ox6 "$B/signin?pool=lync1&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" >/dev/null
+case "$(header ox6 Location)" in https://lync1.test/.tessera/session\?*) ;;
+*) ts_fail "the session did not stand: $(header ox6 Location)" ;; esac
+
 # --- sign-out revokes the session: its cookie no longer skips the IdP -----
 # A code handed over before the sign-out and redeemed after it gets no ticket.
 get o3 "$B/signin?pool=lync1&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" >/dev/null
 code_o3=$(query "$(header o3 Location)" code)
-[ "$(get o1 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso")" = 302 ] || ts_fail "signout"
+# A pool's page (on another site than the broker's) may link here.
+[ "$(get o1 "$B/signout" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" \
+	-H 'Sec-Fetch-Site: cross-site' -H 'Referer: https://LYNC1.test:4443/app')" = 302 ] ||
+	ts_fail "signout"
 [ "$(get o4 "$B/.tessera/session?code=$code_o3" -H 'Host: lync1.test')" = 401 ] &&
 	grep -q SESSION_UNKNOWN "$TS_TMP/o4.b" ||
 	ts_fail "a code outlived its sign-out: $(head -c 300 "$TS_TMP/o4.b")"

@@ -82,6 +82,7 @@
 	X(CODE_WRONG_HOST, 400, "hand-over code was issued for another pool host")     \
 	X(CODE_OTHER_BROWSER, 403, "hand-over code was issued to another browser")     \
 	X(SESSION_UNKNOWN, 401, "no valid single sign-on session")                     \
+	X(SIGNOUT_CROSS_SITE, 403, "sign-out asked for by another site's page: the user is asked first") \
 	X(NOT_READY, 503, "the broker is not ready to serve")                          \
 	/* Tessera as the pools' STS (broker/route_sts.c) */                           \
 	X(STS_REQUEST, 400, "not a WS-Fed sign-in request (wa=wsignin1.0)")            \

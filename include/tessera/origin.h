@@ -4,6 +4,7 @@
 #ifndef TESSERA_ORIGIN_H
 #define TESSERA_ORIGIN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tessera/err.h"
@@ -20,5 +21,9 @@ ts_err ts_origin_canonical(const char *text, size_t len, char out[TS_ORIGIN_MAX]
 /* As ts_origin_canonical, for a URL ("null" is not one): out is its origin,
  * *path where the rest begins ("" or "/..."), unchecked. */
 ts_err ts_origin_of_url(const char *url, char out[TS_ORIGIN_MAX], const char **path);
+
+/* Is origin (canonical) https on host, on any port? host may carry a
+ * ":port" (a Host header), which is ignored; NULL or "" matches nothing. */
+bool ts_origin_on_host(const char *origin, const char *host);
 
 #endif
