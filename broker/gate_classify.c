@@ -11,6 +11,7 @@
  *    sent twice, an unknown scheme or grant) is unknown, never guessed. */
 #include <glib.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gate_base64.h"
@@ -294,25 +295,32 @@ static bool rule_cert(const struct ctx *c, struct ts_gate_class *out)
 }
 
 /* Is path (normalised) where the STS posts the pool's tokens: under
- * /passiveauth/, or a registered wreply's path. */
+ * /passiveauth/, or under the directory of a registered wreply (IIS serves
+ * "Done.aspx/x" as Done.aspx, and WIF takes a token posted anywhere in its
+ * application). The config keeps wreply paths plain (config.c), so each is
+ * compared as written. */
 static bool passive_signin_path(const struct ctx *c, const char *path)
 {
-	char origin[TS_ORIGIN_MAX], reply[TS_GATE_PATH_MAX + 2];
+	char origin[TS_ORIGIN_MAX], pattern[TS_GATE_PATH_MAX + 2];
 	const char *rest;
-	size_t len;
+	size_t dir;
 
 	if (ts_gate_path_match(TS_GATE_PATH_PASSIVEAUTH, path))
 		return true;
 	for (char *const *r = c->cfg->reply_urls; r != NULL && *r != NULL; r++) {
 		if (ts_origin_of_url(*r, origin, &rest) != TS_ERR_OK)
 			continue;
-		if ((len = strcspn(rest, "?")) == 0) { /* "https://pool" is its "/" */
+		/* "/a/b/Done.aspx?x" guards "/a/b/" and below; "https://pool"
+		 * guards every path. */
+		for (dir = strcspn(rest, "?"); dir > 0 && rest[dir - 1] != '/'; dir--)
+			;
+		if (dir == 0) {
 			rest = "/";
-			len = 1;
+			dir = 1;
 		}
-		/* A wreply that does not normalise is no path a request can have. */
-		if (ts_gate_path_normalise(rest, len, reply, sizeof reply, &len) == TS_ERR_OK &&
-		    ts_gate_path_match(reply, path))
+		if (dir < TS_GATE_PATH_MAX &&
+		    snprintf(pattern, sizeof pattern, "%.*s*", (int)dir, rest) > 0 &&
+		    ts_gate_path_match(pattern, path))
 			return true;
 	}
 	return false;

@@ -270,9 +270,6 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct ts_http
 	for (size_t i = 0; i < resp->n_headers; i++)
 		MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	/* No page of ours is meant to be framed: a framed link or button is a
-	 * click someone else can steal. */
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	ret = MHD_queue_response(conn, (unsigned)resp->status, r);
 	MHD_destroy_response(r);

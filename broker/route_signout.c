@@ -27,10 +27,11 @@ static bool on_pool_host(const struct ts_config *cfg, const char *origin)
 	return false;
 }
 
-/* Asked for by the user (typed, a bookmark), a page of the broker or of a
- * pool, or a client that says nothing of where it comes from (no browser
- * forgets Sec-Fetch-Site and the Referer both unless told to; a client that
- * is not a browser carries no cookie it did not choose). */
+/* Asked for by the user (typed, a bookmark: Sec-Fetch-Site none), or by a
+ * page of the broker or of a pool. A request that says nothing of where it
+ * comes from is asked too: another site's link can drop the Referer, and a
+ * browser older than Sec-Fetch-Site sends nothing else. (A script that is
+ * not a browser can send "Sec-Fetch-Site: none".) */
 static bool asked_here(const struct ts_http_request *req, char origin[TS_ORIGIN_MAX])
 {
 	const struct ts_config *cfg = req->rt->config;
@@ -44,7 +45,7 @@ static bool asked_here(const struct ts_http_request *req, char origin[TS_ORIGIN_
 	if (page == NULL)
 		page = ts_http_request_header(req, "Referer");
 	if (page == NULL)
-		return site == NULL;
+		return false;
 	if (ts_origin_canonical(page, strlen(page), origin) != TS_ERR_OK) {
 		strcpy(origin, "unreadable");
 		return false;
@@ -72,6 +73,8 @@ static ts_err ask_first(struct ts_http_response *resp)
 	if (err == TS_ERR_OK)
 		err = ts_http_add_header(resp, "Content-Security-Policy",
 					 "default-src 'none'; frame-ancestors 'none'");
+	if (err == TS_ERR_OK)
+		err = ts_http_add_header(resp, "X-Frame-Options", "DENY"); /* IE11 */
 	return err;
 }
 

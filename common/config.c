@@ -399,17 +399,54 @@ static void *instance_of(struct ts_config *cfg, const struct seen_section *s)
 
 /* What one section needs beyond single values: required keys and
  * references to other sections. Reports the section's header line. */
-/* A wreply the STS posts tokens to, and whose path the gate guards: an
- * https URL with a path (or none), printable, without a fragment. */
-static bool reply_url_valid(const char *url)
+static bool on_pool_host(const struct ts_config_pool *pool, const char *origin)
+{
+	if (ts_origin_on_host(origin, pool->host))
+		return true;
+	for (char **h = pool->gate_hosts; h != NULL && *h != NULL; h++)
+		if (ts_origin_on_host(origin, *h))
+			return true;
+	return false;
+}
+
+/* A path the gate reads as written (gate_path.h leaves it unchanged, and no
+ * other spelling IIS would serve the same compares otherwise): unreserved
+ * characters in segments that are not empty, "." or "..", nor end in ".". */
+static bool plain_path(const char *path, size_t len)
+{
+	size_t seg = 1; /* where the current segment starts */
+
+	if (len == 0)
+		return true;
+	if (path[0] != '/')
+		return false;
+	for (size_t i = 1; i <= len; i++) {
+		if (i == len || path[i] == '/') {
+			if ((i == seg && i != len) || (i > seg && path[i - 1] == '.'))
+				return false;
+			seg = i + 1;
+		} else if (!g_ascii_isalnum(path[i]) && !strchr("-._~", path[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A wreply the STS posts tokens to, and below whose directory the gate
+ * guards posts: https on one of the pool's hosts, a plain path, a query
+ * without a fragment. */
+static bool reply_url_valid(const struct ts_config_pool *pool, const char *url)
 {
 	char origin[TS_ORIGIN_MAX];
 	const char *path;
+	size_t path_len;
 
-	if (ts_origin_of_url(url, origin, &path) != TS_ERR_OK ||
-	    strncmp(origin, "https://", 8) != 0)
+	if (ts_origin_of_url(url, origin, &path) != TS_ERR_OK || !on_pool_host(pool, origin))
 		return false;
-	for (const char *c = path; *c != '\0'; c++)
+	path_len = strcspn(path, "?");
+	if (!plain_path(path, path_len))
+		return false;
+	for (const char *c = path + path_len; *c != '\0'; c++)
 		if (!g_ascii_isgraph(*c) || *c == '#')
 			return false;
 	return true;
@@ -442,10 +479,11 @@ static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections
 						"'/' or '*/'",
 						p->name, p->anonymous_paths[k]);
 		for (size_t k = 0; p->reply_urls != NULL && p->reply_urls[k] != NULL; k++)
-			if (!reply_url_valid(p->reply_urls[k]))
+			if (!reply_url_valid(p, p->reply_urls[k]))
 				return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, line,
-						"[pool %s] reply URL '%s' is not "
-						"https://HOST[:PORT]/PATH",
+						"[pool %s] reply URL '%s' is not https on the "
+						"pool's host or gate_hosts with a plain path "
+						"(letters, digits, '-._~' between '/')",
 						p->name, p->reply_urls[k]);
 		for (size_t k = 0; p->passive_origins != NULL && p->passive_origins[k] != NULL;
 		     k++) {

@@ -94,10 +94,24 @@ ts_err ts_origin_of_url(const char *url, char out[TS_ORIGIN_MAX], const char **p
 	return canonical(url, strlen(url), out, path);
 }
 
+/* The length of host's name without its port (an IPv6 literal up to its
+ * "]"); 0 when there is none. */
+static size_t name_length(const char *host)
+{
+	const char *close;
+
+	if (host == NULL)
+		return 0;
+	if (host[0] != '[')
+		return strcspn(host, ":");
+	close = strchr(host, ']');
+	return close != NULL ? (size_t)(close - host) + 1 : 0;
+}
+
 bool ts_origin_on_host(const char *origin, const char *host)
 {
 	static const char https[] = "https://";
-	const size_t host_len = host != NULL ? strcspn(host, ":") : 0;
+	const size_t host_len = name_length(host);
 	const char *h;
 
 	if (host_len == 0 || strncmp(origin, https, sizeof https - 1) != 0)

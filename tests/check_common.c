@@ -187,11 +187,20 @@ static const struct {
 	 "pool-bad-origin.conf:4: [pool lync1] passive origin 'adfs.example.test' is not "
 	 "https://HOST[:PORT] (or null)"},
 	{"pool-bad-reply.conf", TS_ERR_CONFIG_BAD_VALUE,
-	 "pool-bad-reply.conf:4: [pool lync1] reply URL 'http://h/passiveauth/' is not "
-	 "https://HOST[:PORT]/PATH"},
+	 "pool-bad-reply.conf:4: [pool lync1] reply URL 'http://h/passiveauth/' is not https on the pool's host or "
+	 "gate_hosts with a plain path (letters, digits, '-._~' between '/')"},
 	{"pool-reply-fragment.conf", TS_ERR_CONFIG_BAD_VALUE,
-	 "pool-reply-fragment.conf:4: [pool lync1] reply URL 'https://h/passiveauth/#top' is not "
-	 "https://HOST[:PORT]/PATH"},
+	 "pool-reply-fragment.conf:4: [pool lync1] reply URL 'https://h/passiveauth/#top' is not https on the pool's host or "
+	 "gate_hosts with a plain path (letters, digits, '-._~' between '/')"},
+	{"pool-reply-host.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-reply-host.conf:4: [pool lync1] reply URL 'https://other.test/passiveauth/' is not https on the pool's host or "
+	 "gate_hosts with a plain path (letters, digits, '-._~' between '/')"},
+	{"pool-reply-path.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-reply-path.conf:4: [pool lync1] reply URL 'https://h/a%2Cb/Done.aspx' is not https on the pool's host or "
+	 "gate_hosts with a plain path (letters, digits, '-._~' between '/')"},
+	{"pool-reply-dot.conf", TS_ERR_CONFIG_BAD_VALUE,
+	 "pool-reply-dot.conf:4: [pool lync1] reply URL 'https://h/sign-in./' is not https on the pool's host or "
+	 "gate_hosts with a plain path (letters, digits, '-._~' between '/')"},
 	{"bad-public-url.conf", TS_ERR_CONFIG_BAD_VALUE,
 	 "[broker] public_url 'tessera.example.test' is not https://HOST[:PORT]"},
 	{"bad-alg.conf", TS_ERR_CONFIG_BAD_VALUE,
@@ -581,6 +590,11 @@ START_TEST(test_origin_on_host)
 	ck_assert(!ts_origin_on_host("null", "pool.test"));
 	ck_assert(!ts_origin_on_host("https://pool.test", ""));
 	ck_assert(!ts_origin_on_host("https://pool.test", NULL));
+	/* An IPv6 literal is compared whole, not cut at its first ":". */
+	ck_assert(ts_origin_on_host("https://[2001:db8::1]:8443", "[2001:db8::1]:443"));
+	ck_assert(!ts_origin_on_host("https://[2001:db8::2]", "[2001:db8::1]"));
+	ck_assert(!ts_origin_on_host("https://[::2]", "[::1]"));
+	ck_assert(!ts_origin_on_host("https://[::1", "[::1"));
 }
 END_TEST
 

@@ -72,7 +72,9 @@ static void setup(void)
 	      "anonymous_paths = /.tessera/*; /public/*; /passiveauth/*\n"
 	      "[pool lync3]\nhost = lync3.test\nidp = fx\nstage = passive\n"
 	      "passive_origins = https://ADFS.example.test:443/adfs/ls/; null\n"
-	      "reply_urls = https://lync3.test/Sign-In/Done.aspx?from=sts; https://lync3.example.test\n",
+	      "gate_hosts = lync3.example.test\n"
+	      "reply_urls = https://lync3.test/Sign-In/Done.aspx?from=sts; "
+	      "https://LYNC3.example.test:8443/App/\n",
 	      f);
 	fclose(f);
 	ck_assert_msg(ts_config_load(path, &fx.config, &diag) == TS_ERR_OK, "%s", diag.text);
@@ -1083,7 +1085,8 @@ START_TEST(test_passive_origins_configured)
 }
 END_TEST
 
-/* A registered wreply outside /passiveauth/ is guarded as it is. */
+/* A registered wreply outside /passiveauth/ is guarded as it is: its
+ * directory and everything below. */
 START_TEST(test_passive_reply_paths)
 {
 	static const struct {
@@ -1094,10 +1097,17 @@ START_TEST(test_passive_reply_paths)
 		{"lync3.test", "/Sign-In/./Done.aspx/?from=elsewhere", "Origin: https://evil.test",
 		 true},
 		{"lync3.test", "/Sign-In/Done.aspx", "Referer: https://evil.test/x", true},
-		{"lync3.test", "/", "Origin: https://evil.test", true}, /* "https://lync3.example.test" */
+		{"lync3.test", "/Sign-In/Done.aspx/more", "Origin: https://evil.test", true},
+		{"lync3.test", "/Sign-In/Other.aspx", "Origin: https://evil.test", true},
+		{"lync3.test", "/Sign-In", "Origin: https://evil.test", true},
+		{"lync3.test", "/%53ign-In/x", "Origin: https://evil.test", true},
+		{"lync3.example.test", "/app/x", "Origin: https://evil.test", true},
+		{"lync3.test", "/App", "Origin: https://evil.test", true},
 		{"lync3.test", "/Sign-In/Done.aspx", "Origin: https://adfs.example.test", false},
-		{"lync3.test", "/Sign-In/Done.aspx/more", "Origin: https://evil.test", false},
-		{"lync3.test", "/Sign-In/", "Origin: https://evil.test", false},
+		{"lync3.test", "/SignIn/Done.aspx", "Origin: https://evil.test", false},
+		{"lync3.test", "/Sign-In2/", "Origin: https://evil.test", false},
+		{"lync3.test", "/App2/", "Origin: https://evil.test", false},
+		{"lync3.test", "/", "Origin: https://evil.test", false},
 		{"lync2.test", "/Sign-In/Done.aspx", "Origin: https://evil.test", false},
 	};
 

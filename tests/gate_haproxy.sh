@@ -166,7 +166,10 @@ hdr_exact k1 'WWW-Authenticate: MsRtcOAuth href="https://lync2.test/WebTicket/oa
 	ts_fail "legacy challenge rewritten: $(cat "$TS_TMP/k0.h")"
 [ "$(h k2 -H "Cookie: __Host-tessera=$tk1" https://lync2.test/ucwa/v1/other)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/other)" ] || ts_fail "another pool's ticket passed"
-h k3 -H "Cookie: $JAR; __Host-tessera-sso=$sso" https://broker.test/signout >/dev/null
+# The sign-out link on the pool's page, followed through HAProxy.
+[ "$(h k3 -H "Cookie: $JAR; __Host-tessera-sso=$sso" -H 'Sec-Fetch-Site: same-site' \
+	-H 'Referer: https://lync2.test/app/' https://broker.test/signout)" = 302 ] ||
+	ts_fail "sign-out from the pool's page: $(head -c 300 "$TS_TMP/k3.b")"
 [ "$(h k4 -H "Cookie: __Host-tessera=$tk2" https://lync2.test/ucwa/v1/revoked)" = 401 ] &&
 	[ -z "$(reached pool2 /ucwa/v1/revoked)" ] || ts_fail "a revoked ticket passed"
 

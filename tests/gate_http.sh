@@ -172,7 +172,7 @@ else
 	echo "note: expired-ticket case skipped (no PyJWT)" >&2
 fi
 # Revoked: sign-out revokes every ticket of the session.
-[ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$sso")" = 302 ] || ts_fail "signout"
+[ "$(get o1 "$B/signout" -H "Cookie: __Host-tessera-sso=$sso" -H "Sec-Fetch-Site: none")" = 302 ] || ts_fail "signout"
 run t7 GET app.test /reports -H "Cookie: __Host-tessera=$app_ticket"
 expect t7 401 "revoked ticket"
 verdict t7 | grep -q TICKET_REVOKED || ts_fail "t7: $(verdict t7)"

@@ -324,6 +324,7 @@ signout_asked ox2 -H 'Referer: https://evil.test/' # a browser without Sec-Fetch
 signout_asked ox3 -H 'Sec-Fetch-Site: same-site' -H 'Origin: https://sibling.test'
 signout_asked ox4 -H 'Sec-Fetch-Site: cross-site'
 signout_asked ox5 -H 'Sec-Fetch-Site: cross-site' -H 'Referer: https://lync1.test.evil.test/'
+signout_asked ox7 # neither header: another site's link can drop the Referer
 get ox6 "$B/signin?pool=lync1&bind=$BIND" -H "Cookie: $JAR; __Host-tessera-sso=$mfa_sso" >/dev/null
 case "$(header ox6 Location)" in https://lync1.test/.tessera/session\?*) ;;
 *) ts_fail "the session did not stand: $(header ox6 Location)" ;; esac

@@ -86,6 +86,9 @@ sign_for "$id" --group S-1-5-21-1-2-3-513 >"$TS_TMP/r1.txt"
 sso=$(cookie a1 __Host-tessera-sso)
 grep -q "action=\"$REPLY\"" "$TS_TMP/a1.b" || ts_fail "not posted to wreply: $(cat "$TS_TMP/a1.b")"
 grep -qi '^content-security-policy: default-src' "$TS_TMP/a1.h" || ts_fail "no CSP"
+# The Web SDK runs the passive sign-in in a hidden iframe: it may be framed.
+! grep -qi '^x-frame-options:\|frame-ancestors' "$TS_TMP/a1.h" "$TS_TMP/l1.h" ||
+	ts_fail "the STS pages refuse a frame: $(cat "$TS_TMP/a1.h")"
 claims a1 "$REALM"
 has_claim a1 AuthenticationMethod=urn:oasis:names:tc:SAML:1.0:am:password
 has_claim a1 primarysid=S-1-5-21-1004336348-1177238915-682003330-1104
