@@ -84,31 +84,39 @@ enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v)
 	return v->stage == TS_GATE_STAGE_PASSIVE ? TS_DECISION_REFUSED : TS_DECISION_PASSED;
 }
 
-void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
-		    const struct ts_gate_request *req)
+bool ts_gate_usage_event(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+			 const struct ts_gate_request *req, char agent[TS_CUTOVER_AGENT_MAX + 1],
+			 struct ts_usage_event *out)
 {
-	char agent[TS_CUTOVER_AGENT_MAX + 1];
-
-	if (policy->usage == NULL || v->pool[0] == '\0' || !ts_gate_kind_is_legacy(v->kind))
-		return;
+	if (v->pool[0] == '\0' || !ts_gate_kind_is_legacy(v->kind))
+		return false;
 	/* An NTLM type 1 is half a handshake: its type 3 names the user and is
 	 * the one recorded. Other attempts without a name (Kerberos, a
 	 * malformed token) still count, as "(unnamed)". */
 	if (v->user[0] == '\0' && v->kind == TS_GATE_KIND_NTLM)
-		return;
+		return false;
 	user_agent(req, agent);
+	*out = (struct ts_usage_event){.pool = v->pool,
+				       .user = v->user[0] != '\0' ? v->user : "(unnamed)",
+				       .family = v->client->name,
+				       .passive_capable = v->client->passive_capable,
+				       .kind = ts_gate_kind_name(v->kind),
+				       .ip = req->source,
+				       .agent = agent,
+				       .decision = ts_gate_legacy_decision(v),
+				       .now = policy->now};
+	return true;
+}
+
+void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+		    const struct ts_gate_request *req)
+{
+	char agent[TS_CUTOVER_AGENT_MAX + 1];
+	struct ts_usage_event ev;
+
 	/* A full table counts a drop (ts_usage_stats); the request goes on. */
-	(void)ts_usage_record(policy->usage,
-			      &(struct ts_usage_event){.pool = v->pool,
-						       .user = v->user[0] != '\0' ? v->user
-										    : "(unnamed)",
-						       .family = v->client->name,
-						       .passive_capable = v->client->passive_capable,
-						       .kind = ts_gate_kind_name(v->kind),
-						       .ip = req->source,
-						       .agent = agent,
-						       .decision = ts_gate_legacy_decision(v),
-						       .now = policy->now});
+	if (policy->usage != NULL && ts_gate_usage_event(policy, v, req, agent, &ev))
+		(void)ts_usage_record(policy->usage, &ev);
 }
 
 struct minted_lookup {

@@ -5,6 +5,7 @@
 
 #include "gate.h"
 #include "tessera/cutover.h"
+#include "usage.h"
 
 /* The pool's stage now: the runtime one from policy->stages, else its
  * configured one. */
@@ -17,6 +18,12 @@ bool ts_gate_pool_excepted(const struct ts_gate_policy *policy, const struct ts_
 /* What the stage makes of a legacy sign-in attempt: passed (legacy),
  * would-block (audit), refused (passive), or excepted. */
 enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v);
+/* The usage record of a legacy sign-in attempt (v->kind legacy, a pool, not
+ * an NTLM type 1), its strings pointing into v, req and agent; false when
+ * there is none to record. */
+bool ts_gate_usage_event(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+			 const struct ts_gate_request *req, char agent[TS_CUTOVER_AGENT_MAX + 1],
+			 struct ts_usage_event *out);
 /* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
 void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req);

@@ -8,6 +8,8 @@
  *   user, upn, sid, amr, auth          when allowed: the X-Tessera-* values
  *   minted_by, claimed   when a legacy sign-in passed: its kind and the user
  *             it claims, for the "minted" message of the pool's answer
+ *   attempt   when a legacy sign-in passed: the attempt (gate_attempt.h),
+ *             for the "attempt-refused" message of the pool's 400/401/403
  *   shape, status, body, h_<name>[_2]  when refused: the answer's shape
  *             (one return rule each), its body and header values, named
  *             after the header (X-Ms-diagnostics → h_x_ms_diagnostics; a
@@ -19,7 +21,10 @@
  *
  * Message "minted" (response phase, a pool's 200 to a legacy sign-in):
  * pool, kind, user and body (res.body): the ticket in it is recorded, so
- * that once the pool is passive it is refused (gate_cutover.c). */
+ * that once the pool is passive it is refused (gate_cutover.c).
+ *
+ * Message "attempt-refused" (response phase, a pool's 400, 401 or 403 to a
+ * legacy sign-in): attempt, recorded as pool-refused. */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 
 #include "broker.h"
 #include "gate.h"
+#include "gate_attempt.h"
 #include "gate_policy.h"
 #include "gate_path.h"
 #include "gate_ticket.h"
@@ -203,7 +209,8 @@ static bool records_minting(const struct ts_gate_verdict *v)
 	}
 }
 
-static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict *v)
+static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict *v,
+			  const char *attempt)
 {
 	static const char *const identity_vars[TS_GATE_UPSTREAM_HEADERS] = {"user", "upn", "sid",
 									    "amr", "auth"};
@@ -222,6 +229,8 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 		if (err == TS_ERR_OK && records_minting(v) &&
 		    (err = set_text(ack, "minted_by", ts_gate_kind_name(v->kind))) == TS_ERR_OK)
 			err = set_text(ack, "claimed", v->user[0] != '\0' ? v->user : "(unnamed)");
+		if (err == TS_ERR_OK && attempt != NULL)
+			err = set_text(ack, "attempt", attempt);
 	} else {
 		const struct ts_gate_answer *a = &v->answer;
 		err = set_text(ack, "shape", ts_gate_shape_name(a->shape));
@@ -249,7 +258,7 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	struct ts_gate_request g = {.content_length = -1};
 	struct ts_gate_verdict *v;
 	struct ts_runtime *rt;
-	char *host = NULL;
+	char *host = NULL, *attempt = NULL;
 	const char *hv;
 	size_t hn;
 	ts_err err;
@@ -287,7 +296,9 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	ts_gate_policy_begin(broker, rt, &policy);
 	if ((err = ts_gate_decide(&policy, &g, v)) == TS_ERR_OK) {
 		ts_gate_count(broker, v);
-		if ((err = set_verdict(ack, v)) != TS_ERR_OK)
+		if (v->outcome == TS_GATE_ALLOW)
+			attempt = ts_gate_attempt_encode(&policy, v, &g);
+		if ((err = set_verdict(ack, v, attempt)) != TS_ERR_OK)
 			ts_log_error(TS_LOG_ERR, "gate_verdict_unsent", err, "pool", v->pool,
 				     "fix", "raise tune.bufsize and [gate] spop_max_frame_size");
 	}
@@ -295,6 +306,7 @@ static void decide(struct ts_broker *broker, const struct ts_spop_message *m,
 	ts_gate_verdict_clear(v);
 	g_free(v);
 	ts_runtime_release(rt);
+	g_free(attempt);
 	g_free(host);
 }
 
@@ -345,6 +357,30 @@ static void minted(struct ts_broker *broker, const struct ts_spop_message *m)
 	g_free(id);
 }
 
+/* A pool's refusal of a legacy sign-in the gate let through: that attempt
+ * signed nobody in. */
+static void attempt_refused(struct ts_broker *broker, const struct ts_spop_message *m)
+{
+	struct ts_gate_attempt a;
+	struct ts_usage_event ev;
+	ts_err err = TS_ERR_INVALID_ARGUMENT;
+
+	for (size_t i = 0; i < m->n_args; i++)
+		if (name_is(m->args[i].name, "attempt") && is_text(&m->args[i].value))
+			err = ts_gate_attempt_decode((const char *)m->args[i].value.u.bytes.ptr,
+						     m->args[i].value.u.bytes.len, &a);
+	if (err != TS_ERR_OK) {
+		ts_log_error(TS_LOG_WARN, "attempt_unrecorded", err, "detail",
+			     "attempt-refused without a readable attempt");
+		return;
+	}
+	ev = ts_gate_attempt_refused(&a, ts_clock_now(&broker->clock));
+	ts_metrics_legacy(broker->metrics, ev.pool, ev.kind, ts_usage_decision_name(ev.decision));
+	if (broker->usage != NULL && (err = ts_usage_record(broker->usage, &ev)) != TS_ERR_OK)
+		ts_log_error(TS_LOG_WARN, "attempt_unrecorded", err, "pool", ev.pool);
+	ts_gate_attempt_clear(&a);
+}
+
 void ts_gate_spop_notify(void *ctx, const struct ts_spop_message *msgs, size_t n,
 			 struct ts_spop_ack *ack)
 {
@@ -356,6 +392,10 @@ void ts_gate_spop_notify(void *ctx, const struct ts_spop_message *msgs, size_t n
 		}
 		if (ts_spop_bytes_eq(msgs[i].name, "minted")) {
 			minted(ctx, &msgs[i]);
+			return;
+		}
+		if (ts_spop_bytes_eq(msgs[i].name, "attempt-refused")) {
+			attempt_refused(ctx, &msgs[i]);
 			return;
 		}
 	}

@@ -7,6 +7,7 @@ TS_GATE_SOURCES = broker/gate.h broker/gate.c broker/gate_stage.c \
 	broker/ntlm.h broker/ntlm.c broker/spnego.c \
 	broker/client_family.h broker/client_family.c \
 	broker/gate_cutover.h broker/gate_cutover.c broker/gate_ticket.h broker/gate_ticket.c \
+	broker/gate_attempt.h broker/gate_attempt.c \
 	broker/ticket_seen.h broker/ticket_seen.c \
 	broker/usage.c broker/usage.h \
 	broker/stage_watch.c broker/stage_watch.h

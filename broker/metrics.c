@@ -274,7 +274,8 @@ ts_err ts_metrics_render(struct ts_metrics *m, char **text, size_t *len)
 	pthread_mutex_unlock(&m->lock);
 	g_string_append(out, "# HELP tessera_gate_legacy_attempts_total Legacy sign-in attempts "
 			     "(NTLM, Negotiate, Basic, password, ...) by pool, kind and what the "
-			     "stage made of them: passed, would-block, excepted, refused.\n"
+			     "stage made of them: passed, would-block, excepted, refused; and "
+			     "pool-refused, the pool's refusal of one it let through.\n"
 			     "# TYPE tessera_gate_legacy_attempts_total counter\n");
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < m->n_legacy; i++) {

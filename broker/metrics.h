@@ -24,7 +24,8 @@ void ts_metrics_replay(struct ts_metrics *m);
  * capped; decisions past the cap are counted as dropped. */
 void ts_metrics_gate(struct ts_metrics *m, const char *pool, const char *kind, const char *outcome);
 /* A legacy sign-in attempt and what the stage made of it (decision: a
- * static label, passed / would-block / excepted / refused). */
+ * static label, passed / would-block / excepted / refused), or that the
+ * pool refused one it let through (pool-refused). */
 void ts_metrics_legacy(struct ts_metrics *m, const char *pool, const char *kind,
 		       const char *decision);
 

@@ -11,7 +11,8 @@
 #include "tessera/util.h"
 
 static const char *const stage_names[] = {"legacy", "audit", "passive"};
-static const char *const decision_names[] = {"passed", "would-block", "refused", "excepted"};
+static const char *const decision_names[] = {"passed", "would-block", "refused", "excepted",
+					     "pool-refused"};
 static const char *const exception_kind_names[] = {"user", "agent", "cidr"};
 
 /* DESIGN.md, vocabulary "legacy auth", with the gate's kind names. */

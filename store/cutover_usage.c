@@ -129,11 +129,14 @@ ts_err ts_cutover_usage_count(struct ts_cutover *c, const char *pool, ts_time si
 	pthread_mutex_lock(&c->lock);
 	if ((err = ts_co_prepare(c,
 				 "SELECT coalesce(sum(count), 0) FROM cutover_usage"
-				 " WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3",
+				 " WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
+				 " AND decision != ?4",
 				 &st)) == TS_ERR_OK) {
 		ts_co_bind(st, 1, pool);
 		sqlite3_bind_int64(st, 2, since / 3600);
 		sqlite3_bind_int64(st, 3, since);
+		/* Each refusal is of an attempt already counted. */
+		ts_co_bind(st, 4, ts_usage_decision_name(TS_DECISION_POOL_REFUSED));
 		if (sqlite3_step(st) == SQLITE_ROW)
 			*count = (uint64_t)sqlite3_column_int64(st, 0);
 		else
@@ -236,18 +239,22 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 	if ((err = ts_co_exceptions_read(c, pool, false, now, &ex)) != TS_ERR_OK)
 		goto out;
 	/* One line per source network: exceptions are judged per network and
-	 * per sample agent (SQLite takes the bare agent from the max() row). */
+	 * per sample agent (SQLite takes the bare agent from the max() row).
+	 * An attempt the pool refused is taken off: a user whose every
+	 * attempt failed (a spray names many) signs in with nothing now. */
 	if ((err = ts_co_prepare(c,
 				 "SELECT user, family, kind, network, max(passive_capable),"
-				 " sum(count), max(last_seen), agent FROM cutover_usage"
+				 " sum(CASE decision WHEN ?4 THEN -count ELSE count END)"
+				 " AS signed_in, max(last_seen), agent FROM cutover_usage"
 				 " WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
-				 " GROUP BY user, family, kind, network"
+				 " GROUP BY user, family, kind, network HAVING signed_in > 0"
 				 " ORDER BY user, family, kind, network",
 				 &st)) != TS_ERR_OK)
 		goto out;
 	ts_co_bind(st, 1, pool);
 	sqlite3_bind_int64(st, 2, since / 3600);
 	sqlite3_bind_int64(st, 3, since);
+	ts_co_bind(st, 4, ts_usage_decision_name(TS_DECISION_POOL_REFUSED));
 	while (err == TS_ERR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *user = (const char *)sqlite3_column_text(st, 0);
 		const char *kind = (const char *)sqlite3_column_text(st, 2);

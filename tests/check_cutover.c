@@ -523,6 +523,55 @@ START_TEST(test_plan_split_by_capability_and_exceptions)
 }
 END_TEST
 
+/* Attempts the pool refused (a spray: many names, wrong passwords) are
+ * taken off: a user none of whose attempts signed in is not in the plan. */
+START_TEST(test_plan_leaves_out_what_the_pool_refused)
+{
+	struct ts_cutover *c = open_db();
+	struct ts_usage *u = ts_usage_new(100);
+	const struct {
+		const char *user;
+		int attempts, refused;
+	} seen[] = {{"alice", 3, 1}, {"sprayed", 2, 2}, {"bob", 1, 0}, {"late", 1, 1}};
+	struct ts_plan plan;
+	struct ts_report r;
+	uint64_t attempts;
+
+	for (size_t i = 0; i < sizeof seen / sizeof seen[0]; i++) {
+		struct ts_usage_event ev = event(seen[i].user, "lync2010", false, "192.0.2.1", T0);
+		for (int k = 0; k < seen[i].attempts; k++)
+			ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+		ev.decision = TS_DECISION_POOL_REFUSED;
+		for (int k = 0; k < seen[i].refused; k++) {
+			/* "late": the pool's answer flushed in the next hour */
+			ev.now = strcmp(seen[i].user, "late") == 0 ? T0 + 3600 : T0;
+			ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+		}
+	}
+	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
+	ck_assert_uint_eq(plan.n, 2);
+	ck_assert_str_eq(plan.items[0].user, "alice");
+	ck_assert_uint_eq(plan.items[0].count, 2);
+	ck_assert_str_eq(plan.items[1].user, "bob");
+	ts_plan_clear(&plan);
+	/* The report keeps every row: the refused ones show the spray. */
+	ck_assert_int_eq(ts_cutover_report(c, "lync", T0 - 3600, &r), TS_ERR_OK);
+	ck_assert_uint_eq(r.n, 7);
+	for (size_t i = 0; i < r.n; i++)
+		if (strcmp(r.items[i].user, "sprayed") == 0 &&
+		    r.items[i].decision == TS_DECISION_POOL_REFUSED)
+			ck_assert_uint_eq(r.items[i].count, 2);
+	ts_report_clear(&r);
+	/* pool status counts attempts: each refusal is of one counted. */
+	ck_assert_int_eq(ts_cutover_usage_count(c, "lync", T0 - 3600, &attempts), TS_ERR_OK);
+	ck_assert_uint_eq(attempts, 7);
+	ck_assert_str_eq(ts_usage_decision_name(TS_DECISION_POOL_REFUSED), "pool-refused");
+	ts_usage_free(u);
+	ts_cutover_close(c);
+}
+END_TEST
+
 START_TEST(test_network_aggregation)
 {
 	char net[TS_CUTOVER_NETWORK_MAX];
@@ -667,6 +716,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_usage_bounds_dropped_and_flush);
 	tcase_add_test(tc, test_usage_threads_and_flush_thread);
 	tcase_add_test(tc, test_plan_split_by_capability_and_exceptions);
+	tcase_add_test(tc, test_plan_leaves_out_what_the_pool_refused);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
 	suite_add_tcase(s, tc);

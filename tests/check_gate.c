@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../broker/gate.h"
+#include "../broker/gate_attempt.h"
 #include "../broker/gate_base64.h"
 #include "../broker/gate_ticket.h"
 #include "../broker/ticket_seen.h"
@@ -1127,6 +1128,81 @@ START_TEST(test_passive_reply_paths)
 }
 END_TEST
 
+/* The attempt carried to the pool's answer reads back as it was recorded,
+ * whatever the name and agent hold; anything else is refused. */
+START_TEST(test_attempt_round_trip)
+{
+	struct ts_gate_policy policy = {.config = fx.config, .now = ts_clock_now(&fx.clock)};
+	char *enc = b64("a&b=c%d+e:pw", 12);
+	char *basic = g_strdup_printf("Authorization: Basic %s", enc);
+	struct req_spec s = {.target = "/ucwa/x",
+			     .headers = {basic, "User-Agent: UCCAPI/16.0 (Skype for Business) a&agent=x"}};
+	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
+	struct ts_gate_attempt a;
+	struct ts_usage_event ev;
+	struct built b;
+	char *text;
+
+	build(&s, &b);
+	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+	text = ts_gate_attempt_encode(&policy, v, &b.req);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text), &a), TS_ERR_OK);
+	ck_assert_str_eq(a.pool, "lync1");
+	ck_assert_str_eq(a.user, "a&b=c%d+e");
+	ck_assert_str_eq(a.kind, "basic");
+	ck_assert_str_eq(a.family, v->client->name);
+	ck_assert(a.passive_capable == v->client->passive_capable);
+	ck_assert_str_eq(a.ip, "192.0.2.7");
+	ck_assert_str_eq(a.agent, "UCCAPI/16.0 (Skype for Business) a&agent=x");
+	ev = ts_gate_attempt_refused(&a, 1234);
+	ck_assert_int_eq(ev.decision, TS_DECISION_POOL_REFUSED);
+	ck_assert_int_eq(ev.now, 1234);
+	ck_assert_str_eq(ev.user, a.user);
+	ts_gate_attempt_clear(&a);
+	/* One byte less (the agent cut), or a NUL inside: not what was made. */
+	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text) + 1, &a), TS_ERR_INVALID_ARGUMENT);
+	g_free(text);
+	verdict_free(v);
+	g_free(b.path);
+	g_free(basic);
+	g_free(enc);
+	{
+		static const char *const bad[] = {
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&agent=b",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&x=1",
+			"pool=p&user=u%00v&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
+			"pool=p&user=u%zz&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
+			"pool=p&user=u&family=f&capable=2&kind=ntlm&ip=192.0.2.1&agent=a",
+			"pool=p&user=u&family=f&capable=1&kind=passive&ip=192.0.2.1&agent=a",
+			"pool=p&user&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
+			"",
+		};
+		static const char good[] =
+			"pool=p&user=u&family=f&capable=0&kind=ntlm&ip=192.0.2.1&agent=";
+		ck_assert_int_eq(ts_gate_attempt_decode(good, sizeof good - 1, &a), TS_ERR_OK);
+		ck_assert_str_eq(a.agent, "");
+		ts_gate_attempt_clear(&a);
+		for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+			ck_assert_msg(ts_gate_attempt_decode(bad[i], strlen(bad[i]), &a) ==
+					      TS_ERR_INVALID_ARGUMENT,
+				      "%s", bad[i]);
+			ck_assert_ptr_null(a.pool);
+		}
+	}
+	/* A request without a credential is no attempt. */
+	{
+		struct req_spec none = {.target = "/ucwa/x"};
+		v = decide(&none);
+		build(&none, &b);
+		ck_assert_ptr_null(ts_gate_attempt_encode(&policy, v, &b.req));
+		g_free(b.path);
+		verdict_free(v);
+	}
+}
+END_TEST
+
 START_TEST(test_web_upstream_anonymous_and_hosts)
 {
 	struct req_spec pub = {.host = "app.test", .target = "/public/logo.png"};
@@ -1325,6 +1401,7 @@ int main(void)
 	tcase_add_test(tc, test_tessera_ticket_refused);
 	tcase_add_test(tc, test_passive_origins_configured);
 	tcase_add_test(tc, test_passive_reply_paths);
+	tcase_add_test(tc, test_attempt_round_trip);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
 	tcase_add_test(tc, test_answers_exact);
 	tcase_add_test(tc, test_stage_rule);

@@ -40,9 +40,13 @@ enum ts_usage_decision {
 	TS_DECISION_WOULD_BLOCK, /* audit stage: let through, would be refused in passive */
 	TS_DECISION_REFUSED,	 /* passive stage: answered as refused */
 	TS_DECISION_EXCEPTED,	 /* audit or passive: let through by an exception */
+	/* The pool refused the credential one of the above let through (its
+	 * 400, 401 or 403, seen through HAProxy: a wrong password, a spray):
+	 * that attempt signed nobody in, and plan does not count it. */
+	TS_DECISION_POOL_REFUSED,
 	TS_DECISION__COUNT
 };
-/* "passed", "would-block", "refused", "excepted". */
+/* "passed", "would-block", "refused", "excepted", "pool-refused". */
 const char *ts_usage_decision_name(enum ts_usage_decision d);
 ts_err ts_usage_decision_parse(const char *text, enum ts_usage_decision *out);
 
@@ -290,7 +294,8 @@ ts_err ts_cutover_ticket_certprov(struct ts_cutover *c, const char *hash, ts_tim
 
 /* ---- queries for the CLI ---- */
 
-/* Legacy use counts for status: rows with last use since each time. */
+/* Legacy use counts for status: the attempts in rows with last use since
+ * then (a pool-refused row is not counted again: its attempt is). */
 ts_err ts_cutover_usage_count(struct ts_cutover *c, const char *pool, ts_time since,
 			      uint64_t *count);
 

@@ -1,0 +1,104 @@
+/* See gate_attempt.h. */
+#include <glib.h>
+#include <string.h>
+
+#include "gate_attempt.h"
+#include "gate_cutover.h"
+#include "tessera/cutover.h"
+
+enum field { POOL, USER, FAMILY, CAPABLE, KIND, IP, AGENT, N_FIELDS };
+static const char *const field_names[N_FIELDS] = {"pool", "user", "family", "capable",
+						  "kind", "ip",	  "agent"};
+
+char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+			     const struct ts_gate_request *req)
+{
+	char agent[TS_CUTOVER_AGENT_MAX + 1];
+	struct ts_usage_event ev;
+	const char *values[N_FIELDS];
+	GString *out;
+
+	if (!ts_gate_usage_event(policy, v, req, agent, &ev))
+		return NULL;
+	values[POOL] = ev.pool;
+	values[USER] = ev.user;
+	values[FAMILY] = ev.family;
+	values[CAPABLE] = ev.passive_capable ? "1" : "0";
+	values[KIND] = ev.kind;
+	values[IP] = ev.ip;
+	values[AGENT] = ev.agent;
+	out = g_string_new(NULL);
+	for (int f = 0; f < N_FIELDS; f++) {
+		g_string_append_printf(out, "%s%s=", f > 0 ? "&" : "", field_names[f]);
+		g_string_append_uri_escaped(out, values[f], NULL, FALSE);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static int field_of(const char *name, size_t len)
+{
+	for (int f = 0; f < N_FIELDS; f++)
+		if (strlen(field_names[f]) == len && memcmp(field_names[f], name, len) == 0)
+			return f;
+	return -1;
+}
+
+ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attempt *out)
+{
+	char *values[N_FIELDS] = {0};
+	char *copy = g_strndup(text, len);
+	char **pairs = g_strsplit(copy, "&", -1);
+	ts_err err = strlen(copy) == len ? TS_ERR_OK : TS_ERR_INVALID_ARGUMENT;
+
+	memset(out, 0, sizeof *out);
+	for (char **p = pairs; err == TS_ERR_OK && *p != NULL; p++) {
+		const char *eq = strchr(*p, '=');
+		const int f = eq != NULL ? field_of(*p, (size_t)(eq - *p)) : -1;
+		/* NULL for a bad escape or an escaped NUL. */
+		if (f < 0 || values[f] != NULL || (values[f] = g_uri_unescape_string(eq + 1, NULL)) == NULL)
+			err = TS_ERR_INVALID_ARGUMENT;
+	}
+	for (int f = 0; err == TS_ERR_OK && f < N_FIELDS; f++)
+		if (values[f] == NULL)
+			err = TS_ERR_INVALID_ARGUMENT;
+	if (err == TS_ERR_OK &&
+	    ((strcmp(values[CAPABLE], "0") != 0 && strcmp(values[CAPABLE], "1") != 0) ||
+	     !ts_cutover_kind_is_legacy(values[KIND])))
+		err = TS_ERR_INVALID_ARGUMENT;
+	if (err == TS_ERR_OK) {
+		*out = (struct ts_gate_attempt){values[POOL],	values[USER], values[FAMILY],
+						values[KIND],	values[IP],   values[AGENT],
+						values[CAPABLE][0] == '1'};
+		g_free(values[CAPABLE]);
+	} else {
+		for (int f = 0; f < N_FIELDS; f++)
+			g_free(values[f]);
+	}
+	g_strfreev(pairs);
+	g_free(copy);
+	return err;
+}
+
+void ts_gate_attempt_clear(struct ts_gate_attempt *a)
+{
+	g_free(a->pool);
+	g_free(a->user);
+	g_free(a->family);
+	g_free(a->kind);
+	g_free(a->ip);
+	g_free(a->agent);
+	memset(a, 0, sizeof *a);
+}
+
+struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, ts_time now)
+{
+	return (struct ts_usage_event){.pool = a->pool,
+				       .user = a->user,
+				       .family = a->family,
+				       .passive_capable = a->passive_capable,
+				       .kind = a->kind,
+				       .ip = a->ip,
+				       .agent = a->agent,
+				       .decision = TS_DECISION_POOL_REFUSED,
+				       .now = now};
+}
