@@ -91,6 +91,7 @@ struct ts_gate_verdict {
 	enum ts_gate_stage stage;
 	bool excepted;	   /* a pool exception let a refusable request pass */
 	bool would_refuse; /* audit: passive would refuse this (not excepted) */
+	bool recorded;	   /* counted in usage as a legacy attempt (gate_cutover.h) */
 	const struct ts_client_family_info *client;
 	bool spoofed_identity;
 	/* Identity: a verified Tessera ticket's sub, upn, sid and amr

@@ -4,7 +4,34 @@
 
 #include "gate_attempt.h"
 #include "gate_cutover.h"
-#include "tessera/cutover.h"
+
+/* The pool's answer refusing a credential of each kind: IIS answers a wrong
+ * Windows or Basic password 401, oauthtoken a wrong password grant 400
+ * invalid_grant (sfb-protocol.md). Other kinds have none the gate can tell
+ * from the status (a PIN's is a SOAP fault 500, a windows grant's 401 is
+ * the challenge), and 403 is a credential taken, then denied. */
+static const struct {
+	const char *kind;
+	long status;
+} refusals[] = {{"ntlm", 401}, {"negotiate", 401}, {"basic", 401}, {"password", 400}};
+
+/* kind's row in refusals; NULL for a kind without one. */
+static const char *refusal_of(const char *kind, long *status)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
+		if (strcmp(kind, refusals[i].kind) == 0) {
+			*status = refusals[i].status;
+			return refusals[i].kind;
+		}
+	return NULL;
+}
+
+bool ts_gate_attempt_refused_by(const char *kind, long status)
+{
+	long refused;
+
+	return refusal_of(kind, &refused) != NULL && status == refused;
+}
 
 enum field { POOL, USER, FAMILY, CAPABLE, KIND, IP, AGENT, N_FIELDS };
 static const char *const field_names[N_FIELDS] = {"pool", "user", "family", "capable",
@@ -17,8 +44,12 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 	struct ts_usage_event ev;
 	const char *values[N_FIELDS];
 	GString *out;
+	long status;
 
-	if (!ts_gate_usage_event(policy, v, req, agent, &ev))
+	/* Only an attempt counted can be taken off: a refusal of one the full
+	 * table dropped would take off someone else's sign-in. */
+	if (!v->recorded || !ts_gate_usage_event(policy, v, req, agent, &ev) ||
+	    refusal_of(ev.kind, &status) == NULL)
 		return NULL;
 	values[POOL] = ev.pool;
 	values[USER] = ev.user;
@@ -48,6 +79,7 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 	char *values[N_FIELDS] = {0};
 	char *copy = g_strndup(text, len);
 	char **pairs = g_strsplit(copy, "&", -1);
+	long status;
 	ts_err err = strlen(copy) == len ? TS_ERR_OK : TS_ERR_INVALID_ARGUMENT;
 
 	memset(out, 0, sizeof *out);
@@ -63,7 +95,7 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 			err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK &&
 	    ((strcmp(values[CAPABLE], "0") != 0 && strcmp(values[CAPABLE], "1") != 0) ||
-	     !ts_cutover_kind_is_legacy(values[KIND])))
+	     refusal_of(values[KIND], &status) == NULL))
 		err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK) {
 		*out = (struct ts_gate_attempt){values[POOL],	values[USER], values[FAMILY],
@@ -92,11 +124,13 @@ void ts_gate_attempt_clear(struct ts_gate_attempt *a)
 
 struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, ts_time now)
 {
+	long status;
+
 	return (struct ts_usage_event){.pool = a->pool,
 				       .user = a->user,
 				       .family = a->family,
 				       .passive_capable = a->passive_capable,
-				       .kind = a->kind,
+				       .kind = refusal_of(a->kind, &status), /* a static label */
 				       .ip = a->ip,
 				       .agent = a->agent,
 				       .decision = TS_DECISION_POOL_REFUSED,

@@ -1,9 +1,10 @@
 /* A legacy sign-in the gate let through, carried to the pool's answer. The
  * SPOP agent puts the attempt in HAProxy's txn variable "attempt"; when the
- * pool answers 400, 401 or 403 (the credential refused: a wrong password, a
- * spray), haproxy.cfg sends it back in the "attempt-refused" message and it
- * is recorded again as pool-refused, which `tessera pool plan` takes off.
- * Only the agent sets txn variables, so what comes back is what it wrote. */
+ * pool answers 400 or 401, haproxy.cfg sends it back with the status in the
+ * "attempt-refused" message, and if that status refuses the credential (a
+ * wrong password, a spray) it is recorded again as pool-refused, which
+ * `tessera pool plan` takes off. Only the agent sets txn variables, so what
+ * comes back is what it wrote. */
 #ifndef TS_BROKER_GATE_ATTEMPT_H
 #define TS_BROKER_GATE_ATTEMPT_H
 
@@ -18,19 +19,25 @@ struct ts_gate_attempt {
 	bool passive_capable;
 };
 
-/* The attempt the verdict records (ts_gate_usage_event) as
+/* The attempt the verdict counted (v->recorded) as
  * "pool=P&user=U&family=F&capable=1&kind=K&ip=A&agent=UA", each value
- * URI-escaped; g_free it. NULL when it records none. */
+ * URI-escaped; g_free it. NULL when it counted none, or its kind has no
+ * refusal the gate can read (ts_gate_attempt_refused_by). */
 char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 			     const struct ts_gate_request *req);
 
 /* Reads text[0..len) back. INVALID_ARGUMENT, with out cleared, for what
  * ts_gate_attempt_encode did not make: a field missing, twice or unknown, a
- * bad escape or an escaped NUL, capable not 0 or 1, a kind not legacy. */
+ * bad escape or an escaped NUL, capable not 0 or 1, another kind. */
 ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attempt *out);
 void ts_gate_attempt_clear(struct ts_gate_attempt *a);
 
-/* The usage event of a decoded attempt that the pool refused at now. */
+/* Does the pool's status refuse a credential of that kind: 401 for ntlm,
+ * negotiate and basic, 400 for password; nothing for the other kinds. */
+bool ts_gate_attempt_refused_by(const char *kind, long status);
+
+/* The usage event of a decoded attempt that the pool refused at now; its
+ * kind is a static string (a metrics label), the rest points into a. */
 struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, ts_time now);
 
 #endif

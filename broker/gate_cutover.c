@@ -108,15 +108,15 @@ bool ts_gate_usage_event(const struct ts_gate_policy *policy, const struct ts_ga
 	return true;
 }
 
-void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+void ts_gate_record(const struct ts_gate_policy *policy, struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req)
 {
 	char agent[TS_CUTOVER_AGENT_MAX + 1];
 	struct ts_usage_event ev;
 
 	/* A full table counts a drop (ts_usage_stats); the request goes on. */
-	if (policy->usage != NULL && ts_gate_usage_event(policy, v, req, agent, &ev))
-		(void)ts_usage_record(policy->usage, &ev);
+	v->recorded = policy->usage != NULL && ts_gate_usage_event(policy, v, req, agent, &ev) &&
+		      ts_usage_record(policy->usage, &ev) == TS_ERR_OK;
 }
 
 struct minted_lookup {

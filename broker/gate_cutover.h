@@ -24,8 +24,9 @@ enum ts_usage_decision ts_gate_legacy_decision(const struct ts_gate_verdict *v);
 bool ts_gate_usage_event(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 			 const struct ts_gate_request *req, char agent[TS_CUTOVER_AGENT_MAX + 1],
 			 struct ts_usage_event *out);
-/* Records a legacy sign-in attempt (v->kind legacy) and what became of it. */
-void ts_gate_record(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
+/* Records a legacy sign-in attempt (v->kind legacy) and what became of it;
+ * v->recorded says whether it was counted. */
+void ts_gate_record(const struct ts_gate_policy *policy, struct ts_gate_verdict *v,
 		    const struct ts_gate_request *req);
 enum ts_gate_minted {
 	TS_GATE_MINTED_UNKNOWN,	   /* not recorded: minted by passive sign-in, or unseen */

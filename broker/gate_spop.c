@@ -229,8 +229,12 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 		if (err == TS_ERR_OK && records_minting(v) &&
 		    (err = set_text(ack, "minted_by", ts_gate_kind_name(v->kind))) == TS_ERR_OK)
 			err = set_text(ack, "claimed", v->user[0] != '\0' ? v->user : "(unnamed)");
-		if (err == TS_ERR_OK && attempt != NULL)
-			err = set_text(ack, "attempt", attempt);
+		/* Best effort: without it a refusal is not taken off (plan
+		 * over-counts), but the verdict must still fit. */
+		if (err == TS_ERR_OK && attempt != NULL &&
+		    set_text(ack, "attempt", attempt) == TS_ERR_SPOP_ACK_FULL)
+			ts_log(TS_LOG_WARN, "attempt_unsent", "pool", v->pool, "fix",
+			       "raise tune.bufsize and [gate] spop_max_frame_size");
 	} else {
 		const struct ts_gate_answer *a = &v->answer;
 		err = set_text(ack, "shape", ts_gate_shape_name(a->shape));
@@ -357,27 +361,39 @@ static void minted(struct ts_broker *broker, const struct ts_spop_message *m)
 	g_free(id);
 }
 
-/* A pool's refusal of a legacy sign-in the gate let through: that attempt
- * signed nobody in. */
+/* The pool's 400 or 401 to a legacy sign-in the gate let through: if it
+ * refuses that kind's credential, the attempt signed nobody in. */
 static void attempt_refused(struct ts_broker *broker, const struct ts_spop_message *m)
 {
+	const struct ts_spop_bytes *attempt = NULL;
 	struct ts_gate_attempt a;
 	struct ts_usage_event ev;
-	ts_err err = TS_ERR_INVALID_ARGUMENT;
+	long status = 0;
+	ts_err err;
 
-	for (size_t i = 0; i < m->n_args; i++)
-		if (name_is(m->args[i].name, "attempt") && is_text(&m->args[i].value))
-			err = ts_gate_attempt_decode((const char *)m->args[i].value.u.bytes.ptr,
-						     m->args[i].value.u.bytes.len, &a);
-	if (err != TS_ERR_OK) {
-		ts_log_error(TS_LOG_WARN, "attempt_unrecorded", err, "detail",
+	for (size_t i = 0; i < m->n_args; i++) {
+		const struct ts_spop_value *v = &m->args[i].value;
+		if (name_is(m->args[i].name, "attempt") && is_text(v) && attempt == NULL)
+			attempt = &v->u.bytes;
+		else if (name_is(m->args[i].name, "status") &&
+			 (v->type == TS_SPOP_INT32 || v->type == TS_SPOP_INT64))
+			status = (long)v->u.sint;
+	}
+	if (attempt == NULL || (err = ts_gate_attempt_decode((const char *)attempt->ptr,
+							      attempt->len, &a)) != TS_ERR_OK) {
+		ts_log_error(TS_LOG_WARN, "attempt_unrecorded", TS_ERR_INVALID_ARGUMENT, "detail",
 			     "attempt-refused without a readable attempt");
 		return;
 	}
-	ev = ts_gate_attempt_refused(&a, ts_clock_now(&broker->clock));
-	ts_metrics_legacy(broker->metrics, ev.pool, ev.kind, ts_usage_decision_name(ev.decision));
-	if (broker->usage != NULL && (err = ts_usage_record(broker->usage, &ev)) != TS_ERR_OK)
-		ts_log_error(TS_LOG_WARN, "attempt_unrecorded", err, "pool", ev.pool);
+	if (ts_gate_attempt_refused_by(a.kind, status)) {
+		ev = ts_gate_attempt_refused(&a, ts_clock_now(&broker->clock));
+		ts_metrics_legacy(broker->metrics, ev.pool, ev.kind,
+				  ts_usage_decision_name(ev.decision));
+		/* A full table's drop is counted there (ts_usage_stats). */
+		if (broker->usage != NULL && (err = ts_usage_record(broker->usage, &ev)) != TS_ERR_OK &&
+		    err != TS_ERR_STORE_FULL)
+			ts_log_error(TS_LOG_WARN, "attempt_unrecorded", err, "pool", ev.pool);
+	}
 	ts_gate_attempt_clear(&a);
 }
 

@@ -176,11 +176,12 @@ ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev)
 	}
 	{
 		char *key = entry_key(e);
+		bool put;
 		pthread_mutex_lock(&u->lock);
-		table_put(u, key, e);
+		put = table_put(u, key, e);
 		pthread_mutex_unlock(&u->lock);
+		return put ? TS_ERR_OK : TS_ERR_STORE_FULL;
 	}
-	return TS_ERR_OK;
 }
 
 void ts_usage_stats(struct ts_usage *u, size_t *entries, uint64_t *dropped)

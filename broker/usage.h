@@ -35,7 +35,7 @@ void ts_usage_free(struct ts_usage *u);
 
 /* Counts one request. INVALID_ARGUMENT / TOO_LARGE for a missing or
  * overlong field or a non-numeric ip (nothing counted); a full table drops
- * it and counts the drop (TS_ERR_OK: the request goes on regardless). */
+ * it and counts the drop (STORE_FULL; the request goes on regardless). */
 ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev);
 
 /* Swaps the table out under the lock and writes it in one transaction,

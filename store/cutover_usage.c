@@ -241,13 +241,19 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 	/* One line per source network: exceptions are judged per network and
 	 * per sample agent (SQLite takes the bare agent from the max() row).
 	 * An attempt the pool refused is taken off: a user whose every
-	 * attempt failed (a spray names many) signs in with nothing now. */
+	 * attempt failed (a spray names many) signs in with nothing now.
+	 * Within each hour, and never below none, so a refusal whose attempt
+	 * is not there (left before since, dropped from a full table) cannot
+	 * take off someone else's sign-in of another hour. */
 	if ((err = ts_co_prepare(c,
 				 "SELECT user, family, kind, network, max(passive_capable),"
-				 " sum(CASE decision WHEN ?4 THEN -count ELSE count END)"
-				 " AS signed_in, max(last_seen), agent FROM cutover_usage"
-				 " WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
-				 " GROUP BY user, family, kind, network HAVING signed_in > 0"
+				 " sum(signed_in) AS total, max(last_seen), agent FROM ("
+				 "  SELECT user, family, kind, network, passive_capable, agent,"
+				 "  max(0, sum(CASE decision WHEN ?4 THEN -count ELSE count END))"
+				 "  AS signed_in, max(last_seen) AS last_seen FROM cutover_usage"
+				 "  WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
+				 "  GROUP BY user, family, kind, network, hour)"
+				 " GROUP BY user, family, kind, network HAVING total > 0"
 				 " ORDER BY user, family, kind, network",
 				 &st)) != TS_ERR_OK)
 		goto out;

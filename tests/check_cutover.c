@@ -396,7 +396,7 @@ START_TEST(test_usage_bounds_dropped_and_flush)
 	ev.user = "bob";
 	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
 	ev.user = "carol"; /* a third row: the table holds two */
-	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_STORE_FULL);
 	ev.ip = "not-an-ip";
 	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_INVALID_ARGUMENT);
 	ts_usage_stats(u, &entries, &dropped);
@@ -524,7 +524,8 @@ START_TEST(test_plan_split_by_capability_and_exceptions)
 END_TEST
 
 /* Attempts the pool refused (a spray: many names, wrong passwords) are
- * taken off: a user none of whose attempts signed in is not in the plan. */
+ * taken off: a user none of whose attempts signed in is not in the plan.
+ * Refusals count within their hour only, and never below none there. */
 START_TEST(test_plan_leaves_out_what_the_pool_refused)
 {
 	struct ts_cutover *c = open_db();
@@ -532,7 +533,9 @@ START_TEST(test_plan_leaves_out_what_the_pool_refused)
 	const struct {
 		const char *user;
 		int attempts, refused;
-	} seen[] = {{"alice", 3, 1}, {"sprayed", 2, 2}, {"bob", 1, 0}, {"late", 1, 1}};
+		ts_time refused_at; /* T0 + this */
+	} seen[] = {{"alice", 3, 1, 0},	   {"sprayed", 2, 2, 0},   {"bob", 1, 0, 0},
+		    {"excess", 1, 3, 0},   {"late", 1, 1, 3600}, {"unpaired", 2, 3, 3600}};
 	struct ts_plan plan;
 	struct ts_report r;
 	uint64_t attempts;
@@ -542,22 +545,25 @@ START_TEST(test_plan_leaves_out_what_the_pool_refused)
 		for (int k = 0; k < seen[i].attempts; k++)
 			ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
 		ev.decision = TS_DECISION_POOL_REFUSED;
-		for (int k = 0; k < seen[i].refused; k++) {
-			/* "late": the pool's answer flushed in the next hour */
-			ev.now = strcmp(seen[i].user, "late") == 0 ? T0 + 3600 : T0;
+		ev.now = T0 + seen[i].refused_at;
+		for (int k = 0; k < seen[i].refused; k++)
 			ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
-		}
 	}
 	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
 	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
-	ck_assert_uint_eq(plan.n, 2);
+	ck_assert_uint_eq(plan.n, 4);
 	ck_assert_str_eq(plan.items[0].user, "alice");
 	ck_assert_uint_eq(plan.items[0].count, 2);
 	ck_assert_str_eq(plan.items[1].user, "bob");
+	/* Refusals of another hour take nothing off: over-counting is safe. */
+	ck_assert_str_eq(plan.items[2].user, "late");
+	ck_assert_uint_eq(plan.items[2].count, 1);
+	ck_assert_str_eq(plan.items[3].user, "unpaired");
+	ck_assert_uint_eq(plan.items[3].count, 2);
 	ts_plan_clear(&plan);
 	/* The report keeps every row: the refused ones show the spray. */
 	ck_assert_int_eq(ts_cutover_report(c, "lync", T0 - 3600, &r), TS_ERR_OK);
-	ck_assert_uint_eq(r.n, 7);
+	ck_assert_uint_eq(r.n, 11);
 	for (size_t i = 0; i < r.n; i++)
 		if (strcmp(r.items[i].user, "sprayed") == 0 &&
 		    r.items[i].decision == TS_DECISION_POOL_REFUSED)
@@ -565,7 +571,7 @@ START_TEST(test_plan_leaves_out_what_the_pool_refused)
 	ts_report_clear(&r);
 	/* pool status counts attempts: each refusal is of one counted. */
 	ck_assert_int_eq(ts_cutover_usage_count(c, "lync", T0 - 3600, &attempts), TS_ERR_OK);
-	ck_assert_uint_eq(attempts, 7);
+	ck_assert_uint_eq(attempts, 10);
 	ck_assert_str_eq(ts_usage_decision_name(TS_DECISION_POOL_REFUSED), "pool-refused");
 	ts_usage_free(u);
 	ts_cutover_close(c);

@@ -1132,7 +1132,10 @@ END_TEST
  * whatever the name and agent hold; anything else is refused. */
 START_TEST(test_attempt_round_trip)
 {
-	struct ts_gate_policy policy = {.config = fx.config, .now = ts_clock_now(&fx.clock)};
+	struct ts_usage *one_row = ts_usage_new(1);
+	struct ts_gate_policy policy = {.config = fx.config,
+					.usage = one_row,
+					.now = ts_clock_now(&fx.clock)};
 	char *enc = b64("a&b=c%d+e:pw", 12);
 	char *basic = g_strdup_printf("Authorization: Basic %s", enc);
 	struct req_spec s = {.target = "/ucwa/x",
@@ -1160,13 +1163,36 @@ START_TEST(test_attempt_round_trip)
 	ck_assert_int_eq(ev.now, 1234);
 	ck_assert_str_eq(ev.user, a.user);
 	ts_gate_attempt_clear(&a);
-	/* One byte less (the agent cut), or a NUL inside: not what was made. */
+	/* A NUL inside: not what was made. */
 	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text) + 1, &a), TS_ERR_INVALID_ARGUMENT);
 	g_free(text);
 	verdict_free(v);
 	g_free(b.path);
 	g_free(basic);
 	g_free(enc);
+	/* Another user: the one-row table is full, the attempt is not counted,
+	 * so no refusal of it may be taken off (it would be someone else's). */
+	enc = b64("other:pw", 8);
+	basic = g_strdup_printf("Authorization: Basic %s", enc);
+	s.headers[0] = basic;
+	v = g_new0(struct ts_gate_verdict, 1);
+	build(&s, &b);
+	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+	ck_assert(!v->recorded);
+	ck_assert_ptr_null(ts_gate_attempt_encode(&policy, v, &b.req));
+	verdict_free(v);
+	g_free(b.path);
+	g_free(basic);
+	g_free(enc);
+	ts_usage_free(one_row);
+	/* Which answers refuse which credential. */
+	ck_assert(ts_gate_attempt_refused_by("ntlm", 401));
+	ck_assert(!ts_gate_attempt_refused_by("ntlm", 400));
+	ck_assert(!ts_gate_attempt_refused_by("basic", 403));
+	ck_assert(ts_gate_attempt_refused_by("password", 400));
+	ck_assert(!ts_gate_attempt_refused_by("password", 401));
+	ck_assert(!ts_gate_attempt_refused_by("pin", 500));
+	ck_assert(!ts_gate_attempt_refused_by("windows", 401));
 	{
 		static const char *const bad[] = {
 			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1",
