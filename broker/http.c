@@ -47,6 +47,29 @@ const char *ts_http_request_header(const struct ts_http_request *req, const char
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+struct header_walk {
+	bool (*visit)(void *ctx, const char *name, const char *value);
+	void *ctx;
+};
+
+static enum MHD_Result on_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct header_walk *w = cls;
+
+	(void)kind;
+	return w->visit(w->ctx, key, value != NULL ? value : "") ? MHD_YES : MHD_NO;
+}
+
+void ts_http_request_headers_each(const struct ts_http_request *req,
+				  bool (*visit)(void *ctx, const char *name, const char *value),
+				  void *ctx)
+{
+	struct header_walk w = {visit, ctx};
+
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, on_header, &w);
+}
+
 struct cookie_find {
 	const char *name;
 	const char *value;

@@ -73,6 +73,11 @@ const char *const *ts_routes_names(size_t *n);
 /* Request accessors. A query parameter or form field given twice is
  * INVALID_ARGUMENT: which copy would a check have seen? */
 const char *ts_http_request_header(const struct ts_http_request *req, const char *name);
+/* Every request header in the order received (a name sent twice, twice),
+ * until visit returns false. */
+void ts_http_request_headers_each(const struct ts_http_request *req,
+				  bool (*visit)(void *ctx, const char *name, const char *value),
+				  void *ctx);
 /* A cookie by its exact name; NULL when absent or sent twice (in any case). */
 const char *ts_http_cookie(const struct ts_http_request *req, const char *name);
 /* The same, and how many times name came in any spelling (*seen). */

@@ -36,6 +36,34 @@ static const char *const read_headers[] = {
 	"X-Tessera-Auth", "Origin", "Referer",
 };
 #define N_READ (sizeof read_headers / sizeof read_headers[0])
+/* Room for each of them sent a few times: more is refused, not cut, so that
+ * a credential sent twice is seen (the gate refuses it) as over SPOP. */
+#define MAX_READ (4 * N_READ)
+
+struct read_state {
+	struct ts_gate_header headers[MAX_READ];
+	size_t n;
+	bool overflow;
+};
+
+/* Keeps every header the gate reads, each time it came. */
+static bool keep_header(void *ctx, const char *name, const char *value)
+{
+	struct read_state *s = ctx;
+
+	for (size_t i = 0; i < N_READ; i++) {
+		if (g_ascii_strcasecmp(name, read_headers[i]) != 0)
+			continue;
+		if (s->n == MAX_READ) {
+			s->overflow = true;
+			return false;
+		}
+		s->headers[s->n++] =
+			(struct ts_gate_header){name, strlen(name), value, strlen(value)};
+		break;
+	}
+	return true;
+}
 
 /* X-Real-IP, else the last X-Forwarded-For hop (the one our proxy added). */
 static char *source_of(const struct ts_http_request *req)
@@ -82,7 +110,7 @@ TS_ROUTE(ts_route_gate)
 	const char *method = ts_http_request_header(req, "X-Original-Method");
 	const char *uri = ts_http_request_header(req, "X-Original-URI");
 	const char *host = ts_http_request_header(req, "X-Original-Host");
-	struct ts_gate_header headers[N_READ];
+	struct read_state *read;
 	struct ts_gate_request g = {.content_length = -1};
 	struct ts_gate_policy policy;
 	struct ts_gate_verdict *v;
@@ -93,12 +121,16 @@ TS_ROUTE(ts_route_gate)
 	if (method == NULL || uri == NULL)
 		return ts_http_refuse(resp, TS_ERR_GATE_REQUEST,
 				      "send X-Original-Method and X-Original-URI", NULL, NULL);
-	for (size_t i = 0; i < N_READ; i++) {
-		const char *value = ts_http_request_header(req, read_headers[i]);
-		if (value != NULL)
-			headers[g.n_headers++] = (struct ts_gate_header){
-				read_headers[i], strlen(read_headers[i]), value, strlen(value)};
+	read = g_new0(struct read_state, 1);
+	ts_http_request_headers_each(req, keep_header, read);
+	if (read->overflow) {
+		g_free(read);
+		return ts_http_refuse(resp, TS_ERR_GATE_REQUEST,
+				      "too many Authorization, Cookie or other headers the gate reads",
+				      NULL, NULL);
 	}
+	g.headers = read->headers;
+	g.n_headers = read->n;
 	q = strchr(uri, '?');
 	source = source_of(req);
 	g.method = method;
@@ -108,7 +140,6 @@ TS_ROUTE(ts_route_gate)
 	g.path_len = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	g.query = q != NULL ? q + 1 : NULL;
 	g.query_len = q != NULL ? strlen(q + 1) : 0;
-	g.headers = headers;
 	/* The verdict holds several claim-sized buffers: keep it off the stack. */
 	v = g_new0(struct ts_gate_verdict, 1);
 	ts_gate_policy_begin(req->broker, req->rt, &policy);
@@ -120,6 +151,7 @@ TS_ROUTE(ts_route_gate)
 	ts_gate_verdict_clear(v);
 	g_free(v);
 	g_free(source);
+	g_free(read);
 	return err;
 }
 

@@ -97,6 +97,21 @@ expect p6b 403 "token posted from another site"
 verdict p6b | grep -q 'error=GATE_ORIGIN_FOREIGN' || ts_fail "p6b: $(verdict p6b)"
 run p6c POST gated.test /passiveauth/ -H 'Origin: https://broker.test'
 expect p6c 200 "token posted from the broker's page"
+# Every copy of a header is read, as over SPOP: a second Origin or a second
+# credential is seen, not hidden behind the first.
+run p6d POST gated.test /passiveauth/ -H 'Origin: https://broker.test' -H 'Origin: https://evil.test'
+expect p6d 403 "a second Origin"
+verdict p6d | grep -q 'error=GATE_ORIGIN_FOREIGN' || ts_fail "p6d: $(verdict p6d)"
+run p6e GET gated.test /ucwa/oauth/v1/applications -H 'Authorization: Bearer cwt=AAEBHAEFAAAAAAAFFQAAAA' \
+	-H "Authorization: NTLM $ntlm3"
+verdict p6e | grep -q 'refuse; kind=unknown; error=GATE_CREDENTIAL_TWICE' ||
+	ts_fail "p6e: a second Authorization: $(verdict p6e)"
+i=0
+set --
+while [ $i -lt 60 ]; do set -- "$@" -H "Cookie: c$i=v"; i=$((i + 1)); done
+run p6f GET gated.test /ucwa "$@"
+expect p6f 400 "60 Cookie headers"
+grep -q GATE_REQUEST "$TS_TMP/p6f.b" || ts_fail "p6f: $(head -c 300 "$TS_TMP/p6f.b")"
 run p7 GET gated.test '/meet/..%2Fucwa/oauth/v1/applications'
 expect p7 403 "encoded slash"
 verdict p7 | grep -q GATE_PATH_AMBIGUOUS || ts_fail "p7: $(verdict p7)"
