@@ -86,7 +86,8 @@ int ts_cli_pool_plan(struct ts_cli_pool *ctx, int argc, char **argv)
 		return ts_cli_pool_fail(pool, err);
 	ts_time_format(since, since_iso);
 	printf("pool %s: what passive would do to the legacy sign-ins seen since %s "
-	       "(active exceptions left out)\n",
+	       "(active exceptions left out; attempts the pool refused taken off: see "
+	       "`tessera report`, decision pool-refused)\n",
 	       pool, since_iso);
 	ts_cli_plan_print(stdout, &plan);
 	printf("summary: %zu break, %zu move to passive\n", plan.breaks, plan.n - plan.breaks);
