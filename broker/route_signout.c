@@ -16,14 +16,9 @@
 
 static bool on_pool_host(const struct ts_config *cfg, const char *origin)
 {
-	for (size_t i = 0; i < cfg->n_pools; i++) {
-		const struct ts_config_pool *pool = &cfg->pools[i];
-		if (ts_origin_on_host(origin, pool->host))
+	for (size_t i = 0; i < cfg->n_pools; i++)
+		if (ts_config_pool_serves_origin(&cfg->pools[i], origin))
 			return true;
-		for (char **h = pool->gate_hosts; h != NULL && *h != NULL; h++)
-			if (ts_origin_on_host(origin, *h))
-				return true;
-	}
 	return false;
 }
 

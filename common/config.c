@@ -397,18 +397,6 @@ static void *instance_of(struct ts_config *cfg, const struct seen_section *s)
 	return NULL;
 }
 
-/* What one section needs beyond single values: required keys and
- * references to other sections. Reports the section's header line. */
-static bool on_pool_host(const struct ts_config_pool *pool, const char *origin)
-{
-	if (ts_origin_on_host(origin, pool->host))
-		return true;
-	for (char **h = pool->gate_hosts; h != NULL && *h != NULL; h++)
-		if (ts_origin_on_host(origin, *h))
-			return true;
-	return false;
-}
-
 /* A path the gate reads as written (gate_path.h leaves it unchanged, and no
  * other spelling IIS would serve the same compares otherwise): unreserved
  * characters in segments that are not empty, "." or "..", nor end in ".". */
@@ -441,7 +429,8 @@ static bool reply_url_valid(const struct ts_config_pool *pool, const char *url)
 	const char *path;
 	size_t path_len;
 
-	if (ts_origin_of_url(url, origin, &path) != TS_ERR_OK || !on_pool_host(pool, origin))
+	if (ts_origin_of_url(url, origin, &path) != TS_ERR_OK ||
+	    !ts_config_pool_serves_origin(pool, origin))
 		return false;
 	path_len = strcspn(path, "?");
 	if (!plain_path(path, path_len))
@@ -452,6 +441,8 @@ static bool reply_url_valid(const struct ts_config_pool *pool, const char *url)
 	return true;
 }
 
+/* What one section needs beyond single values: required keys and
+ * references to other sections. Reports the section's header line. */
 static ts_err check_pools(const struct ts_config *cfg, const GPtrArray *sections,
 			  struct ts_config_diag *diag)
 {
@@ -583,6 +574,16 @@ const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, cons
 		if (strcmp(cfg->idps[i].name, name) == 0)
 			return &cfg->idps[i];
 	return NULL;
+}
+
+bool ts_config_pool_serves_origin(const struct ts_config_pool *pool, const char *origin)
+{
+	if (ts_origin_on_host(origin, pool->host))
+		return true;
+	for (char **h = pool->gate_hosts; h != NULL && *h != NULL; h++)
+		if (ts_origin_on_host(origin, *h))
+			return true;
+	return false;
 }
 
 const struct ts_config_pool *ts_config_find_pool(const struct ts_config *cfg, const char *name)

@@ -138,6 +138,9 @@ ts_err ts_config_defaults(struct ts_config **out);
 void ts_config_free(struct ts_config *cfg);
 const struct ts_config_idp *ts_config_find_idp(const struct ts_config *cfg, const char *name);
 const struct ts_config_pool *ts_config_find_pool(const struct ts_config *cfg, const char *name);
+/* Is origin (canonical, tessera/origin.h) https on the pool's host or one of
+ * its gate_hosts, on any port? */
+bool ts_config_pool_serves_origin(const struct ts_config_pool *pool, const char *origin);
 
 /* The schema, for documentation checks: the i-th known key, or NULL past the end. */
 struct ts_config_key_info {
