@@ -1,5 +1,6 @@
 /* See gate_attempt.h. */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gate_attempt.h"
@@ -33,9 +34,9 @@ bool ts_gate_attempt_refused_by(const char *kind, long status)
 	return refusal_of(kind, &refused) != NULL && status == refused;
 }
 
-enum field { POOL, USER, FAMILY, CAPABLE, KIND, IP, AGENT, N_FIELDS };
+enum field { POOL, USER, FAMILY, CAPABLE, KIND, IP, AGENT, AT, N_FIELDS };
 static const char *const field_names[N_FIELDS] = {"pool", "user", "family", "capable",
-						  "kind", "ip",	  "agent"};
+						  "kind", "ip",	  "agent",  "at"};
 
 char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
 			     const struct ts_gate_request *req)
@@ -43,6 +44,7 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 	char agent[TS_CUTOVER_AGENT_MAX + 1];
 	struct ts_usage_event ev;
 	const char *values[N_FIELDS];
+	char at[24];
 	GString *out;
 	long status;
 
@@ -58,6 +60,8 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 	values[KIND] = ev.kind;
 	values[IP] = ev.ip;
 	values[AGENT] = ev.agent;
+	snprintf(at, sizeof at, "%lld", (long long)ev.now);
+	values[AT] = at;
 	out = g_string_new(NULL);
 	for (int f = 0; f < N_FIELDS; f++) {
 		g_string_append_printf(out, "%s%s=", f > 0 ? "&" : "", field_names[f]);
@@ -79,6 +83,7 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 	char *values[N_FIELDS] = {0};
 	char *copy = g_strndup(text, len);
 	char **pairs = g_strsplit(copy, "&", -1);
+	gint64 at = 0;
 	long status;
 	ts_err err = strlen(copy) == len ? TS_ERR_OK : TS_ERR_INVALID_ARGUMENT;
 
@@ -95,13 +100,15 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 			err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK &&
 	    ((strcmp(values[CAPABLE], "0") != 0 && strcmp(values[CAPABLE], "1") != 0) ||
-	     refusal_of(values[KIND], &status) == NULL))
+	     refusal_of(values[KIND], &status) == NULL ||
+	     !g_ascii_string_to_signed(values[AT], 10, 0, G_MAXINT64, &at, NULL)))
 		err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK) {
-		*out = (struct ts_gate_attempt){values[POOL],	values[USER], values[FAMILY],
-						values[KIND],	values[IP],   values[AGENT],
-						values[CAPABLE][0] == '1'};
+		*out = (struct ts_gate_attempt){values[POOL],  values[USER], values[FAMILY],
+						values[KIND],  values[IP],   values[AGENT],
+						values[CAPABLE][0] == '1', (ts_time)at};
 		g_free(values[CAPABLE]);
+		g_free(values[AT]);
 	} else {
 		for (int f = 0; f < N_FIELDS; f++)
 			g_free(values[f]);
@@ -134,5 +141,5 @@ struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, t
 				       .ip = a->ip,
 				       .agent = a->agent,
 				       .decision = TS_DECISION_POOL_REFUSED,
-				       .now = now};
+				       .now = a->at < now ? a->at : now};
 }

@@ -17,10 +17,11 @@
 struct ts_gate_attempt {
 	char *pool, *user, *family, *kind, *ip, *agent;
 	bool passive_capable;
+	ts_time at; /* when the gate counted it */
 };
 
 /* The attempt the verdict counted (v->recorded) as
- * "pool=P&user=U&family=F&capable=1&kind=K&ip=A&agent=UA", each value
+ * "pool=P&user=U&family=F&capable=1&kind=K&ip=A&agent=UA&at=T", each value
  * URI-escaped; g_free it. NULL when it counted none, or its kind has no
  * refusal the gate can read (ts_gate_attempt_refused_by). */
 char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct ts_gate_verdict *v,
@@ -28,7 +29,8 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 
 /* Reads text[0..len) back. INVALID_ARGUMENT, with out cleared, for what
  * ts_gate_attempt_encode did not make: a field missing, twice or unknown, a
- * bad escape or an escaped NUL, capable not 0 or 1, another kind. */
+ * bad escape or an escaped NUL, capable not 0 or 1, another kind, at not a
+ * number of seconds. */
 ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attempt *out);
 void ts_gate_attempt_clear(struct ts_gate_attempt *a);
 
@@ -36,7 +38,9 @@ void ts_gate_attempt_clear(struct ts_gate_attempt *a);
  * negotiate and basic, 400 for password; nothing for the other kinds. */
 bool ts_gate_attempt_refused_by(const char *kind, long status);
 
-/* The usage event of a decoded attempt that the pool refused at now; its
+/* The usage event of a decoded attempt that the pool refused, seen at now:
+ * dated when the attempt was (never later than now), so that it lands in
+ * the attempt's hour and takes off that attempt, not a later sign-in. Its
  * kind is a static string (a metrics label), the rest points into a. */
 struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, ts_time now);
 

@@ -2,8 +2,9 @@
  * (conf/haproxy/tessera-spoe.conf) become a struct ts_gate_request, the
  * verdict becomes txn variables for conf/haproxy/haproxy.cfg's rules:
  *
- *   verdict   allow | refuse: set last, so a verdict half-written (an ACK
- *             out of room) is no verdict, and HAProxy fails closed (503)
+ *   verdict   allow | refuse: set last (but for attempt, best effort), so
+ *             a verdict half-written (an ACK out of room) is no verdict,
+ *             and HAProxy fails closed (503)
  *   kind, pool, stage, err, client     for logs and HAProxy's own rules
  *   user, upn, sid, amr, auth          when allowed: the X-Tessera-* values
  *   minted_by, claimed   when a legacy sign-in passed: its kind and the user
@@ -229,12 +230,6 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 		if (err == TS_ERR_OK && records_minting(v) &&
 		    (err = set_text(ack, "minted_by", ts_gate_kind_name(v->kind))) == TS_ERR_OK)
 			err = set_text(ack, "claimed", v->user[0] != '\0' ? v->user : "(unnamed)");
-		/* Best effort: without it a refusal is not taken off (plan
-		 * over-counts), but the verdict must still fit. */
-		if (err == TS_ERR_OK && attempt != NULL &&
-		    set_text(ack, "attempt", attempt) == TS_ERR_SPOP_ACK_FULL)
-			ts_log(TS_LOG_WARN, "attempt_unsent", "pool", v->pool, "fix",
-			       "raise tune.bufsize and [gate] spop_max_frame_size");
 	} else {
 		const struct ts_gate_answer *a = &v->answer;
 		err = set_text(ack, "shape", ts_gate_shape_name(a->shape));
@@ -251,6 +246,12 @@ static ts_err set_verdict(struct ts_spop_ack *ack, const struct ts_gate_verdict 
 	}
 	if (err == TS_ERR_OK)
 		err = set_text(ack, "verdict", ts_gate_outcome_name(v->outcome));
+	/* After the verdict, best effort: without it a refusal is not taken
+	 * off (plan over-counts), but the verdict must fit first. */
+	if (err == TS_ERR_OK && attempt != NULL &&
+	    set_text(ack, "attempt", attempt) == TS_ERR_SPOP_ACK_FULL)
+		ts_log(TS_LOG_WARN, "attempt_unsent", "pool", v->pool, "fix",
+		       "raise tune.bufsize and [gate] spop_max_frame_size");
 	return err;
 }
 

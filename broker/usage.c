@@ -109,8 +109,9 @@ static void entry_merge(struct usage_entry *dst, struct usage_entry *src)
 }
 
 /* Puts e under key into the table (lock held), merging with an existing
- * row; takes both. Returns false (and frees them) when the table is full. */
-static bool table_put(struct ts_usage *u, char *key, struct usage_entry *e)
+ * row; takes both. Returns false (and frees them, counting a drop) when the
+ * table already holds limit rows. */
+static bool table_put(struct ts_usage *u, char *key, struct usage_entry *e, size_t limit)
 {
 	struct usage_entry *have = g_hash_table_lookup(u->table, key);
 
@@ -120,7 +121,7 @@ static bool table_put(struct ts_usage *u, char *key, struct usage_entry *e)
 		entry_free(e);
 		return true;
 	}
-	if (g_hash_table_size(u->table) >= u->max_entries) {
+	if (g_hash_table_size(u->table) >= limit) {
 		u->dropped += e->count;
 		g_free(key);
 		entry_free(e);
@@ -178,7 +179,7 @@ ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev)
 		char *key = entry_key(e);
 		bool put;
 		pthread_mutex_lock(&u->lock);
-		put = table_put(u, key, e);
+		put = table_put(u, key, e, u->max_entries);
 		pthread_mutex_unlock(&u->lock);
 		return put ? TS_ERR_OK : TS_ERR_STORE_FULL;
 	}
@@ -194,7 +195,10 @@ void ts_usage_stats(struct ts_usage *u, size_t *entries, uint64_t *dropped)
 	pthread_mutex_unlock(&u->lock);
 }
 
-/* After a failed write: the rows go back for the next flush. */
+/* After a failed write: the rows go back for the next flush, past
+ * max_entries up to twice it (a counted attempt lost here would let a
+ * refusal of it take off someone else's sign-in), so a store down for long
+ * still bounds the memory. */
 static void put_back(struct ts_usage *u, GHashTable *old)
 {
 	GHashTableIter it;
@@ -204,7 +208,7 @@ static void put_back(struct ts_usage *u, GHashTable *old)
 	g_hash_table_iter_init(&it, old);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
 		g_hash_table_iter_steal(&it);
-		table_put(u, k, v);
+		table_put(u, k, v, 2 * u->max_entries);
 	}
 	pthread_mutex_unlock(&u->lock);
 }

@@ -40,7 +40,8 @@ ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev);
 
 /* Swaps the table out under the lock and writes it in one transaction,
  * pruning rows older than retention_before (0: none). If the write fails
- * the rows go back into the table (as far as they fit) for the next try. */
+ * the rows go back into the table for the next try, past max_entries up to
+ * twice it. */
 ts_err ts_usage_flush(struct ts_usage *u, struct ts_cutover *c, ts_time retention_before);
 
 /* Rows held now, and records dropped since start because the table was full. */

@@ -242,18 +242,20 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 	 * per sample agent (SQLite takes the bare agent from the max() row).
 	 * An attempt the pool refused is taken off: a user whose every
 	 * attempt failed (a spray names many) signs in with nothing now.
-	 * Within each hour, and never below none, so a refusal whose attempt
-	 * is not there (left before since, dropped from a full table) cannot
-	 * take off someone else's sign-in of another hour. */
+	 * A refusal is dated as its attempt (gate_attempt.h), so both fall in
+	 * one hour: it is taken off within that hour only, and an hour with
+	 * nothing left counts for nothing, its last use and sample agent
+	 * included (a spray's agent must not stand for a real user's line). */
 	if ((err = ts_co_prepare(c,
-				 "SELECT user, family, kind, network, max(passive_capable),"
-				 " sum(signed_in) AS total, max(last_seen), agent FROM ("
-				 "  SELECT user, family, kind, network, passive_capable, agent,"
-				 "  max(0, sum(CASE decision WHEN ?4 THEN -count ELSE count END))"
-				 "  AS signed_in, max(last_seen) AS last_seen FROM cutover_usage"
-				 "  WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
-				 "  GROUP BY user, family, kind, network, hour)"
-				 " GROUP BY user, family, kind, network HAVING total > 0"
+				 "SELECT user, family, kind, network, max(capable),"
+				 " sum(signed_in), max(seen), agent FROM ("
+				 "  SELECT user, family, kind, network, hour,"
+				 "  max(passive_capable) AS capable,"
+				 "  sum(CASE decision WHEN ?4 THEN -count ELSE count END) AS signed_in,"
+				 "  max(CASE WHEN decision != ?4 THEN last_seen END) AS seen, agent"
+				 "  FROM cutover_usage WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
+				 "  GROUP BY user, family, kind, network, hour HAVING signed_in > 0)"
+				 " GROUP BY user, family, kind, network"
 				 " ORDER BY user, family, kind, network",
 				 &st)) != TS_ERR_OK)
 		goto out;

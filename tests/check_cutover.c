@@ -578,6 +578,36 @@ START_TEST(test_plan_leaves_out_what_the_pool_refused)
 }
 END_TEST
 
+/* An hour a spray left with nothing counts for nothing: not its last use,
+ * not its agent, which an agent exception would have excepted the line by. */
+START_TEST(test_plan_spray_hour_counts_for_nothing)
+{
+	struct ts_cutover *c = open_db();
+	struct ts_usage *u = ts_usage_new(100);
+	struct ts_exception_new e = {"lync", TS_EXCEPT_AGENT, "Spray*", T0 + 86400, "ok", "op", T0};
+	struct ts_usage_event ev = event("alice", "lync2010", false, "192.0.2.1", T0 + 10);
+	struct ts_plan plan;
+	int64_t id;
+
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK); /* alice, really */
+	ev.agent = "SprayTool/1.0";
+	ev.now = T0 + 3600 + 5;
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ev.decision = TS_DECISION_POOL_REFUSED;
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+	ck_assert_int_eq(ts_cutover_except_add(c, &e, &id), TS_ERR_OK);
+	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
+	ck_assert_uint_eq(plan.n, 1);
+	ck_assert_str_eq(plan.items[0].user, "alice");
+	ck_assert_uint_eq(plan.items[0].count, 1);
+	ck_assert_int_eq(plan.items[0].last_seen, T0 + 10);
+	ts_plan_clear(&plan);
+	ts_usage_free(u);
+	ts_cutover_close(c);
+}
+END_TEST
+
 START_TEST(test_network_aggregation)
 {
 	char net[TS_CUTOVER_NETWORK_MAX];
@@ -723,6 +753,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_usage_threads_and_flush_thread);
 	tcase_add_test(tc, test_plan_split_by_capability_and_exceptions);
 	tcase_add_test(tc, test_plan_leaves_out_what_the_pool_refused);
+	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
 	suite_add_tcase(s, tc);

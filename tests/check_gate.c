@@ -1158,10 +1158,14 @@ START_TEST(test_attempt_round_trip)
 	ck_assert(a.passive_capable == v->client->passive_capable);
 	ck_assert_str_eq(a.ip, "192.0.2.7");
 	ck_assert_str_eq(a.agent, "UCCAPI/16.0 (Skype for Business) a&agent=x");
-	ev = ts_gate_attempt_refused(&a, 1234);
+	ck_assert_int_eq(a.at, policy.now);
+	/* Dated as the attempt, in its hour, however late the pool answers;
+	 * never later than now. */
+	ev = ts_gate_attempt_refused(&a, policy.now + 7200);
 	ck_assert_int_eq(ev.decision, TS_DECISION_POOL_REFUSED);
-	ck_assert_int_eq(ev.now, 1234);
+	ck_assert_int_eq(ev.now, policy.now);
 	ck_assert_str_eq(ev.user, a.user);
+	ck_assert_int_eq(ts_gate_attempt_refused(&a, policy.now - 5).now, policy.now - 5);
 	ts_gate_attempt_clear(&a);
 	/* A NUL inside: not what was made. */
 	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text) + 1, &a), TS_ERR_INVALID_ARGUMENT);
@@ -1196,19 +1200,23 @@ START_TEST(test_attempt_round_trip)
 	{
 		static const char *const bad[] = {
 			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1",
-			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&agent=b",
-			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&x=1",
-			"pool=p&user=u%00v&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
-			"pool=p&user=u%zz&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
-			"pool=p&user=u&family=f&capable=2&kind=ntlm&ip=192.0.2.1&agent=a",
-			"pool=p&user=u&family=f&capable=1&kind=passive&ip=192.0.2.1&agent=a",
-			"pool=p&user&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&agent=b&at=5",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&x=1&at=5",
+			"pool=p&user=u%00v&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=5",
+			"pool=p&user=u%zz&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=5",
+			"pool=p&user=u&family=f&capable=2&kind=ntlm&ip=192.0.2.1&agent=a&at=5",
+			"pool=p&user=u&family=f&capable=1&kind=passive&ip=192.0.2.1&agent=a&at=5",
+			"pool=p&user&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=5",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=x",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=-1",
+			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1&agent=a&at=",
 			"",
 		};
 		static const char good[] =
-			"pool=p&user=u&family=f&capable=0&kind=ntlm&ip=192.0.2.1&agent=";
+			"pool=p&user=u&family=f&capable=0&kind=ntlm&ip=192.0.2.1&agent=&at=5";
 		ck_assert_int_eq(ts_gate_attempt_decode(good, sizeof good - 1, &a), TS_ERR_OK);
 		ck_assert_str_eq(a.agent, "");
+		ck_assert_int_eq(a.at, 5);
 		ts_gate_attempt_clear(&a);
 		for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 			ck_assert_msg(ts_gate_attempt_decode(bad[i], strlen(bad[i]), &a) ==
