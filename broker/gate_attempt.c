@@ -6,32 +6,40 @@
 #include "gate_attempt.h"
 #include "gate_cutover.h"
 
-/* The pool's answer refusing a credential of each kind: IIS answers a wrong
- * Windows or Basic password 401, oauthtoken a wrong password grant 400
- * invalid_grant (sfb-protocol.md). Other kinds have none the gate can tell
- * from the status (a PIN's is a SOAP fault 500, a windows grant's 401 is
- * the challenge), and 403 is a credential taken, then denied. */
-static const struct {
+/* The pool's answer refusing a credential of each kind (sfb-protocol.md 3):
+ * IIS answers a wrong Windows or Basic password 401, oauthtoken a wrong
+ * password grant 400 invalid_grant, /Auth a wrong PIN a SOAP fault 500 with
+ * ErrorId 28020 "No valid security token." (its other faults are other
+ * errors). A windows grant's 401 is the challenge, and 403 is a credential
+ * taken, then denied: neither is here. */
+static const struct refusal {
 	const char *kind;
 	long status;
-} refusals[] = {{"ntlm", 401}, {"negotiate", 401}, {"basic", 401}, {"password", 400}};
+	const char *body_has; /* NULL: the status says it all */
+} refusals[] = {
+	{"ntlm", 401, NULL},
+	{"negotiate", 401, NULL},
+	{"basic", 401, NULL},
+	{"password", 400, NULL},
+	{"pin", 500, "<ErrorId>28020</ErrorId>"},
+};
 
 /* kind's row in refusals; NULL for a kind without one. */
-static const char *refusal_of(const char *kind, long *status)
+static const struct refusal *refusal_of(const char *kind)
 {
 	for (size_t i = 0; i < G_N_ELEMENTS(refusals); i++)
-		if (strcmp(kind, refusals[i].kind) == 0) {
-			*status = refusals[i].status;
-			return refusals[i].kind;
-		}
+		if (strcmp(kind, refusals[i].kind) == 0)
+			return &refusals[i];
 	return NULL;
 }
 
-bool ts_gate_attempt_refused_by(const char *kind, long status)
+bool ts_gate_attempt_refused_by(const char *kind, long status, const char *body, size_t len)
 {
-	long refused;
+	const struct refusal *r = refusal_of(kind);
 
-	return refusal_of(kind, &refused) != NULL && status == refused;
+	return r != NULL && status == r->status &&
+	       (r->body_has == NULL ||
+		(body != NULL && g_strstr_len(body, (gssize)len, r->body_has) != NULL));
 }
 
 enum field { POOL, USER, FAMILY, CAPABLE, KIND, IP, AGENT, AT, N_FIELDS };
@@ -46,12 +54,11 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 	const char *values[N_FIELDS];
 	char at[24];
 	GString *out;
-	long status;
 
 	/* Only an attempt counted can be taken off: a refusal of one the full
 	 * table dropped would take off someone else's sign-in. */
 	if (!v->recorded || !ts_gate_usage_event(policy, v, req, agent, &ev) ||
-	    refusal_of(ev.kind, &status) == NULL)
+	    refusal_of(ev.kind) == NULL)
 		return NULL;
 	values[POOL] = ev.pool;
 	values[USER] = ev.user;
@@ -84,7 +91,6 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 	char *copy = g_strndup(text, len);
 	char **pairs = g_strsplit(copy, "&", -1);
 	gint64 at = 0;
-	long status;
 	ts_err err = strlen(copy) == len ? TS_ERR_OK : TS_ERR_INVALID_ARGUMENT;
 
 	memset(out, 0, sizeof *out);
@@ -100,7 +106,7 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 			err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK &&
 	    ((strcmp(values[CAPABLE], "0") != 0 && strcmp(values[CAPABLE], "1") != 0) ||
-	     refusal_of(values[KIND], &status) == NULL ||
+	     refusal_of(values[KIND]) == NULL ||
 	     !g_ascii_string_to_signed(values[AT], 10, 0, G_MAXINT64, &at, NULL)))
 		err = TS_ERR_INVALID_ARGUMENT;
 	if (err == TS_ERR_OK) {
@@ -131,13 +137,11 @@ void ts_gate_attempt_clear(struct ts_gate_attempt *a)
 
 struct ts_usage_event ts_gate_attempt_refused(const struct ts_gate_attempt *a, ts_time now)
 {
-	long status;
-
 	return (struct ts_usage_event){.pool = a->pool,
 				       .user = a->user,
 				       .family = a->family,
 				       .passive_capable = a->passive_capable,
-				       .kind = refusal_of(a->kind, &status), /* a static label */
+				       .kind = refusal_of(a->kind)->kind, /* a static label */
 				       .ip = a->ip,
 				       .agent = a->agent,
 				       .decision = TS_DECISION_POOL_REFUSED,

@@ -1,10 +1,10 @@
 /* A legacy sign-in the gate let through, carried to the pool's answer. The
  * SPOP agent puts the attempt in HAProxy's txn variable "attempt"; when the
- * pool answers 400 or 401, haproxy.cfg sends it back with the status in the
- * "attempt-refused" message, and if that status refuses the credential (a
- * wrong password, a spray) it is recorded again as pool-refused, which
- * `tessera pool plan` takes off. Only the agent sets txn variables, so what
- * comes back is what it wrote. */
+ * pool answers 400, 401 or 500, haproxy.cfg sends it back with the status
+ * and body in the "attempt-refused" message, and if they refuse the
+ * credential (a wrong password or PIN, a spray) it is recorded again as
+ * pool-refused, which `tessera pool plan` takes off. Only the agent sets
+ * txn variables, so what comes back is what it wrote. */
 #ifndef TS_BROKER_GATE_ATTEMPT_H
 #define TS_BROKER_GATE_ATTEMPT_H
 
@@ -34,9 +34,10 @@ char *ts_gate_attempt_encode(const struct ts_gate_policy *policy, const struct t
 ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attempt *out);
 void ts_gate_attempt_clear(struct ts_gate_attempt *a);
 
-/* Does the pool's status refuse a credential of that kind: 401 for ntlm,
- * negotiate and basic, 400 for password; nothing for the other kinds. */
-bool ts_gate_attempt_refused_by(const char *kind, long status);
+/* Does the pool's answer (status, and body[0..len) where it tells) refuse
+ * a credential of that kind: 401 for ntlm, negotiate and basic, 400 for
+ * password, 500 with ErrorId 28020 for pin; nothing for the other kinds. */
+bool ts_gate_attempt_refused_by(const char *kind, long status, const char *body, size_t len);
 
 /* The usage event of a decoded attempt that the pool refused, seen at now:
  * dated when the attempt was (never later than now), so that it lands in

@@ -10,7 +10,7 @@
  *   minted_by, claimed   when a legacy sign-in passed: its kind and the user
  *             it claims, for the "minted" message of the pool's answer
  *   attempt   when a legacy sign-in passed: the attempt (gate_attempt.h),
- *             for the "attempt-refused" message of the pool's 400/401/403
+ *             for the "attempt-refused" message of the pool's 400/401/500
  *   shape, status, body, h_<name>[_2]  when refused: the answer's shape
  *             (one return rule each), its body and header values, named
  *             after the header (X-Ms-diagnostics → h_x_ms_diagnostics; a
@@ -24,8 +24,9 @@
  * pool, kind, user and body (res.body): the ticket in it is recorded, so
  * that once the pool is passive it is refused (gate_cutover.c).
  *
- * Message "attempt-refused" (response phase, a pool's 400, 401 or 403 to a
- * legacy sign-in): attempt, recorded as pool-refused. */
+ * Message "attempt-refused" (response phase, a pool's 400, 401 or 500 to a
+ * legacy sign-in): attempt, status and body (res.body), recorded as
+ * pool-refused when they refuse the credential (gate_attempt.h). */
 #include <arpa/inet.h>
 #include <glib.h>
 #include <stdlib.h>
@@ -362,11 +363,11 @@ static void minted(struct ts_broker *broker, const struct ts_spop_message *m)
 	g_free(id);
 }
 
-/* The pool's 400 or 401 to a legacy sign-in the gate let through: if it
- * refuses that kind's credential, the attempt signed nobody in. */
+/* The pool's 400, 401 or 500 to a legacy sign-in the gate let through: if
+ * it refuses that kind's credential, the attempt signed nobody in. */
 static void attempt_refused(struct ts_broker *broker, const struct ts_spop_message *m)
 {
-	const struct ts_spop_bytes *attempt = NULL;
+	const struct ts_spop_bytes *attempt = NULL, *body = NULL;
 	struct ts_gate_attempt a;
 	struct ts_usage_event ev;
 	long status = 0;
@@ -376,6 +377,8 @@ static void attempt_refused(struct ts_broker *broker, const struct ts_spop_messa
 		const struct ts_spop_value *v = &m->args[i].value;
 		if (name_is(m->args[i].name, "attempt") && is_text(v) && attempt == NULL)
 			attempt = &v->u.bytes;
+		else if (name_is(m->args[i].name, "body") && is_text(v) && body == NULL)
+			body = &v->u.bytes;
 		else if (name_is(m->args[i].name, "status") &&
 			 (v->type == TS_SPOP_INT32 || v->type == TS_SPOP_INT64))
 			status = (long)v->u.sint;
@@ -386,7 +389,9 @@ static void attempt_refused(struct ts_broker *broker, const struct ts_spop_messa
 			     "attempt-refused without a readable attempt");
 		return;
 	}
-	if (ts_gate_attempt_refused_by(a.kind, status)) {
+	if (ts_gate_attempt_refused_by(a.kind, status,
+				       body != NULL ? (const char *)body->ptr : NULL,
+				       body != NULL ? body->len : 0)) {
 		ev = ts_gate_attempt_refused(&a, ts_clock_now(&broker->clock));
 		ts_metrics_legacy(broker->metrics, ev.pool, ev.kind,
 				  ts_usage_decision_name(ev.decision));

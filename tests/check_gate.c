@@ -1190,13 +1190,27 @@ START_TEST(test_attempt_round_trip)
 	g_free(enc);
 	ts_usage_free(one_row);
 	/* Which answers refuse which credential. */
-	ck_assert(ts_gate_attempt_refused_by("ntlm", 401));
-	ck_assert(!ts_gate_attempt_refused_by("ntlm", 400));
-	ck_assert(!ts_gate_attempt_refused_by("basic", 403));
-	ck_assert(ts_gate_attempt_refused_by("password", 400));
-	ck_assert(!ts_gate_attempt_refused_by("password", 401));
-	ck_assert(!ts_gate_attempt_refused_by("pin", 500));
-	ck_assert(!ts_gate_attempt_refused_by("windows", 401));
+	{
+		static const char fault[] = "<s:Fault><faultcode>a:FailedAuthentication</faultcode>"
+					    "<detail><OCSDiagnosticsFault><Ms-Diagnostics-Fault>"
+					    "<ErrorId>28020</ErrorId><Reason>No valid security token."
+					    "</Reason></Ms-Diagnostics-Fault>";
+		static const char other[] = "<Ms-Diagnostics-Fault><ErrorId>28032</ErrorId>";
+
+		ck_assert(ts_gate_attempt_refused_by("ntlm", 401, NULL, 0));
+		ck_assert(!ts_gate_attempt_refused_by("ntlm", 400, NULL, 0));
+		ck_assert(!ts_gate_attempt_refused_by("ntlm", 500, fault, sizeof fault - 1));
+		ck_assert(!ts_gate_attempt_refused_by("basic", 403, NULL, 0));
+		ck_assert(ts_gate_attempt_refused_by("password", 400, NULL, 0));
+		ck_assert(!ts_gate_attempt_refused_by("password", 401, NULL, 0));
+		ck_assert(ts_gate_attempt_refused_by("pin", 500, fault, sizeof fault - 1));
+		ck_assert(!ts_gate_attempt_refused_by("pin", 500, fault, 60)); /* cut short */
+		ck_assert(!ts_gate_attempt_refused_by("pin", 500, other, sizeof other - 1));
+		ck_assert(!ts_gate_attempt_refused_by("pin", 500, NULL, 0));
+		ck_assert(!ts_gate_attempt_refused_by("pin", 401, fault, sizeof fault - 1));
+		ck_assert(!ts_gate_attempt_refused_by("windows", 401, NULL, 0));
+		ck_assert(!ts_gate_attempt_refused_by("tls-dsk", 500, fault, sizeof fault - 1));
+	}
 	{
 		static const char *const bad[] = {
 			"pool=p&user=u&family=f&capable=1&kind=ntlm&ip=192.0.2.1",

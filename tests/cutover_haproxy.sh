@@ -76,8 +76,9 @@ listed() { pool plan lync1 && grep -q 'alice' "$TS_TMP/pool.out" && grep -q 'bob
 ts_wait_until 10 listed || ts_fail "plan does not list alice and bob: $(cat "$TS_TMP/pool.out"; sqlite3 "$TS_TMP/tessera.db" "select * from cutover_usage; select * from cutover_stage;" 2>&1; ls -la "$TS_TMP"/tessera.db*; grep -e usage -e cutover "$TS_TMP/tesserad.log")"
 grep -qi 'ntlm' "$TS_TMP/pool.out" || ts_fail "plan without the kind: $(cat "$TS_TMP/pool.out")"
 # A spray: wrong NTLM passwords for carol and mallory and one for alice, a
-# wrong password grant for dave. The pool refuses them (401, 400), so none
-# counts as a sign-in: carol, mallory and dave are not in the plan, alice
+# wrong password grant for dave, a wrong PIN for erin. The pool refuses them
+# (401, 400, a 28020 fault), so none counts as a sign-in: carol, mallory,
+# dave and erin are not in the plan, alice
 # and bob still are, and the report shows the refusals. (Only the pool's
 # answer tells; the gate let them through.)
 spray() { # USER: the status of an NTLM sign-in with a wrong password
@@ -91,18 +92,25 @@ done
 code=$(hc -o /dev/null -w '%{http_code}' --data 'grant_type=password&username=dave&password=guess' \
 	https://lync1.test/WebTicket/oauthtoken)
 [ "$code" = 400 ] || ts_fail "dave's wrong password grant: $code, not the pool's 400"
+# A PIN spray (lyncsmash's /Auth): the pool's 28020 SOAP fault refuses it.
+$PC auth 'EXAMPLE\erin' 000000 https://lync1.test/WebTicket/WebTicketService.svc >"$TS_TMP/pin.xml"
+code=$(hc -o "$TS_TMP/pin.out" -w '%{http_code}' -H 'Content-Type: text/xml' \
+	--data-binary "@$TS_TMP/pin.xml" "https://lync1.test$SVC/Auth")
+[ "$code" = 500 ] && grep -q '<ErrorId>28020</ErrorId>' "$TS_TMP/pin.out" ||
+	ts_fail "erin's wrong PIN: $code, not the pool's fault: $(head -c 300 "$TS_TMP/pin.out")"
 refusals() { # every refusal flushed: one row per user and kind
 	"$TS_BUILDDIR/tessera" report --pool lync1 --format csv -c "$TS_TMP/tessera.conf" \
 		>"$TS_TMP/report.csv" 2>&1 &&
 		[ "$(grep -c ',ntlm,pool-refused,' "$TS_TMP/report.csv")" = 3 ] &&
-		grep -q '^lync1,dave,.*,password,pool-refused,' "$TS_TMP/report.csv"
+		grep -q '^lync1,dave,.*,password,pool-refused,' "$TS_TMP/report.csv" &&
+		grep -q '^lync1,[^,]*erin,.*,pin,pool-refused,' "$TS_TMP/report.csv"
 }
 ts_wait_until 10 refusals || ts_fail "refusals not reported: $(cat "$TS_TMP/report.csv")"
 grep -q '^lync1,carol,.*,ntlm,would-block,' "$TS_TMP/report.csv" ||
 	ts_fail "the sprayed attempt itself is not reported: $(cat "$TS_TMP/report.csv")"
 pool plan lync1
 grep -q alice "$TS_TMP/pool.out" && grep -q bob "$TS_TMP/pool.out" &&
-	! grep -q -e carol -e mallory -e dave "$TS_TMP/pool.out" ||
+	! grep -q -e carol -e mallory -e dave -e erin "$TS_TMP/pool.out" ||
 	ts_fail "the plan counts refused attempts: $(cat "$TS_TMP/pool.out")"
 
 # passive: refused while plan lists anyone who would break; an exception
