@@ -1,8 +1,8 @@
 /* GET /signout on the broker ends the SSO session: every ticket it minted
  * is revoked, both cookies are cleared. Another site can navigate a browser
  * here with the SSO cookie (SameSite=Lax allows a top-level GET), which
- * would sign the user out of everything (logout CSRF): such a request gets
- * a page asking the user first. */
+ * would sign the user out of everything (logout CSRF): such a request is
+ * answered with a page asking the user first. */
 #include <glib.h>
 #include <string.h>
 
@@ -34,7 +34,7 @@ static bool asked_here(const struct ts_http_request *req, char origin[TS_ORIGIN_
 	const char *page = ts_http_request_header(req, "Origin");
 	char ours[TS_ORIGIN_MAX];
 
-	strcpy(origin, "-");
+	g_strlcpy(origin, "-", TS_ORIGIN_MAX);
 	if (site != NULL && (strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0))
 		return true;
 	if (page == NULL)
@@ -42,7 +42,7 @@ static bool asked_here(const struct ts_http_request *req, char origin[TS_ORIGIN_
 	if (page == NULL)
 		return false;
 	if (ts_origin_canonical(page, strlen(page), origin) != TS_ERR_OK) {
-		strcpy(origin, "unreadable");
+		g_strlcpy(origin, "unreadable", TS_ORIGIN_MAX);
 		return false;
 	}
 	if (ts_origin_canonical(cfg->broker.public_url, strlen(cfg->broker.public_url), ours) ==
