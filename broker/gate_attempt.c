@@ -97,8 +97,10 @@ ts_err ts_gate_attempt_decode(const char *text, size_t len, struct ts_gate_attem
 	for (char **p = pairs; err == TS_ERR_OK && *p != NULL; p++) {
 		const char *eq = strchr(*p, '=');
 		const int f = eq != NULL ? field_of(*p, (size_t)(eq - *p)) : -1;
+		if (f < 0 || values[f] != NULL)
+			err = TS_ERR_INVALID_ARGUMENT;
 		/* NULL for a bad escape or an escaped NUL. */
-		if (f < 0 || values[f] != NULL || (values[f] = g_uri_unescape_string(eq + 1, NULL)) == NULL)
+		else if ((values[f] = g_uri_unescape_string(eq + 1, NULL)) == NULL)
 			err = TS_ERR_INVALID_ARGUMENT;
 	}
 	for (int f = 0; err == TS_ERR_OK && f < N_FIELDS; f++)

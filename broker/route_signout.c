@@ -59,8 +59,8 @@ static ts_err ask_first(struct ts_http_response *resp)
 	static const char page[] =
 		"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Sign out?</title>"
 		"</head>\n<body><h1>Sign out?</h1>\n"
-		"<p>Another site sent you here to sign out of every application you signed "
-		"in to through this service.</p>\n"
+		"<p>Sign out of every application you signed in to through this service? "
+		"The request did not come from one of its pages.</p>\n"
 		"<form method=\"get\" action=\"/signout\"><button type=\"submit\">Sign out</button>"
 		"</form>\n</body></html>\n";
 	ts_err err = ts_http_respond(resp, 200, "text/html; charset=utf-8", page, sizeof page - 1);
