@@ -69,6 +69,9 @@ ts_err ts_saml_sp_metadata(const struct ts_saml *saml, char **xml, size_t *len)
 	if (saml->decryption_cert_b64 != NULL)
 		key_descriptor(rp, md, ds, "encryption", saml->decryption_cert_b64);
 	endpoint_reference(rp, fed, "TargetScopes", wsa, saml->realm);
+	/* The schema requires an application endpoint (minOccurs 1); the
+	 * passive one is the only one there is, as in Azure AD's metadata. */
+	endpoint_reference(rp, fed, "ApplicationServiceEndpoint", wsa, saml->wsfed_url);
 	endpoint_reference(rp, fed, "PassiveRequestorEndpoint", wsa, saml->wsfed_url);
 
 	xmlDocDumpFormatMemoryEnc(doc, &out, &out_len, "UTF-8", 1);

@@ -34,6 +34,13 @@ static void key_descriptor(bool *failed, xmlNodePtr role, xmlNsPtr md, xmlNsPtr 
 	    "X509Certificate", cert_b64);
 }
 
+static void endpoint(bool *failed, xmlNodePtr role, xmlNsPtr fed, xmlNsPtr wsa,
+		     const char *name, const char *url)
+{
+	add(failed, add(failed, add(failed, role, fed, name, NULL), wsa, "EndpointReference", NULL),
+	    wsa, "Address", url);
+}
+
 static void claim_types(bool *failed, xmlNodePtr role, xmlNsPtr fed, xmlNsPtr auth)
 {
 	xmlNodePtr offered = add(failed, role, fed, "ClaimTypesOffered", NULL);
@@ -66,7 +73,7 @@ static xmlDocPtr build(bool *failed, const struct ts_sts_keys *keys, ts_time now
 	xmlNodePtr root = doc != NULL ? xmlNewDocNode(doc, NULL, BAD_CAST "EntityDescriptor", NULL)
 				      : NULL;
 	xmlNsPtr md, ds, fed, wsa, xsi, auth;
-	xmlNodePtr role, epr;
+	xmlNodePtr role;
 
 	*root_out = NULL;
 	if (root == NULL) {
@@ -97,9 +104,10 @@ static xmlDocPtr build(bool *failed, const struct ts_sts_keys *keys, ts_time now
 			key_descriptor(failed, role, md, ds, keys->keys[i].cert_b64);
 	}
 	claim_types(failed, role, fed, auth);
-	epr = add(failed, add(failed, role, fed, "PassiveRequestorEndpoint", NULL), wsa,
-		  "EndpointReference", NULL);
-	add(failed, epr, wsa, "Address", p->passive_url);
+	/* The schema requires an active endpoint (minOccurs 1) and Tessera has
+	 * none; like Azure AD and IdentityServer, it names the passive one. */
+	endpoint(failed, role, fed, wsa, "SecurityTokenServiceEndpoint", p->passive_url);
+	endpoint(failed, role, fed, wsa, "PassiveRequestorEndpoint", p->passive_url);
 	*root_out = root;
 	return doc;
 }

@@ -740,15 +740,51 @@ END_TEST
 
 /* ---- metadata: ours loads in lasso; theirs may be pinned ---- */
 
+/* The WS-Fed role's children in order, each "name" or "name=address". */
+static GString *wsfed_role_children(const char *xml, size_t len)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET);
+	GString *out = g_string_new(NULL);
+
+	ck_assert_ptr_nonnull(doc);
+	for (xmlNodePtr r = xmlDocGetRootElement(doc)->children; r != NULL; r = r->next) {
+		if (r->type != XML_ELEMENT_NODE || !xmlStrEqual(r->name, BAD_CAST "RoleDescriptor"))
+			continue;
+		for (xmlNodePtr c = r->children; c != NULL; c = c->next) {
+			xmlNodePtr epr = c->children;
+			xmlChar *address;
+
+			if (c->type != XML_ELEMENT_NODE)
+				continue;
+			g_string_append_printf(out, "%s%s", out->len > 0 ? "," : "", c->name);
+			while (epr != NULL && epr->type != XML_ELEMENT_NODE)
+				epr = epr->next;
+			if (epr == NULL || !xmlStrEqual(epr->name, BAD_CAST "EndpointReference"))
+				continue;
+			address = xmlNodeGetContent(epr);
+			g_string_append_printf(out, "=%s", g_strstrip((char *)address));
+			xmlFree(address);
+		}
+	}
+	xmlFreeDoc(doc);
+	return out;
+}
+
 START_TEST(test_sp_metadata_in_lasso)
 {
 	char *xml = NULL;
 	size_t len = 0;
 	LassoProvider *p;
 	char *acs;
+	GString *role;
 
 	ck_assert_int_eq(ts_saml_sp_metadata(saml, &xml, &len), TS_ERR_OK);
-	ck_assert_ptr_nonnull(strstr(xml, "PassiveRequestorEndpoint"));
+	/* The schema's order, with the application endpoint it requires. */
+	role = wsfed_role_children(xml, len);
+	ck_assert_str_eq(role->str, "KeyDescriptor,TargetScopes=https://tessera.example.test/,"
+				    "ApplicationServiceEndpoint=https://tessera.example.test/wsfed,"
+				    "PassiveRequestorEndpoint=https://tessera.example.test/wsfed");
+	g_string_free(role, TRUE);
 	p = lasso_provider_new_from_buffer(LASSO_PROVIDER_ROLE_SP, xml, NULL, NULL);
 	ck_assert_msg(p != NULL, "lasso refuses our SP metadata:\n%s", xml);
 	ck_assert_str_eq(LASSO_PROVIDER(p)->ProviderID, "https://tessera.example.test/");

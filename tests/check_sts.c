@@ -877,7 +877,7 @@ END_TEST
 
 /* ---- metadata ---- */
 
-/* lxml lists the signing certificates in document order. */
+/* lxml lists the role's children and the signing certificates in document order. */
 static const char certs_py[] =
 	"import sys\n"
 	"from lxml import etree\n"
@@ -897,8 +897,12 @@ static const char certs_py[] =
 	"print('entity=' + r.get('entityID'))\n"
 	"print('type=' + role.get('{http://www.w3.org/2001/XMLSchema-instance}type'))\n"
 	"print('protocols=' + role.get('protocolSupportEnumeration'))\n"
-	"print('passive=' + role.xpath('fed:PassiveRequestorEndpoint/wsa:EndpointReference/"
-	"wsa:Address/text()', namespaces=ns)[0])\n"
+	"order = [etree.QName(c).localname for c in role]\n"
+	"runs = [n for i, n in enumerate(order) if i == 0 or order[i - 1] != n]\n"
+	"print('children=' + ','.join(runs))\n"
+	"for e in ('SecurityTokenServiceEndpoint', 'PassiveRequestorEndpoint'):\n"
+	"    print(e + '=' + ','.join(role.xpath('fed:' + e + '/wsa:EndpointReference/"
+	"wsa:Address/text()', namespaces=ns)))\n"
 	"for c in role.xpath('fed:ClaimTypesOffered/auth:ClaimType/@Uri', namespaces=ns):\n"
 	"    print('claim=' + c)\n"
 	"for kd in role.xpath('md:KeyDescriptor', namespaces=ns):\n"
@@ -921,7 +925,12 @@ static char *expected_metadata(const char *sub, const char *const *ids, size_t n
 	GString *s = g_string_new(
 		"entity=" ENTITY "\ntype=fed:SecurityTokenServiceType\n"
 		"protocols=http://docs.oasis-open.org/wsfed/federation/200706\n"
-		"passive=" PASSIVE "\n"
+		/* In the order the WS-Federation schema gives: a KeyDescriptor per
+		 * certificate, then the one active endpoint it requires. */
+		"children=KeyDescriptor,ClaimTypesOffered,SecurityTokenServiceEndpoint,"
+		"PassiveRequestorEndpoint\n"
+		"SecurityTokenServiceEndpoint=" PASSIVE "\n"
+		"PassiveRequestorEndpoint=" PASSIVE "\n"
 		"claim=http://schemas.microsoft.com/ws/2008/06/identity/claims/primarysid\n"
 		"claim=http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn\n"
 		"claim=http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name\n"
