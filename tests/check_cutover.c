@@ -6,8 +6,10 @@
  * Files in a temp directory per test; fixed times; waits have deadlines. */
 #include <check.h>
 #include <errno.h>
+#include <glib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +467,95 @@ START_TEST(test_usage_threads_and_flush_thread)
 }
 END_TEST
 
+struct flush_job {
+	struct ts_usage *u;
+	struct ts_cutover *c;
+	ts_err err;
+};
+
+static void *flush_job_run(void *arg)
+{
+	struct flush_job *j = arg;
+
+	j->err = ts_usage_flush(j->u, j->c, 0);
+	return NULL;
+}
+
+/* Polls (deadline 10 s) until the table holds want rows. */
+static bool wait_usage_entries(struct ts_usage *u, size_t want)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	size_t entries;
+
+	do {
+		ts_usage_stats(u, &entries, NULL);
+		if (entries == want)
+			return true;
+		g_usleep(1000);
+	} while (g_get_monotonic_time() < deadline);
+	return false;
+}
+
+static void sql(sqlite3 *conn, const char *statements)
+{
+	char *msg = NULL;
+
+	ck_assert_msg(sqlite3_exec(conn, statements, NULL, NULL, &msg) == SQLITE_OK, "%s: %s",
+		      statements, msg);
+}
+
+/* A failed flush puts back what it took, even past max_entries when new
+ * attempts came in meanwhile: a counted attempt lost here would let its
+ * refusal take off another sign-in. The test holds the write lock so the
+ * flush waits with the table taken, records, then makes the write fail. */
+START_TEST(test_usage_failed_flush_keeps_rows)
+{
+	const char *before[] = {"alice", "bob"}, *during[] = {"carol", "dave"};
+	struct ts_cutover *c = open_db();
+	struct flush_job job = {ts_usage_new(2), c, TS_ERR_OK};
+	struct ts_usage_event ev = event("alice", "lync2010", false, "192.0.2.10", T0);
+	struct ts_report r;
+	sqlite3 *holder;
+	pthread_t t;
+	size_t entries;
+	uint64_t dropped;
+
+	for (size_t i = 0; i < 2; i++) {
+		ev.user = before[i];
+		ck_assert_int_eq(ts_usage_record(job.u, &ev), TS_ERR_OK);
+	}
+	ck_assert_int_eq(sqlite3_open(db, &holder), SQLITE_OK);
+	sql(holder, "BEGIN IMMEDIATE");
+	ck_assert_int_eq(pthread_create(&t, NULL, flush_job_run, &job), 0);
+	ck_assert(wait_usage_entries(job.u, 0));
+	for (size_t i = 0; i < 2; i++) {
+		ev.user = during[i];
+		ck_assert_int_eq(ts_usage_record(job.u, &ev), TS_ERR_OK);
+	}
+	sql(holder, "CREATE TRIGGER refuse_usage BEFORE INSERT ON cutover_usage"
+		    " BEGIN SELECT RAISE(ABORT, 'test: write refused'); END; COMMIT");
+	pthread_join(t, NULL);
+	ck_assert_int_ne(job.err, TS_ERR_OK);
+	ts_usage_stats(job.u, &entries, &dropped);
+	ck_assert_uint_eq(entries, 4);
+	ck_assert_uint_eq(dropped, 0);
+	/* New attempts still stop at max_entries. */
+	ev.user = "erin";
+	ck_assert_int_eq(ts_usage_record(job.u, &ev), TS_ERR_STORE_FULL);
+
+	sql(holder, "DROP TRIGGER refuse_usage");
+	ck_assert_int_eq(sqlite3_close(holder), SQLITE_OK);
+	ck_assert_int_eq(ts_usage_flush(job.u, c, 0), TS_ERR_OK);
+	ck_assert_int_eq(ts_cutover_report(c, "lync", T0 - 3600, &r), TS_ERR_OK);
+	ck_assert_uint_eq(r.n, 4);
+	for (size_t i = 0; i < r.n; i++)
+		ck_assert_uint_eq(r.items[i].count, 1);
+	ts_report_clear(&r);
+	ts_usage_free(job.u);
+	ts_cutover_close(c);
+}
+END_TEST
+
 START_TEST(test_plan_split_by_capability_and_exceptions)
 {
 	struct ts_cutover *c = open_db();
@@ -751,6 +842,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_exception_expires_on_its_date);
 	tcase_add_test(tc, test_usage_bounds_dropped_and_flush);
 	tcase_add_test(tc, test_usage_threads_and_flush_thread);
+	tcase_add_test(tc, test_usage_failed_flush_keeps_rows);
 	tcase_add_test(tc, test_plan_split_by_capability_and_exceptions);
 	tcase_add_test(tc, test_plan_leaves_out_what_the_pool_refused);
 	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);

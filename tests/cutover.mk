@@ -4,7 +4,7 @@ check_PROGRAMS += tests/check_cutover tests/cutover_seed
 TESTS += tests/check_cutover tests/pool_cli.sh
 tests_check_cutover_SOURCES = tests/check_cutover.c tests/test_dir.c tests/test_dir.h broker/usage.c broker/usage.h \
 	broker/stage_watch.c broker/stage_watch.h
-tests_check_cutover_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS)
+tests_check_cutover_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(SQLITE_CFLAGS)
 tests_check_cutover_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 tests_cutover_seed_SOURCES = tests/cutover_seed.c
 tests_cutover_seed_LDADD = $(TS_COMMON_LIBS)
