@@ -24,7 +24,8 @@ tesserad_SOURCES = broker/tesserad.c broker/broker.h broker/http.c broker/http.h
 	broker/route_metrics.c broker/route_metadata.c broker/route_signin.c \
 	broker/route_acs.c broker/route_session.c broker/route_signout.c broker/route_sts.c broker/sts_flow.c \
 	broker/sts_flow.h broker/sts_names.c $(TS_GATE_SOURCES) broker/route_gate.c \
-	broker/gate_spop.h broker/gate_spop.c broker/gate_policy.h broker/gate_policy.c \
+	broker/gate_spop.h broker/gate_spop.c broker/gate_ack.h broker/gate_ack.c \
+	broker/gate_policy.h broker/gate_policy.c \
 	broker/cutover_run.c broker/cutover_run.h broker/request_batch.c broker/request_batch.h
 tesserad_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(GLIB_CFLAGS) $(JANSSON_CFLAGS) $(OPENSSL_CFLAGS)
 tesserad_LDADD = libtessera_spop.a $(TS_SAML_LIBS) $(MHD_LIBS) $(GLIB_LIBS) -lpthread

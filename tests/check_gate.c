@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../broker/gate.h"
+#include "../broker/gate_ack.h"
 #include "../broker/gate_attempt.h"
 #include "../broker/gate_base64.h"
 #include "../broker/gate_ticket.h"
@@ -1128,6 +1129,83 @@ START_TEST(test_passive_reply_paths)
 }
 END_TEST
 
+/* The txn variables of an ACK, in order, as "name,name,...". */
+static char *ack_var_names(struct ts_spop_ack *ack)
+{
+	size_t len = ts_spop_ack_finish(ack);
+	GString *names = g_string_new(NULL);
+	struct ts_spop_frame f;
+	struct ts_spop_reader r;
+	struct ts_spop_action a;
+	uint32_t n;
+
+	ck_assert_uint_gt(len, TS_SPOP_LENGTH_SIZE);
+	ck_assert_int_eq(ts_spop_frame_length(ack->w.buf, ack->max_frame_size, &n), TS_ERR_OK);
+	ck_assert_uint_eq(n + TS_SPOP_LENGTH_SIZE, len);
+	ck_assert_int_eq(ts_spop_frame_decode(ack->w.buf + TS_SPOP_LENGTH_SIZE, n, &f), TS_ERR_OK);
+	ck_assert_uint_eq(f.type, TS_SPOP_FRAME_ACK);
+	r = (struct ts_spop_reader){f.payload.ptr, f.payload.ptr + f.payload.len};
+	while (r.pos < r.end) {
+		ck_assert_int_eq(ts_spop_action_decode(&r, &a), TS_ERR_OK);
+		ck_assert(a.type == TS_SPOP_ACTION_SET_VAR && a.scope == TS_SPOP_SCOPE_TXN);
+		g_string_append_printf(names, "%s%.*s", names->len > 0 ? "," : "",
+				       (int)a.name.len, (const char *)a.name.ptr);
+	}
+	return g_string_free(names, FALSE);
+}
+
+/* The verdict is written whole and first; the attempt after it only if it
+ * still fits, so a small frame loses the attempt, never the verdict. */
+START_TEST(test_ack_verdict_before_attempt)
+{
+	static uint8_t buf[16384];
+	struct ts_gate_policy policy = {.config = fx.config, .usage = fx.usage,
+					.now = ts_clock_now(&fx.clock)};
+	char *enc = b64("alice:pw", 8);
+	char *basic = g_strdup_printf("Authorization: Basic %s", enc);
+	struct req_spec s = {.target = "/ucwa/x",
+			     .headers = {basic, "User-Agent: UCCAPI/16.0 (Skype for Business)"}};
+	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
+	struct ts_spop_ack ack;
+	struct built b;
+	char *attempt, *names;
+	uint32_t verdict_only;
+
+	build(&s, &b);
+	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+	ck_assert_int_eq(v->outcome, TS_GATE_ALLOW);
+	attempt = ts_gate_attempt_encode(&policy, v, &b.req);
+	ck_assert_ptr_nonnull(attempt);
+
+	ts_spop_ack_begin(&ack, buf, sizeof buf, sizeof buf - TS_SPOP_LENGTH_SIZE, 1, 1);
+	ck_assert_int_eq(ts_gate_ack_verdict(&ack, v, NULL), TS_ERR_OK);
+	verdict_only = (uint32_t)(ts_spop_ack_finish(&ack) - TS_SPOP_LENGTH_SIZE);
+
+	ts_spop_ack_begin(&ack, buf, sizeof buf, sizeof buf - TS_SPOP_LENGTH_SIZE, 1, 1);
+	ck_assert_int_eq(ts_gate_ack_verdict(&ack, v, attempt), TS_ERR_OK);
+	names = ack_var_names(&ack);
+	ck_assert_msg(g_str_has_suffix(names, ",verdict,attempt"), "%s", names);
+	g_free(names);
+	/* Room for the verdict only: it is there, the attempt is not. */
+	ts_spop_ack_begin(&ack, buf, sizeof buf, verdict_only, 1, 1);
+	ck_assert_int_eq(ts_gate_ack_verdict(&ack, v, attempt), TS_ERR_OK);
+	names = ack_var_names(&ack);
+	ck_assert_msg(g_str_has_suffix(names, ",verdict"), "%s", names);
+	g_free(names);
+	/* A byte less: no verdict at all, and the caller is told. */
+	ts_spop_ack_begin(&ack, buf, sizeof buf, verdict_only - 1, 1, 1);
+	ck_assert_int_eq(ts_gate_ack_verdict(&ack, v, attempt), TS_ERR_SPOP_ACK_FULL);
+	names = ack_var_names(&ack);
+	ck_assert_msg(strstr(names, "verdict") == NULL, "%s", names);
+	g_free(names);
+	g_free(attempt);
+	verdict_free(v);
+	g_free(b.path);
+	g_free(basic);
+	g_free(enc);
+}
+END_TEST
+
 /* The attempt carried to the pool's answer reads back as it was recorded,
  * whatever the name and agent hold; anything else is refused. */
 START_TEST(test_attempt_round_trip)
@@ -1450,6 +1528,7 @@ int main(void)
 	tcase_add_test(tc, test_passive_origins_configured);
 	tcase_add_test(tc, test_passive_reply_paths);
 	tcase_add_test(tc, test_attempt_round_trip);
+	tcase_add_test(tc, test_ack_verdict_before_attempt);
 	tcase_add_test(tc, test_web_upstream_anonymous_and_hosts);
 	tcase_add_test(tc, test_answers_exact);
 	tcase_add_test(tc, test_stage_rule);

@@ -3,9 +3,10 @@
 # end to end.
 check_PROGRAMS += tests/check_gate
 TESTS += tests/check_gate tests/gate_http.sh
-tests_check_gate_SOURCES = tests/check_gate.c tests/test_dir.c tests/test_dir.h $(TS_GATE_SOURCES)
+tests_check_gate_SOURCES = tests/check_gate.c tests/test_dir.c tests/test_dir.h $(TS_GATE_SOURCES) \
+	broker/gate_ack.h broker/gate_ack.c
 tests_check_gate_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(GLIB_CFLAGS) $(OPENSSL_CFLAGS)
-tests_check_gate_LDADD = $(TS_COMMON_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
+tests_check_gate_LDADD = $(TS_SPOP_LIBS) $(CHECK_LIBS) $(GLIB_LIBS)
 dist_noinst_SCRIPTS += tests/gate_http.sh
 EXTRA_DIST += tests/fuzz/corpus/ntlm
 
