@@ -11,21 +11,35 @@
 #include "tessera/log.h"
 #include "usage.h"
 
+/* How long a SIGHUP waits for the stages of the new pool list. */
+#define STAGE_RELOAD_WAIT_MS 5000
+
+/* Each pool's name (borrowed from cfg) and [pool] stage. */
+static ts_err configured_stages(const struct ts_config *cfg, const char ***names,
+				enum ts_stage **stages)
+{
+	*names = calloc(cfg->n_pools + 1, sizeof **names);
+	*stages = calloc(cfg->n_pools + 1, sizeof **stages);
+	if (*names == NULL || *stages == NULL)
+		return TS_ERR_NOMEM;
+	for (size_t i = 0; i < cfg->n_pools; i++) {
+		(*names)[i] = cfg->pools[i].name;
+		/* The schema allows only the three names. */
+		if (ts_stage_parse(cfg->pools[i].stage, &(*stages)[i]) != TS_ERR_OK)
+			(*stages)[i] = TS_STAGE_LEGACY;
+	}
+	return TS_ERR_OK;
+}
+
 ts_err ts_broker_cutover_start(struct ts_broker *broker)
 {
 	const struct ts_config *cfg = broker->config;
-	const char **names = calloc(cfg->n_pools + 1, sizeof *names);
-	enum ts_stage *stages = calloc(cfg->n_pools + 1, sizeof *stages);
-	ts_err err = TS_ERR_NOMEM;
+	const char **names = NULL;
+	enum ts_stage *stages = NULL;
+	ts_err err;
 
-	if (names == NULL || stages == NULL)
+	if ((err = configured_stages(cfg, &names, &stages)) != TS_ERR_OK)
 		goto out;
-	for (size_t i = 0; i < cfg->n_pools; i++) {
-		names[i] = cfg->pools[i].name;
-		/* The schema allows only the three names. */
-		if (ts_stage_parse(cfg->pools[i].stage, &stages[i]) != TS_ERR_OK)
-			stages[i] = TS_STAGE_LEGACY;
-	}
 	if ((err = ts_cutover_open(cfg->store.path, true, &broker->cutover)) != TS_ERR_OK ||
 	    (err = ts_cutover_set_ticket_max(broker->cutover,
 					     (size_t)cfg->cutover.ticket_records_max)) != TS_ERR_OK)
@@ -42,6 +56,25 @@ ts_err ts_broker_cutover_start(struct ts_broker *broker)
 out:
 	if (err != TS_ERR_OK)
 		ts_log_error(TS_LOG_ERR, "cutover_start_failed", err, "path", cfg->store.path);
+	free(names);
+	free(stages);
+	return err;
+}
+
+ts_err ts_broker_cutover_reload(struct ts_broker *broker, const struct ts_config *next)
+{
+	const char **names = NULL;
+	enum ts_stage *stages = NULL;
+	ts_err err;
+
+	if (broker->stage_watch == NULL)
+		return TS_ERR_OK;
+	if ((err = configured_stages(next, &names, &stages)) == TS_ERR_OK)
+		err = ts_stage_watch_set_pools(broker->stage_watch, names, stages, next->n_pools,
+					       STAGE_RELOAD_WAIT_MS);
+	if (err != TS_ERR_OK)
+		ts_log_error(TS_LOG_WARN, "stage_watch_pools_pending", err, "path",
+			     next->store.path, "then", "applied at the next stage read");
 	free(names);
 	free(stages);
 	return err;

@@ -15,6 +15,8 @@
 
 struct ts_stage_watch {
 	char *path;
+	/* The watch thread's own (read without the lock); a reload's list
+	 * waits in next_* until the thread merges it in (merge_pools). */
 	char **pools;
 	enum ts_stage *configured;
 	size_t n;
@@ -24,8 +26,12 @@ struct ts_stage_watch {
 	dev_t dev;
 	ino_t ino;
 
-	pthread_mutex_t lock; /* snapshot, ready, why, rounds, stopping */
+	pthread_mutex_t lock; /* snapshot, ready, why, rounds, stopping, next_* */
 	pthread_cond_t cond;
+	char **next_pools; /* NULL: no new list */
+	enum ts_stage *next_configured;
+	size_t next_n;
+	uint64_t merged_round; /* the round that read the store with the last list */
 	struct ts_stage_snapshot *snapshot;
 	bool ready;
 	char why[256];
@@ -82,6 +88,93 @@ static struct ts_stage_snapshot *snapshot_new(struct ts_cutover_state *state)
 		}
 	}
 	return s;
+}
+
+static void pools_free(char **pools, enum ts_stage *configured, size_t n)
+{
+	for (size_t i = 0; pools != NULL && i < n; i++)
+		free(pools[i]);
+	free(pools);
+	free(configured);
+}
+
+/* Copies of pools[0..n) and their configured stages. */
+static ts_err pools_copy(const char *const *pools, const enum ts_stage *configured, size_t n,
+			 char ***pools_out, enum ts_stage **configured_out)
+{
+	char **p = calloc(n + 1, sizeof *p);
+	enum ts_stage *c = calloc(n + 1, sizeof *c);
+
+	*pools_out = NULL;
+	*configured_out = NULL;
+	for (size_t i = 0; p != NULL && c != NULL && i < n; i++) {
+		if ((p[i] = strdup(pools[i])) == NULL) {
+			pools_free(p, c, n);
+			return TS_ERR_NOMEM;
+		}
+		c[i] = configured[i];
+	}
+	if (p == NULL || c == NULL) {
+		pools_free(p, c, n);
+		return TS_ERR_NOMEM;
+	}
+	*pools_out = p;
+	*configured_out = c;
+	return TS_ERR_OK;
+}
+
+/* Takes a reloaded configuration's pools, if one came: they and their
+ * configured stages replace the running ones; a pool the new file no
+ * longer has stays watched, so a request still on the old configuration
+ * never falls back to a configured stage. true: the list changed. */
+static bool merge_pools(struct ts_stage_watch *w)
+{
+	char **next, **merged;
+	enum ts_stage *next_configured, *merged_configured;
+	size_t next_n, n;
+
+	pthread_mutex_lock(&w->lock);
+	next = w->next_pools;
+	next_configured = w->next_configured;
+	next_n = w->next_n;
+	w->next_pools = NULL;
+	w->next_configured = NULL;
+	w->next_n = 0;
+	if (next != NULL)
+		w->merged_round = w->rounds + 1; /* set_ready counts this round */
+	pthread_mutex_unlock(&w->lock);
+	if (next == NULL)
+		return false;
+	merged = realloc(next, (next_n + w->n + 1) * sizeof *merged);
+	merged_configured = merged != NULL ? realloc(next_configured, (next_n + w->n + 1) *
+							       sizeof *merged_configured)
+					   : NULL;
+	if (merged == NULL || merged_configured == NULL) {
+		/* Keep watching the running list; the next reload tries again. */
+		pools_free(merged != NULL ? merged : next,
+			   merged_configured != NULL ? merged_configured : next_configured, next_n);
+		ts_log_error(TS_LOG_ERR, "stage_watch_pools_kept", TS_ERR_NOMEM, "reason",
+			     "out of memory");
+		return false;
+	}
+	n = next_n;
+	for (size_t i = 0; i < w->n; i++) {
+		bool listed = false;
+		for (size_t j = 0; j < next_n && !listed; j++)
+			listed = strcmp(w->pools[i], merged[j]) == 0;
+		if (listed) {
+			free(w->pools[i]);
+			continue;
+		}
+		merged[n] = w->pools[i];
+		merged_configured[n++] = w->configured[i];
+	}
+	free(w->pools);
+	free(w->configured);
+	w->pools = merged;
+	w->configured = merged_configured;
+	w->n = n;
+	return true;
 }
 
 /* The configured stages: what applies before the store was ever read. */
@@ -170,6 +263,7 @@ static void poll_once(struct ts_stage_watch *w)
 	struct ts_stage_snapshot *cur, *next;
 	int64_t generation = 0, have;
 	const char *why = NULL;
+	bool pools_changed = merge_pools(w);
 	ts_err err;
 
 	if (w->store != NULL && !same_file(w)) {
@@ -188,8 +282,7 @@ static void poll_once(struct ts_stage_watch *w)
 	cur = ts_stage_watch_acquire(w);
 	have = cur->generation;
 	ts_stage_snapshot_release(cur);
-	if (generation != have) {
-		/* pools and configured are only read, never changed after start. */
+	if (generation != have || pools_changed) {
 		err = ts_cutover_state_read(w->store, (const char *const *)w->pools, w->configured,
 					    w->n, ts_clock_now(NULL), &state);
 		if (err != TS_ERR_OK) {
@@ -213,23 +306,31 @@ static void poll_once(struct ts_stage_watch *w)
 	set_ready(w, true, NULL);
 }
 
+/* ms from now on the clock pthread_cond_timedwait uses. */
+static struct timespec deadline_in(long ms)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	return deadline;
+}
+
 static void *watch_thread(void *arg)
 {
 	struct ts_stage_watch *w = arg;
 
 	for (;;) {
-		struct timespec deadline;
+		struct timespec deadline = deadline_in(w->interval_ms);
 		bool stop;
 
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += w->interval_ms / 1000;
-		deadline.tv_nsec += (w->interval_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
 		pthread_mutex_lock(&w->lock);
-		while (!w->stopping &&
+		while (!w->stopping && w->next_pools == NULL &&
 		       pthread_cond_timedwait(&w->cond, &w->lock, &deadline) != ETIMEDOUT)
 			;
 		stop = w->stopping;
@@ -243,10 +344,8 @@ static void *watch_thread(void *arg)
 
 static void watch_free(struct ts_stage_watch *w)
 {
-	for (size_t i = 0; w->pools != NULL && i < w->n; i++)
-		free(w->pools[i]);
-	free(w->pools);
-	free(w->configured);
+	pools_free(w->pools, w->configured, w->n);
+	pools_free(w->next_pools, w->next_configured, w->next_n);
 	free(w->path);
 	drop_store(w);
 	ts_stage_snapshot_release(w->snapshot);
@@ -267,17 +366,10 @@ ts_err ts_stage_watch_start(const char *path, const char *const *pools,
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->interval_ms = interval_ms > 0 ? interval_ms : 500;
-	w->n = n;
-	w->path = strdup(path);
-	w->pools = calloc(n + 1, sizeof *w->pools);
-	w->configured = calloc(n + 1, sizeof *w->configured);
-	if (w->path == NULL || w->pools == NULL || w->configured == NULL)
+	if ((w->path = strdup(path)) == NULL ||
+	    pools_copy(pools, configured, n, &w->pools, &w->configured) != TS_ERR_OK)
 		goto nomem;
-	for (size_t i = 0; i < n; i++) {
-		if ((w->pools[i] = strdup(pools[i])) == NULL)
-			goto nomem;
-		w->configured[i] = configured[i];
-	}
+	w->n = n;
 	/* ready starts true so a first failure is logged as the change it is. */
 	w->ready = true;
 	if ((w->snapshot = snapshot_configured(w)) == NULL)
@@ -309,6 +401,33 @@ void ts_stage_watch_stop(struct ts_stage_watch *w)
 	watch_free(w);
 }
 
+ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *pools,
+				const enum ts_stage *configured, size_t n, long timeout_ms)
+{
+	struct timespec deadline = deadline_in(timeout_ms);
+	char **copy;
+	enum ts_stage *copy_configured;
+	ts_err err = pools_copy(pools, configured, n, &copy, &copy_configured);
+	bool applied;
+
+	if (err != TS_ERR_OK)
+		return err;
+	pthread_mutex_lock(&w->lock);
+	/* A list not merged yet is replaced: this one is newer. */
+	pools_free(w->next_pools, w->next_configured, w->next_n);
+	w->next_pools = copy;
+	w->next_configured = copy_configured;
+	w->next_n = n;
+	pthread_cond_broadcast(&w->cond);
+	/* Until a round has taken the list and finished (set_ready wakes us). */
+	while ((w->next_pools != NULL || w->rounds < w->merged_round) &&
+	       pthread_cond_timedwait(&w->cond, &w->lock, &deadline) != ETIMEDOUT)
+		;
+	applied = w->next_pools == NULL && w->rounds >= w->merged_round && w->ready;
+	pthread_mutex_unlock(&w->lock);
+	return applied ? TS_ERR_OK : TS_ERR_NOT_READY;
+}
+
 struct ts_stage_snapshot *ts_stage_watch_acquire(struct ts_stage_watch *w)
 {
 	struct ts_stage_snapshot *s;
@@ -334,17 +453,10 @@ bool ts_stage_watch_ready(struct ts_stage_watch *w, char *why, size_t why_len)
 
 bool ts_stage_watch_wait_rounds(struct ts_stage_watch *w, unsigned rounds, long timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = deadline_in(timeout_ms);
 	uint64_t target;
 	bool done;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&w->lock);
 	target = w->rounds + rounds;
 	while (w->rounds < target &&

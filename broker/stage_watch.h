@@ -48,6 +48,13 @@ ts_err ts_stage_watch_start(const char *path, const char *const *pools,
 			    const enum ts_stage *configured, size_t n, long interval_ms,
 			    struct ts_stage_watch **out);
 void ts_stage_watch_stop(struct ts_stage_watch *w);
+/* A reloaded configuration's pools (SIGHUP): added pools are watched and
+ * changed configured stages apply, in a snapshot read at once. Pools no
+ * longer listed stay watched. Waits up to timeout_ms for that read;
+ * TS_ERR_NOT_READY: it did not finish or the store could not be read
+ * (the list still applies from the next successful round). */
+ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *pools,
+				const enum ts_stage *configured, size_t n, long timeout_ms);
 
 /* The current snapshot, with a reference: ts_stage_snapshot_release. */
 struct ts_stage_snapshot *ts_stage_watch_acquire(struct ts_stage_watch *w);

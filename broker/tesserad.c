@@ -131,6 +131,7 @@ static void reload(struct ts_broker *broker, const char *path)
 	       "broker.listen*,broker.threads,broker.max_*,broker.connection_timeout,tickets.*,"
 	       "store.*,gate.spop_*");
 	reload_check(broker->config, next->config);
+	ts_broker_cutover_reload(broker, next->config);
 	ts_log_set_level(next->config->log.level);
 	ts_runtime_install(broker, next);
 }

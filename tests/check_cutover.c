@@ -781,6 +781,38 @@ static bool wait_stage(struct ts_stage_watch *w, const char *pool, enum ts_stage
 	return false;
 }
 
+/* A reload's pools (SIGHUP): one added has its stored stage at once, a
+ * changed configured stage applies to a pool never flipped, and a pool the
+ * new list lacks stays watched. The interval is long, so only the reload
+ * can have read the store. */
+START_TEST(test_stage_watch_takes_reloaded_pools)
+{
+	struct ts_cutover *c = open_db();
+	const char *first[] = {"lync"}, *second[] = {"web", "lync"}, *third[] = {"web"};
+	const enum ts_stage first_conf[] = {TS_STAGE_LEGACY},
+			    second_conf[] = {TS_STAGE_LEGACY, TS_STAGE_AUDIT},
+			    third_conf[] = {TS_STAGE_LEGACY};
+	struct ts_stage_watch *w = NULL;
+	struct ts_stage_snapshot *s;
+
+	ck_assert_int_eq(set1(c, "web", 0, TS_STAGE_PASSIVE), TS_ERR_OK);
+	ck_assert_int_eq(ts_stage_watch_start(db, first, first_conf, 1, 2000, &w), TS_ERR_OK);
+	s = ts_stage_watch_acquire(w);
+	ck_assert_ptr_null(ts_stage_snapshot_pool(s, "web"));
+	ts_stage_snapshot_release(s);
+
+	ck_assert_int_eq(ts_stage_watch_set_pools(w, second, second_conf, 2, 5000), TS_ERR_OK);
+	ck_assert_int_eq(watched(w, "web", NULL), TS_STAGE_PASSIVE);
+	ck_assert_int_eq(watched(w, "lync", NULL), TS_STAGE_AUDIT);
+
+	ck_assert_int_eq(ts_stage_watch_set_pools(w, third, third_conf, 1, 5000), TS_ERR_OK);
+	ck_assert_int_eq(watched(w, "web", NULL), TS_STAGE_PASSIVE);
+	ck_assert_int_eq(watched(w, "lync", NULL), TS_STAGE_AUDIT);
+	ts_stage_watch_stop(w);
+	ts_cutover_close(c);
+}
+END_TEST
+
 START_TEST(test_stage_watch_sees_change_and_survives_lost_store)
 {
 	struct ts_cutover *c = open_db();
@@ -848,6 +880,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
+	tcase_add_test(tc, test_stage_watch_takes_reloaded_pools);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("match");
