@@ -117,9 +117,11 @@ static void set_upstream_headers(struct ts_gate_verdict *v)
 
 static void log_decision(const struct ts_gate_verdict *v, const struct ts_gate_request *req)
 {
-	/* Refusals and legacy use are what an operator acts on; the rest is
+	/* Refusals, legacy use and what passive would refuse (audit's record
+	 * of what a flip breaks) are what an operator acts on; the rest is
 	 * debug, so the log does not carry one line per request. */
-	const enum ts_log_level level = v->outcome == TS_GATE_REFUSE || ts_gate_kind_is_legacy(v->kind)
+	const enum ts_log_level level = v->outcome == TS_GATE_REFUSE ||
+						ts_gate_kind_is_legacy(v->kind) || v->would_refuse
 						? TS_LOG_INFO
 						: TS_LOG_DEBUG;
 

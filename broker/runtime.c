@@ -58,6 +58,13 @@ ts_err ts_runtime_load(const char *path, ts_time now, bool create_sts, struct ts
 		snprintf(why, why_len, "%s", cdiag.text);
 		goto out;
 	}
+	/* Every answer must match a request stored for the browser that made
+	 * it (route_acs.c); an IdP-initiated one has none, whatever this says. */
+	for (size_t i = 0; i < rt->config->n_idps; i++)
+		if (rt->config->idps[i].allow_unsolicited)
+			ts_log(TS_LOG_WARN, "config_ignored", "idp", rt->config->idps[i].name, "key",
+			       "allow_unsolicited", "reason",
+			       "tesserad accepts no IdP-initiated sign-in (login CSRF)");
 	if ((err = ts_saml_new(rt->config, now, &rt->saml, &sdiag)) != TS_ERR_OK) {
 		snprintf(why, why_len, "%s", sdiag.text);
 		goto out;

@@ -499,7 +499,8 @@ static ts_err check_public_url(const struct ts_config *cfg, struct ts_config_dia
 
 	if (ts_origin_canonical(url, strlen(url), origin) != TS_ERR_OK || strcmp(url, "null") == 0)
 		return diag_set(diag, TS_ERR_CONFIG_BAD_VALUE, cfg->path, 0,
-				"[broker] public_url '%s' is not https://HOST[:PORT]", url);
+				"[broker] public_url '%s' is not https://HOST[:PORT] (or http://)",
+				url);
 	return TS_ERR_OK;
 }
 

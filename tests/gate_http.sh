@@ -1,9 +1,9 @@
 #!/bin/sh
 # GET /gate on a running tesserad: the verdict from X-Original-* headers for
-# a legacy pool, a passive SfB pool and a passive web upstream; the answers
-# a pool would give; Tessera tickets from the real sign-in flow (valid, for
-# another pool, expired, revoked by sign-out); /metrics; no credential in
-# the log.
+# a legacy pool, a passive SfB pool, an audited one and a passive web
+# upstream; the answers a pool would give; Tessera tickets from the real
+# sign-in flow (valid, for another pool, expired, revoked by sign-out);
+# /metrics; no credential in the log.
 . "$TS_SRCDIR/tests/signin_lib.sh"
 CORPUS="$TS_SRCDIR/tests/fuzz/corpus/ntlm"
 
@@ -21,6 +21,10 @@ idp = fx
 stage = passive
 upstream = web
 anonymous_paths = /public/*
+[pool audited]
+host = audited.test
+idp = fx
+stage = audit
 CONF
 ts_start_tesserad "$TS_TMP/tessera.conf" "$TS_TMP/tesserad.log"
 B="http://127.0.0.1:$TS_PORT"
@@ -97,6 +101,11 @@ expect p6b 403 "token posted from another site"
 verdict p6b | grep -q 'error=GATE_ORIGIN_FOREIGN' || ts_fail "p6b: $(verdict p6b)"
 run p6c POST gated.test /passiveauth/ -H 'Origin: https://broker.test'
 expect p6c 200 "token posted from the broker's page"
+# In audit it passes, logged at info as what passive would refuse.
+run p6f POST audited.test /passiveauth/ -H 'Origin: https://evil.test'
+expect p6f 200 "audit refused a foreign post"
+grep -q 'level=info event=gate_decision error=GATE_ORIGIN_FOREIGN pool=audited stage=audit .*would_refuse=yes' \
+	"$TS_TMP/tesserad.log" || ts_fail "audit did not log the foreign post at info"
 # Every copy of a header is read, as over SPOP: a second Origin or a second
 # credential is seen, not hidden behind the first.
 run p6d POST gated.test /passiveauth/ -H 'Origin: https://broker.test' -H 'Origin: https://evil.test'

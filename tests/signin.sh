@@ -182,6 +182,13 @@ grep -q SAML_IN_RESPONSE_TO "$TS_TMP/a3.b" || ts_fail "other IRT not named"
 	--audience https://broker.test/ --recipient https://broker.test/saml/acs >"$TS_TMP/r4.txt"
 [ "$(get a4 "$B/saml/acs" --data-binary "@$TS_TMP/r4.txt")" = 403 ] || ts_fail "unsolicited"
 grep -q SAML_UNSOLICITED "$TS_TMP/a4.b" || ts_fail "unsolicited not named"
+# Whatever allow_unsolicited says: the file is accepted and the key named
+# as ignored (an IdP-initiated answer has no request to be bound to).
+sed '/^\[idp fx\]$/a allow_unsolicited = true' "$TS_TMP/tessera.conf" >"$TS_TMP/unsolicited.conf"
+"$TS_BUILDDIR/tesserad" -t -c "$TS_TMP/unsolicited.conf" 2>"$TS_TMP/t.out" ||
+	ts_fail "allow_unsolicited refused: $(cat "$TS_TMP/t.out")"
+grep -q 'event=config_ignored idp=fx key=allow_unsolicited' "$TS_TMP/t.out" ||
+	ts_fail "allow_unsolicited not named as ignored: $(cat "$TS_TMP/t.out")"
 # No refusal sets a cookie.
 ! grep -qi '^set-cookie' "$TS_TMP/a3.h" "$TS_TMP/a4.h" || ts_fail "a refusal set a cookie"
 # A refused answer does not use up its request: the IdP's right answer to
