@@ -239,7 +239,9 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 	if ((err = ts_co_exceptions_read(c, pool, false, now, &ex)) != TS_ERR_OK)
 		goto out;
 	/* One line per source network: exceptions are judged per network and
-	 * per sample agent (SQLite takes the bare agent from the max() row).
+	 * per sample agent, the latest use's: SQLite takes a bare column from
+	 * the max() row only when the query has a single min() or max(), so
+	 * capability is a total() here.
 	 * An attempt the pool refused is taken off: a user whose every
 	 * attempt failed (a spray names many) signs in with nothing now.
 	 * A refusal is dated as its attempt (gate_attempt.h), so both fall in
@@ -247,10 +249,10 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 	 * nothing left counts for nothing, its last use and sample agent
 	 * included (a spray's agent must not stand for a real user's line). */
 	if ((err = ts_co_prepare(c,
-				 "SELECT user, family, kind, network, max(capable),"
+				 "SELECT user, family, kind, network, total(capable) > 0,"
 				 " sum(signed_in), max(seen), agent FROM ("
 				 "  SELECT user, family, kind, network, hour,"
-				 "  max(passive_capable) AS capable,"
+				 "  total(passive_capable) > 0 AS capable,"
 				 "  sum(CASE decision WHEN ?4 THEN -count ELSE count END) AS signed_in,"
 				 "  max(CASE WHEN decision != ?4 THEN last_seen END) AS seen, agent"
 				 "  FROM cutover_usage WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"

@@ -699,6 +699,47 @@ START_TEST(test_plan_spray_hour_counts_for_nothing)
 }
 END_TEST
 
+/* Agent exceptions are judged on the latest use's agent: not an older
+ * hour's (though that hour saw a passive-capable client), not a refused
+ * attempt's (though capable). (A refused attempt after the latest real one
+ * of the same hour, network and decision would still give its agent: they
+ * share one row.) */
+START_TEST(test_plan_agent_is_latest_use)
+{
+	static const char *const patterns[] = {"Old*", "Spray*", "New*"};
+	struct ts_cutover *c = open_db();
+	struct ts_usage *u = ts_usage_new(100);
+	struct ts_usage_event ev = event("alice", "lync2010", true, "192.0.2.1", T0 + 10);
+	struct ts_plan plan;
+	int64_t id;
+
+	ev.agent = "Old/1";
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ev.agent = "Spray/1";
+	ev.now = T0 + 3600 + 50;
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ev.decision = TS_DECISION_POOL_REFUSED;
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ev.decision = TS_DECISION_WOULD_BLOCK;
+	ev.passive_capable = false;
+	ev.agent = "New/2";
+	ev.now = T0 + 3600 + 60;
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+	for (size_t i = 0; i < 3; i++) {
+		struct ts_exception_new e = {"lync", TS_EXCEPT_AGENT, patterns[i], T0 + 86400, "ok",
+					     "op", T0};
+		ck_assert_int_eq(ts_cutover_except_add(c, &e, &id), TS_ERR_OK);
+		ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
+		ck_assert_msg(plan.n == (i < 2 ? 1u : 0u), "after %s: %zu lines", patterns[i],
+			      plan.n);
+		ts_plan_clear(&plan);
+	}
+	ts_usage_free(u);
+	ts_cutover_close(c);
+}
+END_TEST
+
 START_TEST(test_network_aggregation)
 {
 	char net[TS_CUTOVER_NETWORK_MAX];
@@ -878,6 +919,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_plan_split_by_capability_and_exceptions);
 	tcase_add_test(tc, test_plan_leaves_out_what_the_pool_refused);
 	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);
+	tcase_add_test(tc, test_plan_agent_is_latest_use);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
 	tcase_add_test(tc, test_stage_watch_takes_reloaded_pools);
