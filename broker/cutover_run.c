@@ -11,8 +11,9 @@
 #include "tessera/log.h"
 #include "usage.h"
 
-/* How long a SIGHUP waits for the stages of the new pool list. */
-#define STAGE_RELOAD_WAIT_MS 5000
+/* How long a SIGHUP waits for the stages of the new pool list: longer
+ * than a round stuck on the store's busy timeout (5 s a statement). */
+#define STAGE_RELOAD_WAIT_MS 15000
 
 /* Each pool's name (borrowed from cfg) and [pool] stage. */
 static ts_err configured_stages(const struct ts_config *cfg, const char ***names,
@@ -72,9 +73,14 @@ ts_err ts_broker_cutover_reload(struct ts_broker *broker, const struct ts_config
 	if ((err = configured_stages(next, &names, &stages)) == TS_ERR_OK)
 		err = ts_stage_watch_set_pools(broker->stage_watch, names, stages, next->n_pools,
 					       STAGE_RELOAD_WAIT_MS);
-	if (err != TS_ERR_OK)
-		ts_log_error(TS_LOG_WARN, "stage_watch_pools_pending", err, "path",
-			     next->store.path, "then", "applied at the next stage read");
+	/* The new configuration is installed anyway: a pool the watch does
+	 * not have yet is gated by its [pool] stage until it does. */
+	if (err == TS_ERR_NOT_READY)
+		ts_log_error(TS_LOG_ERR, "stage_watch_pools_pending", err, "path",
+			     broker->config->store.path, "then", "applied at the next stage read");
+	else if (err != TS_ERR_OK)
+		ts_log_error(TS_LOG_ERR, "stage_watch_pools_pending", err, "path",
+			     broker->config->store.path, "then", "send SIGHUP again");
 	free(names);
 	free(stages);
 	return err;

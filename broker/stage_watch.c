@@ -20,6 +20,7 @@ struct ts_stage_watch {
 	char **pools;
 	enum ts_stage *configured;
 	size_t n;
+	bool reread; /* pools changed since the last snapshot installed */
 	long interval_ms;
 
 	struct ts_cutover *store; /* the watch thread's connection; NULL while lost */
@@ -32,6 +33,7 @@ struct ts_stage_watch {
 	enum ts_stage *next_configured;
 	size_t next_n;
 	uint64_t merged_round; /* the round that read the store with the last list */
+	ts_err merge_err;      /* how that round's merge went */
 	struct ts_stage_snapshot *snapshot;
 	bool ready;
 	char why[256];
@@ -126,8 +128,9 @@ static ts_err pools_copy(const char *const *pools, const enum ts_stage *configur
 /* Takes a reloaded configuration's pools, if one came: they and their
  * configured stages replace the running ones; a pool the new file no
  * longer has stays watched, so a request still on the old configuration
- * never falls back to a configured stage. true: the list changed. */
-static bool merge_pools(struct ts_stage_watch *w)
+ * never falls back to a configured stage. Sets reread, which only an
+ * installed snapshot clears: a round that fails leaves it for the next. */
+static void merge_pools(struct ts_stage_watch *w)
 {
 	char **next, **merged;
 	enum ts_stage *next_configured, *merged_configured;
@@ -140,11 +143,13 @@ static bool merge_pools(struct ts_stage_watch *w)
 	w->next_pools = NULL;
 	w->next_configured = NULL;
 	w->next_n = 0;
-	if (next != NULL)
+	if (next != NULL) {
 		w->merged_round = w->rounds + 1; /* set_ready counts this round */
+		w->merge_err = TS_ERR_OK;
+	}
 	pthread_mutex_unlock(&w->lock);
 	if (next == NULL)
-		return false;
+		return;
 	merged = realloc(next, (next_n + w->n + 1) * sizeof *merged);
 	merged_configured = merged != NULL ? realloc(next_configured, (next_n + w->n + 1) *
 							       sizeof *merged_configured)
@@ -155,7 +160,10 @@ static bool merge_pools(struct ts_stage_watch *w)
 			   merged_configured != NULL ? merged_configured : next_configured, next_n);
 		ts_log_error(TS_LOG_ERR, "stage_watch_pools_kept", TS_ERR_NOMEM, "reason",
 			     "out of memory");
-		return false;
+		pthread_mutex_lock(&w->lock);
+		w->merge_err = TS_ERR_NOMEM; /* set_pools says so */
+		pthread_mutex_unlock(&w->lock);
+		return;
 	}
 	n = next_n;
 	for (size_t i = 0; i < w->n; i++) {
@@ -174,7 +182,7 @@ static bool merge_pools(struct ts_stage_watch *w)
 	w->pools = merged;
 	w->configured = merged_configured;
 	w->n = n;
-	return true;
+	w->reread = true;
 }
 
 /* The configured stages: what applies before the store was ever read. */
@@ -263,8 +271,9 @@ static void poll_once(struct ts_stage_watch *w)
 	struct ts_stage_snapshot *cur, *next;
 	int64_t generation = 0, have;
 	const char *why = NULL;
-	bool pools_changed = merge_pools(w);
 	ts_err err;
+
+	merge_pools(w);
 
 	if (w->store != NULL && !same_file(w)) {
 		drop_store(w);
@@ -282,7 +291,7 @@ static void poll_once(struct ts_stage_watch *w)
 	cur = ts_stage_watch_acquire(w);
 	have = cur->generation;
 	ts_stage_snapshot_release(cur);
-	if (generation != have || pools_changed) {
+	if (generation != have || w->reread) {
 		err = ts_cutover_state_read(w->store, (const char *const *)w->pools, w->configured,
 					    w->n, ts_clock_now(NULL), &state);
 		if (err != TS_ERR_OK) {
@@ -296,6 +305,7 @@ static void poll_once(struct ts_stage_watch *w)
 			return;
 		}
 		install(w, next);
+		w->reread = false;
 		for (size_t i = 0; i < next->n; i++) {
 			char v[24];
 			snprintf(v, sizeof v, "%lld", (long long)next->pools[i].version);
@@ -408,7 +418,6 @@ ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *poo
 	char **copy;
 	enum ts_stage *copy_configured;
 	ts_err err = pools_copy(pools, configured, n, &copy, &copy_configured);
-	bool applied;
 
 	if (err != TS_ERR_OK)
 		return err;
@@ -423,9 +432,12 @@ ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *poo
 	while ((w->next_pools != NULL || w->rounds < w->merged_round) &&
 	       pthread_cond_timedwait(&w->cond, &w->lock, &deadline) != ETIMEDOUT)
 		;
-	applied = w->next_pools == NULL && w->rounds >= w->merged_round && w->ready;
+	if (w->next_pools != NULL || w->rounds < w->merged_round || !w->ready)
+		err = TS_ERR_NOT_READY;
+	else
+		err = w->merge_err;
 	pthread_mutex_unlock(&w->lock);
-	return applied ? TS_ERR_OK : TS_ERR_NOT_READY;
+	return err;
 }
 
 struct ts_stage_snapshot *ts_stage_watch_acquire(struct ts_stage_watch *w)

@@ -52,7 +52,8 @@ void ts_stage_watch_stop(struct ts_stage_watch *w);
  * changed configured stages apply, in a snapshot read at once. Pools no
  * longer listed stay watched. Waits up to timeout_ms for that read;
  * TS_ERR_NOT_READY: it did not finish or the store could not be read
- * (the list still applies from the next successful round). */
+ * (the list still applies from the next successful round); TS_ERR_NOMEM:
+ * the list was dropped. */
 ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *pools,
 				const enum ts_stage *configured, size_t n, long timeout_ms);
 

@@ -822,6 +822,36 @@ static bool wait_stage(struct ts_stage_watch *w, const char *pool, enum ts_stage
 	return false;
 }
 
+/* Is pool in the watch's snapshot? */
+static bool watches(struct ts_stage_watch *w, const char *pool)
+{
+	struct ts_stage_snapshot *s = ts_stage_watch_acquire(w);
+	bool there = ts_stage_snapshot_pool(s, pool) != NULL;
+
+	ts_stage_snapshot_release(s);
+	return there;
+}
+
+/* Waits (deadline 10 s) until the watch's snapshot is of the store's
+ * current generation. */
+static bool wait_generation_seen(struct ts_stage_watch *w, struct ts_cutover *c)
+{
+	int64_t generation = 0;
+
+	ck_assert_int_eq(ts_cutover_generation(c, &generation), TS_ERR_OK);
+	for (int i = 0; i < 10; i++) {
+		struct ts_stage_snapshot *s = ts_stage_watch_acquire(w);
+		bool seen = s->generation == generation;
+
+		ts_stage_snapshot_release(s);
+		if (seen)
+			return true;
+		if (!ts_stage_watch_wait_rounds(w, 1, 5000))
+			return false;
+	}
+	return false;
+}
+
 /* A reload's pools (SIGHUP): one added has its stored stage at once, a
  * changed configured stage applies to a pool never flipped, and a pool the
  * new list lacks stays watched. The interval is long, so only the reload
@@ -829,12 +859,14 @@ static bool wait_stage(struct ts_stage_watch *w, const char *pool, enum ts_stage
 START_TEST(test_stage_watch_takes_reloaded_pools)
 {
 	struct ts_cutover *c = open_db();
-	const char *first[] = {"lync"}, *second[] = {"web", "lync"}, *third[] = {"web"};
+	const char *first[] = {"lync"}, *second[] = {"web", "lync"}, *third[] = {"web"},
+		   *fourth[] = {"late"};
 	const enum ts_stage first_conf[] = {TS_STAGE_LEGACY},
 			    second_conf[] = {TS_STAGE_LEGACY, TS_STAGE_AUDIT},
-			    third_conf[] = {TS_STAGE_LEGACY};
+			    third_conf[] = {TS_STAGE_LEGACY}, fourth_conf[] = {TS_STAGE_LEGACY};
 	struct ts_stage_watch *w = NULL;
 	struct ts_stage_snapshot *s;
+	char moved[400];
 
 	ck_assert_int_eq(set1(c, "web", 0, TS_STAGE_PASSIVE), TS_ERR_OK);
 	ck_assert_int_eq(ts_stage_watch_start(db, first, first_conf, 1, 2000, &w), TS_ERR_OK);
@@ -849,6 +881,20 @@ START_TEST(test_stage_watch_takes_reloaded_pools)
 	ck_assert_int_eq(ts_stage_watch_set_pools(w, third, third_conf, 1, 5000), TS_ERR_OK);
 	ck_assert_int_eq(watched(w, "web", NULL), TS_STAGE_PASSIVE);
 	ck_assert_int_eq(watched(w, "lync", NULL), TS_STAGE_AUDIT);
+
+	/* A reload while the store is away: not ready, and the pool comes in
+	 * with its stored stage once the store is back, though nothing in the
+	 * store changed meanwhile. */
+	ck_assert_int_eq(set1(c, "late", 0, TS_STAGE_PASSIVE), TS_ERR_OK);
+	ck_assert(wait_generation_seen(w, c));
+	snprintf(moved, sizeof moved, "%s.moved", db);
+	ck_assert_int_eq(rename(db, moved), 0);
+	ck_assert_int_eq(ts_stage_watch_set_pools(w, fourth, fourth_conf, 1, 5000),
+			 TS_ERR_NOT_READY);
+	ck_assert_int_eq(rename(moved, db), 0);
+	for (int i = 0; i < 10 && !watches(w, "late"); i++)
+		ck_assert(ts_stage_watch_wait_rounds(w, 1, 5000));
+	ck_assert_int_eq(watched(w, "late", NULL), TS_STAGE_PASSIVE);
 	ts_stage_watch_stop(w);
 	ts_cutover_close(c);
 }
