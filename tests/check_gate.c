@@ -202,6 +202,36 @@ static char *b64(const void *data, size_t len)
 	return g_base64_encode(data, len);
 }
 
+/* A Basic sign-in on lync1 as user_pw ("user:password") from agent,
+ * decided under policy; basic_done frees it. */
+struct basic_try {
+	char *credential, *agent;
+	struct built b;
+	struct ts_gate_verdict *v;
+};
+
+static void basic_decide(const struct ts_gate_policy *policy, const char *user_pw,
+			 const char *agent, struct basic_try *t)
+{
+	char *enc = b64(user_pw, strlen(user_pw));
+
+	t->credential = g_strdup_printf("Authorization: Basic %s", enc);
+	t->agent = g_strdup_printf("User-Agent: %s", agent);
+	build(&(struct req_spec){.target = "/ucwa/x", .headers = {t->credential, t->agent}},
+	      &t->b);
+	t->v = g_new0(struct ts_gate_verdict, 1);
+	ck_assert_int_eq(ts_gate_decide(policy, &t->b.req, t->v), TS_ERR_OK);
+	g_free(enc);
+}
+
+static void basic_done(struct basic_try *t)
+{
+	verdict_free(t->v);
+	g_free(t->b.path);
+	g_free(t->credential);
+	g_free(t->agent);
+}
+
 /* The decoded token of a corpus file. */
 static uint8_t *corpus(const char *name, size_t *len)
 {
@@ -1161,20 +1191,16 @@ START_TEST(test_ack_verdict_before_attempt)
 	static uint8_t buf[16384];
 	struct ts_gate_policy policy = {.config = fx.config, .usage = fx.usage,
 					.now = ts_clock_now(&fx.clock)};
-	char *enc = b64("alice:pw", 8);
-	char *basic = g_strdup_printf("Authorization: Basic %s", enc);
-	struct req_spec s = {.target = "/ucwa/x",
-			     .headers = {basic, "User-Agent: UCCAPI/16.0 (Skype for Business)"}};
-	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
+	struct ts_gate_verdict *v;
 	struct ts_spop_ack ack;
-	struct built b;
+	struct basic_try t;
 	char *attempt, *names;
 	uint32_t verdict_only;
 
-	build(&s, &b);
-	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
+	basic_decide(&policy, "alice:pw", "UCCAPI/16.0 (Skype for Business)", &t);
+	v = t.v;
 	ck_assert_int_eq(v->outcome, TS_GATE_ALLOW);
-	attempt = ts_gate_attempt_encode(&policy, v, &b.req);
+	attempt = ts_gate_attempt_encode(&policy, v, &t.b.req);
 	ck_assert_ptr_nonnull(attempt);
 
 	ts_spop_ack_begin(&ack, buf, sizeof buf, sizeof buf - TS_SPOP_LENGTH_SIZE, 1, 1);
@@ -1199,10 +1225,7 @@ START_TEST(test_ack_verdict_before_attempt)
 	ck_assert_msg(strstr(names, "verdict") == NULL, "%s", names);
 	g_free(names);
 	g_free(attempt);
-	verdict_free(v);
-	g_free(b.path);
-	g_free(basic);
-	g_free(enc);
+	basic_done(&t);
 }
 END_TEST
 
@@ -1214,26 +1237,20 @@ START_TEST(test_attempt_round_trip)
 	struct ts_gate_policy policy = {.config = fx.config,
 					.usage = one_row,
 					.now = ts_clock_now(&fx.clock)};
-	char *enc = b64("a&b=c%d+e:pw", 12);
-	char *basic = g_strdup_printf("Authorization: Basic %s", enc);
-	struct req_spec s = {.target = "/ucwa/x",
-			     .headers = {basic, "User-Agent: UCCAPI/16.0 (Skype for Business) a&agent=x"}};
-	struct ts_gate_verdict *v = g_new0(struct ts_gate_verdict, 1);
 	struct ts_gate_attempt a;
 	struct ts_usage_event ev;
-	struct built b;
+	struct basic_try t;
 	char *text;
 
-	build(&s, &b);
-	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
-	text = ts_gate_attempt_encode(&policy, v, &b.req);
+	basic_decide(&policy, "a&b=c%d+e:pw", "UCCAPI/16.0 (Skype for Business) a&agent=x", &t);
+	text = ts_gate_attempt_encode(&policy, t.v, &t.b.req);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text), &a), TS_ERR_OK);
 	ck_assert_str_eq(a.pool, "lync1");
 	ck_assert_str_eq(a.user, "a&b=c%d+e");
 	ck_assert_str_eq(a.kind, "basic");
-	ck_assert_str_eq(a.family, v->client->name);
-	ck_assert(a.passive_capable == v->client->passive_capable);
+	ck_assert_str_eq(a.family, t.v->client->name);
+	ck_assert(a.passive_capable == t.v->client->passive_capable);
 	ck_assert_str_eq(a.ip, "192.0.2.7");
 	ck_assert_str_eq(a.agent, "UCCAPI/16.0 (Skype for Business) a&agent=x");
 	ck_assert_int_eq(a.at, policy.now);
@@ -1248,24 +1265,13 @@ START_TEST(test_attempt_round_trip)
 	/* A NUL inside: not what was made. */
 	ck_assert_int_eq(ts_gate_attempt_decode(text, strlen(text) + 1, &a), TS_ERR_INVALID_ARGUMENT);
 	g_free(text);
-	verdict_free(v);
-	g_free(b.path);
-	g_free(basic);
-	g_free(enc);
+	basic_done(&t);
 	/* Another user: the one-row table is full, the attempt is not counted,
 	 * so no refusal of it may be taken off (it would be someone else's). */
-	enc = b64("other:pw", 8);
-	basic = g_strdup_printf("Authorization: Basic %s", enc);
-	s.headers[0] = basic;
-	v = g_new0(struct ts_gate_verdict, 1);
-	build(&s, &b);
-	ck_assert_int_eq(ts_gate_decide(&policy, &b.req, v), TS_ERR_OK);
-	ck_assert(!v->recorded);
-	ck_assert_ptr_null(ts_gate_attempt_encode(&policy, v, &b.req));
-	verdict_free(v);
-	g_free(b.path);
-	g_free(basic);
-	g_free(enc);
+	basic_decide(&policy, "other:pw", "UCCAPI/16.0 (Skype for Business) a&agent=x", &t);
+	ck_assert(!t.v->recorded);
+	ck_assert_ptr_null(ts_gate_attempt_encode(&policy, t.v, &t.b.req));
+	basic_done(&t);
 	ts_usage_free(one_row);
 	/* Which answers refuse which credential. */
 	{
@@ -1320,7 +1326,9 @@ START_TEST(test_attempt_round_trip)
 	/* A request without a credential is no attempt. */
 	{
 		struct req_spec none = {.target = "/ucwa/x"};
-		v = decide(&none);
+		struct ts_gate_verdict *v = decide(&none);
+		struct built b;
+
 		build(&none, &b);
 		ck_assert_ptr_null(ts_gate_attempt_encode(&policy, v, &b.req));
 		g_free(b.path);
