@@ -75,12 +75,11 @@ ts_err ts_broker_cutover_reload(struct ts_broker *broker, const struct ts_config
 					       STAGE_RELOAD_WAIT_MS);
 	/* The new configuration is installed anyway: a pool the watch does
 	 * not have yet is gated by its [pool] stage until it does. */
-	if (err == TS_ERR_NOT_READY)
+	if (err != TS_ERR_OK)
 		ts_log_error(TS_LOG_ERR, "stage_watch_pools_pending", err, "path",
-			     broker->config->store.path, "then", "applied at the next stage read");
-	else if (err != TS_ERR_OK)
-		ts_log_error(TS_LOG_ERR, "stage_watch_pools_pending", err, "path",
-			     broker->config->store.path, "then", "send SIGHUP again");
+			     broker->config->store.path, "then",
+			     err == TS_ERR_NOT_READY ? "applied at the next stage read"
+						     : "send SIGHUP again");
 	free(names);
 	free(stages);
 	return err;

@@ -411,6 +411,12 @@ void ts_stage_watch_stop(struct ts_stage_watch *w)
 	watch_free(w);
 }
 
+/* Under the lock: a reload's list not yet taken, or its round unfinished. */
+static bool list_pending(const struct ts_stage_watch *w)
+{
+	return w->next_pools != NULL || w->rounds < w->merged_round;
+}
+
 ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *pools,
 				const enum ts_stage *configured, size_t n, long timeout_ms)
 {
@@ -429,13 +435,10 @@ ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *poo
 	w->next_n = n;
 	pthread_cond_broadcast(&w->cond);
 	/* Until a round has taken the list and finished (set_ready wakes us). */
-	while ((w->next_pools != NULL || w->rounds < w->merged_round) &&
+	while (list_pending(w) &&
 	       pthread_cond_timedwait(&w->cond, &w->lock, &deadline) != ETIMEDOUT)
 		;
-	if (w->next_pools != NULL || w->rounds < w->merged_round || !w->ready)
-		err = TS_ERR_NOT_READY;
-	else
-		err = w->merge_err;
+	err = list_pending(w) || !w->ready ? TS_ERR_NOT_READY : w->merge_err;
 	pthread_mutex_unlock(&w->lock);
 	return err;
 }
