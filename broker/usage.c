@@ -99,12 +99,8 @@ static void entry_merge(struct usage_entry *dst, struct usage_entry *src)
 	dst->count += src->count;
 	if (src->first_seen < dst->first_seen)
 		dst->first_seen = src->first_seen;
-	if (src->last_seen >= dst->last_seen) {
+	if (src->last_seen > dst->last_seen)
 		dst->last_seen = src->last_seen;
-		g_free(dst->agent);
-		dst->agent = src->agent;
-		src->agent = NULL;
-	}
 	dst->passive_capable = src->passive_capable;
 }
 
@@ -131,12 +127,14 @@ static bool table_put(struct ts_usage *u, char *key, struct usage_entry *e, size
 	return true;
 }
 
-/* The key: the fields joined by a byte none of them may hold. */
+/* The key: the fields joined by a byte none of them may hold, and the
+ * User-Agent last, which may hold it: what comes after the seventh
+ * separator is the agent, whatever it holds. */
 static char *entry_key(const struct usage_entry *e)
 {
-	return g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld", e->pool, e->user,
-			       e->family, e->kind, e->network, ts_usage_decision_name(e->decision),
-			       (long long)e->hour);
+	return g_strdup_printf("%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%s\x1f%lld\x1f%s", e->pool,
+			       e->user, e->family, e->kind, e->network,
+			       ts_usage_decision_name(e->decision), (long long)e->hour, e->agent);
 }
 
 ts_err ts_usage_record(struct ts_usage *u, const struct ts_usage_event *ev)

@@ -24,7 +24,7 @@ struct ts_usage_event {
 	bool passive_capable;
 	const char *kind;  /* gate kind: ntlm, negotiate, basic, ... */
 	const char *ip;	   /* numeric source address, IPv4 or IPv6 */
-	const char *agent; /* User-Agent, may be NULL; kept as a sample, cut to 256 bytes */
+	const char *agent; /* User-Agent, may be NULL; part of the key, cut to 256 bytes */
 	enum ts_usage_decision decision;
 	ts_time now;
 };

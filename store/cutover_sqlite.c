@@ -17,7 +17,7 @@
 #include "tessera/file.h"
 #include "tessera/log.h"
 
-#define CUTOVER_SCHEMA_VERSION 1
+#define CUTOVER_SCHEMA_VERSION 2
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -56,9 +56,29 @@ static const char schema_v1[] =
 	" PRIMARY KEY (pool, user, kind)) WITHOUT ROWID;"
 	"INSERT INTO cutover_schema (version) VALUES (1);";
 
+/* Version 2: the User-Agent joins the usage key. In one row an agent
+ * stood for every attempt of its hour and network, the latest one's, so a
+ * refused spray's agent, or one of a user's two clients, decided an agent
+ * exception for the whole line. Rows kept from version 1 keep the agent
+ * they had; they leave with the retention window. */
+static const char schema_v2[] =
+	"CREATE TABLE cutover_usage_v2 (pool TEXT NOT NULL, user TEXT NOT NULL,"
+	" family TEXT NOT NULL, kind TEXT NOT NULL, network TEXT NOT NULL,"
+	" decision TEXT NOT NULL, hour INTEGER NOT NULL, passive_capable INTEGER NOT NULL,"
+	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+	" agent TEXT NOT NULL,"
+	" PRIMARY KEY (pool, user, family, kind, network, agent, decision, hour)) WITHOUT ROWID;"
+	"INSERT INTO cutover_usage_v2 SELECT pool, user, family, kind, network, decision, hour,"
+	" passive_capable, first_seen, last_seen, count, agent FROM cutover_usage;"
+	"DROP TABLE cutover_usage;"
+	"ALTER TABLE cutover_usage_v2 RENAME TO cutover_usage;"
+	"CREATE INDEX cutover_usage_hour ON cutover_usage (hour);"
+	"UPDATE cutover_schema SET version = 2;";
+
 /* migrations[v] takes the tables from version v to v + 1. */
 static const char *const migrations[CUTOVER_SCHEMA_VERSION] = {
 	[0] = schema_v1,
+	[1] = schema_v2,
 };
 
 ts_err ts_co_failed(struct ts_cutover *c, const char *what)

@@ -81,11 +81,9 @@ ts_err ts_cutover_usage_add(struct ts_cutover *c, const struct ts_usage_row *row
 			    "INSERT INTO cutover_usage (pool, user, family, kind, network, decision,"
 			    " hour, passive_capable, first_seen, last_seen, count, agent)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-			    " ON CONFLICT (pool, user, family, kind, network, decision, hour) DO"
-			    " UPDATE SET count = count + excluded.count,"
+			    " ON CONFLICT (pool, user, family, kind, network, agent, decision, hour)"
+			    " DO UPDATE SET count = count + excluded.count,"
 			    " first_seen = min(first_seen, excluded.first_seen),"
-			    " agent = CASE WHEN excluded.last_seen >= last_seen"
-			    " THEN excluded.agent ELSE agent END,"
 			    " last_seen = max(last_seen, excluded.last_seen),"
 			    " passive_capable = excluded.passive_capable",
 			    &st);
@@ -238,27 +236,27 @@ ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts
 		goto unlock;
 	if ((err = ts_co_exceptions_read(c, pool, false, now, &ex)) != TS_ERR_OK)
 		goto out;
-	/* One line per source network: exceptions are judged per network and
-	 * per sample agent, the latest use's: SQLite takes a bare column from
-	 * the max() row only when the query has a single min() or max(), so
-	 * capability is a total() here.
+	/* One line per source network and User-Agent: exceptions are judged
+	 * per network and per agent, so a user's line stays while any source
+	 * that no exception covers signed in.
 	 * An attempt the pool refused is taken off: a user whose every
 	 * attempt failed (a spray names many) signs in with nothing now.
-	 * A refusal is dated as its attempt (gate_attempt.h), so both fall in
-	 * one hour: it is taken off within that hour only, and an hour with
-	 * nothing left counts for nothing, its last use and sample agent
-	 * included (a spray's agent must not stand for a real user's line). */
+	 * A refusal is dated as its attempt (gate_attempt.h) and carries its
+	 * agent, so both fall in one row: it is taken off within that hour
+	 * and agent only, and what has nothing left counts for nothing, its
+	 * last use included (a spray's agent must not stand for a real
+	 * user's line). */
 	if ((err = ts_co_prepare(c,
 				 "SELECT user, family, kind, network, total(capable) > 0,"
 				 " sum(signed_in), max(seen), agent FROM ("
-				 "  SELECT user, family, kind, network, hour,"
+				 "  SELECT user, family, kind, network, agent, hour,"
 				 "  total(passive_capable) > 0 AS capable,"
 				 "  sum(CASE decision WHEN ?4 THEN -count ELSE count END) AS signed_in,"
-				 "  max(CASE WHEN decision != ?4 THEN last_seen END) AS seen, agent"
+				 "  max(CASE WHEN decision != ?4 THEN last_seen END) AS seen"
 				 "  FROM cutover_usage WHERE pool = ?1 AND hour >= ?2 AND last_seen >= ?3"
-				 "  GROUP BY user, family, kind, network, hour HAVING signed_in > 0)"
-				 " GROUP BY user, family, kind, network"
-				 " ORDER BY user, family, kind, network",
+				 "  GROUP BY user, family, kind, network, agent, hour HAVING signed_in > 0)"
+				 " GROUP BY user, family, kind, network, agent"
+				 " ORDER BY user, family, kind, network, agent",
 				 &st)) != TS_ERR_OK)
 		goto out;
 	ts_co_bind(st, 1, pool);

@@ -504,6 +504,23 @@ static void sql(sqlite3 *conn, const char *statements)
 		      statements, msg);
 }
 
+/* The first column of query's first row as text (g_free it); false when
+ * the query fails or has no row. */
+static bool query_text(sqlite3 *conn, const char *query, char **out)
+{
+	sqlite3_stmt *st = NULL;
+	bool found;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(conn, query, -1, &st, NULL) != SQLITE_OK)
+		return false;
+	found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL;
+	if (found)
+		*out = g_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return found;
+}
+
 /* A failed flush puts back what it took, even past max_entries when new
  * attempts came in meanwhile: a counted attempt lost here would let its
  * refusal take off another sign-in. The test holds the write lock so the
@@ -699,44 +716,139 @@ START_TEST(test_plan_spray_hour_counts_for_nothing)
 }
 END_TEST
 
-/* Agent exceptions are judged on the latest use's agent: not an older
- * hour's (though that hour saw a passive-capable client), not a refused
- * attempt's (though capable). (A refused attempt after the latest real one
- * of the same hour, network and decision would still give its agent: they
- * share one row.) */
-START_TEST(test_plan_agent_is_latest_use)
+/* Agent exceptions are judged per User-Agent: a line stays while any agent
+ * that no exception matches signed in. Not decided by an older hour's agent
+ * (though that hour saw a passive-capable client), nor by a refused
+ * attempt's, even one made after the user's last real sign-in in the same
+ * hour and network, nor by the latest of a user's two clients. */
+START_TEST(test_plan_judges_each_agent)
 {
 	static const char *const patterns[] = {"Old*", "Spray*", "New*"};
+	static const struct {
+		const char *user, *agent;
+		bool capable;
+		enum ts_usage_decision decision;
+		ts_time at; /* T0 + this */
+	} uses[] = {
+		{"alice", "Old/1", true, TS_DECISION_WOULD_BLOCK, 10},
+		/* alice's next hour: a refused spray, then another client. */
+		{"alice", "Spray/1", true, TS_DECISION_WOULD_BLOCK, 3650},
+		{"alice", "Spray/1", true, TS_DECISION_POOL_REFUSED, 3650},
+		{"alice", "New/2", false, TS_DECISION_WOULD_BLOCK, 3660},
+		/* bob: a real sign-in, then in the same hour and network a
+		 * spray attempt under his name that the pool refused. */
+		{"bob", "New/2", false, TS_DECISION_WOULD_BLOCK, 10},
+		{"bob", "Spray/2", false, TS_DECISION_WOULD_BLOCK, 20},
+		{"bob", "Spray/2", false, TS_DECISION_POOL_REFUSED, 20},
+		/* carol: two clients in one hour and network, the excepted
+		 * one last. */
+		{"carol", "New/2", false, TS_DECISION_WOULD_BLOCK, 10},
+		{"carol", "Old/1", false, TS_DECISION_WOULD_BLOCK, 30},
+	};
 	struct ts_cutover *c = open_db();
 	struct ts_usage *u = ts_usage_new(100);
-	struct ts_usage_event ev = event("alice", "lync2010", true, "192.0.2.1", T0 + 10);
 	struct ts_plan plan;
 	int64_t id;
 
-	ev.agent = "Old/1";
-	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
-	ev.agent = "Spray/1";
-	ev.now = T0 + 3600 + 50;
-	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
-	ev.decision = TS_DECISION_POOL_REFUSED;
-	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
-	ev.decision = TS_DECISION_WOULD_BLOCK;
-	ev.passive_capable = false;
-	ev.agent = "New/2";
-	ev.now = T0 + 3600 + 60;
-	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	for (size_t i = 0; i < sizeof uses / sizeof uses[0]; i++) {
+		struct ts_usage_event ev = event(uses[i].user, "lync2010", uses[i].capable,
+						 "192.0.2.1", T0 + uses[i].at);
+		ev.agent = uses[i].agent;
+		ev.decision = uses[i].decision;
+		ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	}
 	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+
 	for (size_t i = 0; i < 3; i++) {
 		struct ts_exception_new e = {"lync", TS_EXCEPT_AGENT, patterns[i], T0 + 86400, "ok",
 					     "op", T0};
 		ck_assert_int_eq(ts_cutover_except_add(c, &e, &id), TS_ERR_OK);
 		ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
-		ck_assert_msg(plan.n == (i < 2 ? 1u : 0u), "after %s: %zu lines", patterns[i],
-			      plan.n);
+		if (i < 2) {
+			/* Old/1 excepted, alice still breaks by New/2; bob's line
+			 * is his own sign-in, untouched by the spray; carol's is
+			 * the client that is not excepted. */
+			ck_assert_uint_eq(plan.n, 3);
+			ck_assert_uint_eq(plan.breaks, 3);
+			ck_assert_str_eq(plan.items[0].user, "alice");
+			ck_assert_uint_eq(plan.items[0].count, 1);
+			ck_assert_int_eq(plan.items[0].last_seen, T0 + 3600 + 60);
+			for (size_t k = 1; k < 3; k++) {
+				ck_assert_str_eq(plan.items[k].user, k == 1 ? "bob" : "carol");
+				ck_assert_uint_eq(plan.items[k].count, 1);
+				ck_assert_int_eq(plan.items[k].last_seen, T0 + 10);
+			}
+		} else {
+			ck_assert_msg(plan.n == 0, "after %s: %zu lines", patterns[i], plan.n);
+		}
 		ts_plan_clear(&plan);
 	}
 	ts_usage_free(u);
 	ts_cutover_close(c);
+}
+END_TEST
+
+/* A store of cutover schema 1 (usage keyed without the agent) is upgraded
+ * when opened: its rows kept, the agent in the key from then on; a newer
+ * schema is refused. */
+START_TEST(test_usage_schema_upgrade)
+{
+	struct ts_cutover *c = open_db();
+	struct ts_usage *u = ts_usage_new(100);
+	struct ts_usage_event ev = event("alice", "lync2010", false, "192.0.2.1", T0);
+	struct ts_report r;
+	struct ts_plan plan;
+	sqlite3 *raw = NULL;
+	char *version = NULL;
+
+	ts_cutover_close(c);
+	ck_assert_int_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	sql(raw, "DROP TABLE cutover_usage;"
+		 "CREATE TABLE cutover_usage (pool TEXT NOT NULL, user TEXT NOT NULL,"
+		 " family TEXT NOT NULL, kind TEXT NOT NULL, network TEXT NOT NULL,"
+		 " decision TEXT NOT NULL, hour INTEGER NOT NULL, passive_capable INTEGER NOT NULL,"
+		 " first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
+		 " agent TEXT NOT NULL,"
+		 " PRIMARY KEY (pool, user, family, kind, network, decision, hour)) WITHOUT ROWID;"
+		 "CREATE INDEX cutover_usage_hour ON cutover_usage (hour);"
+		 "UPDATE cutover_schema SET version = 1;");
+	version = sqlite3_mprintf("INSERT INTO cutover_usage VALUES ('lync', 'alice', 'lync2010',"
+				  " 'ntlm', '192.0.2.0/24', 'would-block', %d, 0, %d, %d, 2,"
+				  " 'Old/1')",
+				  T0 / 3600, T0, T0);
+	sql(raw, version);
+	sqlite3_free(version);
+	ck_assert_int_eq(sqlite3_close(raw), SQLITE_OK);
+
+	c = open_db();
+	ev.agent = "New/2";
+	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
+	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+	ck_assert_int_eq(ts_cutover_report(c, "lync", T0 - 3600, &r), TS_ERR_OK);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_uint_eq(r.items[0].count, 3);
+	ts_report_clear(&r);
+	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 60, &plan), TS_ERR_OK);
+	ck_assert_uint_eq(plan.n, 1);
+	ck_assert_uint_eq(plan.items[0].count, 3);
+	ts_plan_clear(&plan);
+	ts_cutover_close(c);
+
+	ck_assert_int_eq(sqlite3_open(db, &raw), SQLITE_OK);
+	ck_assert(query_text(raw, "SELECT group_concat(agent || '=' || count, ' ') FROM"
+				  " (SELECT agent, count FROM cutover_usage ORDER BY agent)",
+			     &version));
+	ck_assert_str_eq(version, "New/2=1 Old/1=2");
+	g_free(version);
+	ck_assert(query_text(raw, "SELECT version FROM cutover_schema", &version));
+	ck_assert_str_eq(version, "2");
+	g_free(version);
+	sql(raw, "UPDATE cutover_schema SET version = 3");
+	ck_assert_int_eq(sqlite3_close(raw), SQLITE_OK);
+	c = NULL;
+	ck_assert_int_eq(ts_cutover_open(db, true, &c), TS_ERR_STORE_SCHEMA);
+	ck_assert_ptr_null(c);
+	ts_usage_free(u);
 }
 END_TEST
 
@@ -965,7 +1077,8 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_plan_split_by_capability_and_exceptions);
 	tcase_add_test(tc, test_plan_leaves_out_what_the_pool_refused);
 	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);
-	tcase_add_test(tc, test_plan_agent_is_latest_use);
+	tcase_add_test(tc, test_plan_judges_each_agent);
+	tcase_add_test(tc, test_usage_schema_upgrade);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
 	tcase_add_test(tc, test_stage_watch_takes_reloaded_pools);

@@ -57,7 +57,7 @@ bool ts_cutover_kind_is_legacy(const char *kind);
 /* Bounds on what the tables take (TOO_LARGE past them). */
 #define TS_CUTOVER_NAME_MAX 256	   /* pool, user, family, kind, who */
 #define TS_CUTOVER_REASON_MAX 1024 /* reasons */
-#define TS_CUTOVER_AGENT_MAX 256   /* agent pattern and the sample User-Agent kept */
+#define TS_CUTOVER_AGENT_MAX 256   /* agent pattern and the User-Agent kept */
 #define TS_CUTOVER_AGENT_STARS 8   /* '*' in one pattern: bounds the matching work */
 #define TS_CUTOVER_HASH_LEN 64	   /* SHA-256 in lower-case hex */
 
@@ -249,8 +249,9 @@ ts_err ts_cutover_except_list(struct ts_cutover *c, const char *pool, bool inclu
 
 /* ---- legacy use ---- */
 
-/* One aggregated row: the key (pool .. decision, and the hour it falls in)
- * and what was seen. network is the /24 or /64 of the source. */
+/* One aggregated row: the key (pool .. decision, the hour it falls in and
+ * the User-Agent) and what was seen. network is the /24 or /64 of the
+ * source. */
 struct ts_usage_row {
 	const char *pool, *user, *family, *kind, *network;
 	bool passive_capable; /* of the client family, as the gate's table says */
@@ -258,7 +259,7 @@ struct ts_usage_row {
 	int64_t hour; /* unix time / 3600 */
 	ts_time first_seen, last_seen;
 	uint64_t count;
-	const char *agent; /* a sample User-Agent (the last seen), may be NULL */
+	const char *agent; /* the User-Agent, may be NULL (kept as "") */
 };
 /* Adds rows[0..n) in one transaction (counts add up, first/last widen) and
  * prunes rows older than retention_before (0: none). */
@@ -313,9 +314,10 @@ struct ts_plan {
 	size_t breaks; /* entries with passive_capable false */
 };
 void ts_plan_clear(struct ts_plan *p);
-/* Groups by user, family and kind; a row is left out when a user exception
- * names the user, an agent exception matches its sample User-Agent, or a
- * cidr exception covers its whole source network. Breaks first. */
+/* Groups by user, family and kind; a row (one source network and
+ * User-Agent) is left out when a user exception names the user, an agent
+ * exception matches its User-Agent, or a cidr exception covers its whole
+ * source network. Breaks first. */
 ts_err ts_cutover_plan(struct ts_cutover *c, const char *pool, ts_time since, ts_time now,
 		       struct ts_plan *out);
 
