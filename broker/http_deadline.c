@@ -80,10 +80,7 @@ static void *watch(void *arg)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stopping) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += WATCH_EVERY_MS * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
+		until = ts_monotonic_deadline(WATCH_EVERY_MS);
 		pthread_cond_timedwait(&d->cond, &d->lock, &until);
 		if (!d->stopping)
 			shut_late(d);
@@ -96,7 +93,6 @@ ts_err ts_http_deadlines_start(unsigned int timeout_seconds, struct ts_metrics *
 			       struct ts_http_deadlines **out)
 {
 	struct ts_http_deadlines *d = calloc(1, sizeof *d);
-	pthread_condattr_t attr;
 
 	*out = NULL;
 	if (d == NULL)
@@ -105,10 +101,7 @@ ts_err ts_http_deadlines_start(unsigned int timeout_seconds, struct ts_metrics *
 	d->metrics = metrics;
 	d->head.next = d->head.prev = &d->head;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&d->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	ts_cond_init_monotonic(&d->cond);
 	if (pthread_create(&d->thread, NULL, watch, d) != 0) {
 		ts_http_deadlines_free(d);
 		return TS_ERR_INTERNAL;

@@ -316,27 +316,12 @@ static void poll_once(struct ts_stage_watch *w)
 	set_ready(w, true, NULL);
 }
 
-/* ms from now on the clock pthread_cond_timedwait uses. */
-static struct timespec deadline_in(long ms)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	return deadline;
-}
-
 static void *watch_thread(void *arg)
 {
 	struct ts_stage_watch *w = arg;
 
 	for (;;) {
-		struct timespec deadline = deadline_in(w->interval_ms);
+		struct timespec deadline = ts_monotonic_deadline(w->interval_ms);
 		bool stop;
 
 		pthread_mutex_lock(&w->lock);
@@ -374,7 +359,7 @@ ts_err ts_stage_watch_start(const char *path, const char *const *pools,
 	if (w == NULL)
 		return TS_ERR_NOMEM;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
+	ts_cond_init_monotonic(&w->cond);
 	w->interval_ms = interval_ms > 0 ? interval_ms : 500;
 	if ((w->path = strdup(path)) == NULL ||
 	    pools_copy(pools, configured, n, &w->pools, &w->configured) != TS_ERR_OK)
@@ -420,7 +405,7 @@ static bool list_pending(const struct ts_stage_watch *w)
 ts_err ts_stage_watch_set_pools(struct ts_stage_watch *w, const char *const *pools,
 				const enum ts_stage *configured, size_t n, long timeout_ms)
 {
-	struct timespec deadline = deadline_in(timeout_ms);
+	struct timespec deadline = ts_monotonic_deadline(timeout_ms);
 	char **copy;
 	enum ts_stage *copy_configured;
 	ts_err err = pools_copy(pools, configured, n, &copy, &copy_configured);
@@ -468,7 +453,7 @@ bool ts_stage_watch_ready(struct ts_stage_watch *w, char *why, size_t why_len)
 
 bool ts_stage_watch_wait_rounds(struct ts_stage_watch *w, unsigned rounds, long timeout_ms)
 {
-	struct timespec deadline = deadline_in(timeout_ms);
+	struct timespec deadline = ts_monotonic_deadline(timeout_ms);
 	uint64_t target;
 	bool done;
 

@@ -143,8 +143,8 @@ static void *periodic(void *arg)
 	while (!bt->stop) {
 		const char *trigger = "periodic";
 
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += bt->config->tickets.keyring_check_interval;
+		deadline = ts_monotonic_deadline((int64_t)bt->config->tickets.keyring_check_interval *
+						 1000);
 		while (!bt->stop && !bt->wake &&
 		       pthread_cond_timedwait(&bt->cond, &bt->lock, &deadline) != ETIMEDOUT)
 			;
@@ -191,7 +191,6 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	struct ts_store_limits limits = {(size_t)cfg->store.replay_cache_entries,
 					 (size_t)cfg->store.outstanding_requests};
 	struct ts_keyring *ring = NULL;
-	pthread_condattr_t attr;
 	ts_err err = TS_ERR_NOMEM;
 
 	if (bt == NULL)
@@ -199,10 +198,7 @@ ts_err ts_broker_tickets_start(struct ts_broker *broker)
 	bt->config = cfg;
 	bt->clock = &broker->clock;
 	pthread_mutex_init(&bt->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&bt->cond, &attr);
-	pthread_condattr_destroy(&attr);
+	ts_cond_init_monotonic(&bt->cond);
 	if ((bt->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
 		err = TS_ERR_CRYPTO;
 		ts_log_error(TS_LOG_ERR, "start_failed", err, "reason",

@@ -67,7 +67,7 @@ struct ts_usage *ts_usage_new(size_t max_entries)
 		return NULL;
 	pthread_mutex_init(&u->lock, NULL);
 	pthread_mutex_init(&u->run_lock, NULL);
-	pthread_cond_init(&u->run_cond, NULL);
+	ts_cond_init_monotonic(&u->run_cond);
 	u->table = table_new();
 	u->max_entries = max_entries;
 	return u;
@@ -270,11 +270,9 @@ static void *flush_thread(void *arg)
 	bool stop = false;
 
 	while (!stop) {
-		struct timespec deadline;
+		struct timespec deadline = ts_monotonic_deadline((int64_t)u->interval * 1000);
 		ts_time now;
 
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += u->interval;
 		pthread_mutex_lock(&u->run_lock);
 		while (!u->stopping &&
 		       pthread_cond_timedwait(&u->run_cond, &u->run_lock, &deadline) != ETIMEDOUT)

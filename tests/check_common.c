@@ -1,6 +1,8 @@
 /* Check suites for common/: error registry, configuration, log escaping,
  * clock and time parsing, number parsing. */
 #include <check.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +482,40 @@ START_TEST(test_clock_fixed_and_real)
 }
 END_TEST
 
+/* Timed waits count on CLOCK_MONOTONIC: the deadline is on that clock, and
+ * a wait on the condition made for it lasts until then. A condition on the
+ * wall clock would take a monotonic deadline (seconds since boot) as long
+ * past and return at once; a wall-clock deadline would not be near the
+ * monotonic clock. */
+START_TEST(test_monotonic_wait)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cond;
+	struct timespec deadline;
+	int64_t before, after, at;
+	int rc;
+
+	ck_assert_int_eq(ts_cond_init_monotonic(&cond), 0);
+	before = ts_monotonic_ms();
+	deadline = ts_monotonic_deadline(1999);
+	at = (int64_t)deadline.tv_sec * 1000 + deadline.tv_nsec / 1000000;
+	ck_assert_int_ge(at, before + 1999);
+	ck_assert_int_lt(at, ts_monotonic_ms() + 1999 + 1000);
+	ck_assert_int_lt(deadline.tv_nsec, 1000000000L);
+
+	deadline = ts_monotonic_deadline(150);
+	pthread_mutex_lock(&lock);
+	do
+		rc = pthread_cond_timedwait(&cond, &lock, &deadline);
+	while (rc == 0); /* a spurious wake-up */
+	pthread_mutex_unlock(&lock);
+	after = ts_monotonic_ms();
+	ck_assert_int_eq(rc, ETIMEDOUT);
+	ck_assert_int_ge(after - before, 150);
+	pthread_cond_destroy(&cond);
+}
+END_TEST
+
 /* ---- numbers ---- */
 
 START_TEST(test_parse_long)
@@ -639,6 +675,7 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_time_parse_refuses);
 	tcase_add_test(tc, test_time_format_round_trip);
 	tcase_add_test(tc, test_clock_fixed_and_real);
+	tcase_add_test(tc, test_monotonic_wait);
 	tcase_add_test(tc, test_parse_long);
 	suite_add_tcase(s, tc);
 	return s;

@@ -4,9 +4,11 @@
 #ifndef TESSERA_CLOCK_H
 #define TESSERA_CLOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "tessera/err.h"
 
@@ -23,6 +25,12 @@ struct ts_clock {
 /* Milliseconds on CLOCK_MONOTONIC: for intervals and deadlines, never
  * for dates. */
 int64_t ts_monotonic_ms(void);
+/* A condition variable whose timed waits count on CLOCK_MONOTONIC, and the
+ * deadline ms from now for it: a step of the wall clock (NTP correcting a
+ * clock set wrong at boot, an operator) neither stretches a wait by the
+ * step nor cuts it short. Returns pthread_cond_init's result. */
+int ts_cond_init_monotonic(pthread_cond_t *cond);
+struct timespec ts_monotonic_deadline(int64_t ms);
 
 struct ts_clock ts_clock_real(void);
 struct ts_clock ts_clock_fixed(ts_time at);
