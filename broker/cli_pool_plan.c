@@ -13,21 +13,24 @@ void ts_cli_plan_print(FILE *f, const struct ts_plan *plan)
 
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct ts_plan_entry *e = &plan->items[i];
-		char last[TS_TIME_ISO_LEN];
+		char last[TS_TIME_ISO_LEN], agent[4 * TS_CUTOVER_AGENT_MAX + 8];
 
 		if (!e->passive_capable && !header_breaks) {
 			fprintf(f, "breaks (client family cannot sign in passively):\n"
-				   "  USER\tFAMILY\tKIND\tCOUNT\tLAST_SEEN\n");
+				   "  USER\tFAMILY\tKIND\tCOUNT\tLAST_SEEN\tAGENT\n");
 			header_breaks = true;
 		}
 		if (e->passive_capable && !header_moves) {
 			fprintf(f, "moves to passive (client family can sign in passively):\n"
-				   "  USER\tFAMILY\tKIND\tCOUNT\tLAST_SEEN\n");
+				   "  USER\tFAMILY\tKIND\tCOUNT\tLAST_SEEN\tAGENT\n");
 			header_moves = true;
 		}
 		ts_time_format(e->last_seen, last);
-		fprintf(f, "  %s\t%s\t%s\t%llu\t%s\n", e->user, e->family, e->kind,
-			(unsigned long long)e->count, last);
+		/* The client chose it: quoted and escaped, as in the logs, so
+		 * no byte of it reaches the terminal as a control. */
+		ts_log_escape(agent, sizeof agent, e->agent);
+		fprintf(f, "  %s\t%s\t%s\t%llu\t%s\t%s\n", e->user, e->family, e->kind,
+			(unsigned long long)e->count, last, agent);
 	}
 }
 

@@ -12,6 +12,7 @@ void ts_plan_clear(struct ts_plan *p)
 		free(p->items[i].user);
 		free(p->items[i].family);
 		free(p->items[i].kind);
+		free(p->items[i].agent);
 	}
 	if (p != NULL) {
 		free(p->items);
@@ -177,16 +178,19 @@ static bool row_excepted(const struct ts_cutover_exceptions *ex, const char *use
 }
 
 /* Adds one row to the plan, merging with the last entry when it has the
- * same user, family and kind (rows come ordered that way). */
+ * same user, family and kind (rows come ordered that way): the entry
+ * breaks if any of its rows does, and its agent is its latest use's. */
 static ts_err plan_add(struct ts_plan *p, size_t *cap, sqlite3_stmt *st)
 {
 	const char *user = (const char *)sqlite3_column_text(st, 0);
 	const char *family = (const char *)sqlite3_column_text(st, 1);
 	const char *kind = (const char *)sqlite3_column_text(st, 2);
+	const char *agent = (const char *)sqlite3_column_text(st, 7);
+	const ts_time seen = sqlite3_column_int64(st, 6);
 	struct ts_plan_entry *e = p->n > 0 ? &p->items[p->n - 1] : NULL;
 	ts_err err;
 
-	if (user == NULL || family == NULL || kind == NULL)
+	if (user == NULL || family == NULL || kind == NULL || agent == NULL)
 		return TS_ERR_NOMEM;
 	if (e == NULL || strcmp(e->user, user) != 0 || strcmp(e->family, family) != 0 ||
 	    strcmp(e->kind, kind) != 0) {
@@ -194,14 +198,21 @@ static ts_err plan_add(struct ts_plan *p, size_t *cap, sqlite3_stmt *st)
 			return err;
 		e = &p->items[p->n++];
 		memset(e, 0, sizeof *e);
+		e->passive_capable = true;
 		if ((e->user = strdup(user)) == NULL || (e->family = strdup(family)) == NULL ||
 		    (e->kind = strdup(kind)) == NULL)
 			return TS_ERR_NOMEM;
 	}
-	e->passive_capable = sqlite3_column_int(st, 4) != 0;
+	e->passive_capable = e->passive_capable && sqlite3_column_int(st, 4) != 0;
 	e->count += (uint64_t)sqlite3_column_int64(st, 5);
-	if (sqlite3_column_int64(st, 6) > e->last_seen)
-		e->last_seen = sqlite3_column_int64(st, 6);
+	if (e->agent == NULL || seen > e->last_seen) {
+		char *copy = strdup(agent);
+		if (copy == NULL)
+			return TS_ERR_NOMEM;
+		free(e->agent);
+		e->agent = copy;
+		e->last_seen = seen;
+	}
 	return TS_ERR_OK;
 }
 

@@ -758,6 +758,14 @@ START_TEST(test_plan_judges_each_agent)
 		ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
 	}
 	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
+	/* No exception yet: a line shows its latest use and that use's agent. */
+	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
+	ck_assert_uint_eq(plan.n, 3);
+	ck_assert_str_eq(plan.items[2].user, "carol");
+	ck_assert_uint_eq(plan.items[2].count, 2);
+	ck_assert_int_eq(plan.items[2].last_seen, T0 + 30);
+	ck_assert_str_eq(plan.items[2].agent, "Old/1");
+	ts_plan_clear(&plan);
 
 	for (size_t i = 0; i < 3; i++) {
 		struct ts_exception_new e = {"lync", TS_EXCEPT_AGENT, patterns[i], T0 + 86400, "ok",
@@ -773,10 +781,12 @@ START_TEST(test_plan_judges_each_agent)
 			ck_assert_str_eq(plan.items[0].user, "alice");
 			ck_assert_uint_eq(plan.items[0].count, 1);
 			ck_assert_int_eq(plan.items[0].last_seen, T0 + 3600 + 60);
+			ck_assert_str_eq(plan.items[0].agent, "New/2");
 			for (size_t k = 1; k < 3; k++) {
 				ck_assert_str_eq(plan.items[k].user, k == 1 ? "bob" : "carol");
 				ck_assert_uint_eq(plan.items[k].count, 1);
 				ck_assert_int_eq(plan.items[k].last_seen, T0 + 10);
+				ck_assert_str_eq(plan.items[k].agent, "New/2");
 			}
 		} else {
 			ck_assert_msg(plan.n == 0, "after %s: %zu lines", patterns[i], plan.n);

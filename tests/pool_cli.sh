@@ -59,7 +59,8 @@ run pool set lync audit --reason "start observing"
 expect 0 "pool lync: stage audit, version 1"
 run pool plan lync
 expect 0 "summary: 1 break, 2 move to passive"
-grep -q 'CORP\\alice	lync2010	ntlm	1	' "$TS_TMP/out" || ts_fail "plan: $(cat "$TS_TMP/out")"
+grep -q 'CORP\\alice	lync2010	ntlm	1	[-0-9T:Z]*	"UCCAPI/4.0 (Microsoft Lync 2010)"$' \
+	"$TS_TMP/out" || ts_fail "plan: $(cat "$TS_TMP/out")"
 
 # A flip to passive refuses while someone would break, and says who.
 run pool set lync passive --reason "cut over"
@@ -90,10 +91,15 @@ expect 0 "summary: 0 break, 2 move to passive"
 run pool set lync passive --reason "cut over"
 expect 0 "stage passive, version 2"
 
-# --force: web has a breaking user and no exception.
-"$seed" "$db" usage web 'CORP\frank' phone no ntlm 192.0.2.20 would-block 'CPE/4.0 OCPhone'
+# --force: web has a breaking user and no exception. The User-Agent the
+# client sent is shown escaped: none of its bytes reaches the terminal as a
+# control (here ESC, clearing the screen).
+"$seed" "$db" usage web 'CORP\frank' phone no ntlm 192.0.2.20 would-block \
+	"$(printf 'CPE/4.0 OCPhone\033[2J')"
 run pool set web passive --reason "web too"
 expect 1 CUTOVER_WOULD_BREAK
+expect 1 '"CPE/4.0 OCPhone\x1b[2J"'
+! grep -q "$(printf '\033')" "$TS_TMP/out" || ts_fail "a raw ESC reached the output"
 run pool set web passive --reason "accepted risk" --force
 expect 0 "(forced)"
 

@@ -307,6 +307,7 @@ struct ts_plan_entry {
 	bool passive_capable; /* false: breaks in passive; true: moves to passive */
 	uint64_t count;
 	ts_time last_seen;
+	char *agent; /* the User-Agent of that last use ("" when none was sent) */
 };
 struct ts_plan {
 	struct ts_plan_entry *items;
