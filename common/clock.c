@@ -30,6 +30,8 @@ struct timespec ts_monotonic_deadline(int64_t ms)
 {
 	struct timespec t;
 
+	if (ms < 0)
+		ms = 0; /* a negative tv_nsec would make every wait EINVAL at once */
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	t.tv_sec += (time_t)(ms / 1000);
 	t.tv_nsec += (long)(ms % 1000) * 1000000L;

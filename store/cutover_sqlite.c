@@ -14,6 +14,7 @@
 
 #include "cutover_internal.h"
 #include "sqlite_internal.h"
+#include "tessera/clock.h"
 #include "tessera/file.h"
 #include "tessera/log.h"
 
@@ -59,19 +60,30 @@ static const char schema_v1[] =
 /* Version 2: the User-Agent joins the usage key. In one row an agent
  * stood for every attempt of its hour and network, the latest one's, so a
  * refused spray's agent, or one of a user's two clients, decided an agent
- * exception for the whole line. Rows kept from version 1 keep the agent
- * they had; they leave with the retention window. */
+ * exception for the whole line.
+ * Rows kept from version 1 are judged as version 1 judged them: each
+ * takes the agent of its hour's latest use, so a refusal still nets off
+ * the attempts it netted off before (their rows could hold different
+ * agents). The key's columns come first, as SQLite's integrity check
+ * expects of a WITHOUT ROWID table. legacy_alter_table: a view that an
+ * operator made on the table must not stop the rename. */
 static const char schema_v2[] =
 	"CREATE TABLE cutover_usage_v2 (pool TEXT NOT NULL, user TEXT NOT NULL,"
-	" family TEXT NOT NULL, kind TEXT NOT NULL, network TEXT NOT NULL,"
+	" family TEXT NOT NULL, kind TEXT NOT NULL, network TEXT NOT NULL, agent TEXT NOT NULL,"
 	" decision TEXT NOT NULL, hour INTEGER NOT NULL, passive_capable INTEGER NOT NULL,"
 	" first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,"
-	" agent TEXT NOT NULL,"
 	" PRIMARY KEY (pool, user, family, kind, network, agent, decision, hour)) WITHOUT ROWID;"
-	"INSERT INTO cutover_usage_v2 SELECT pool, user, family, kind, network, decision, hour,"
-	" passive_capable, first_seen, last_seen, count, agent FROM cutover_usage;"
+	"INSERT INTO cutover_usage_v2 (pool, user, family, kind, network, agent, decision, hour,"
+	" passive_capable, first_seen, last_seen, count)"
+	" SELECT pool, user, family, kind, network, coalesce((SELECT o.agent FROM cutover_usage o"
+	"  WHERE o.pool = u.pool AND o.user = u.user AND o.family = u.family AND o.kind = u.kind"
+	"  AND o.network = u.network AND o.hour = u.hour AND o.decision != 'pool-refused'"
+	"  ORDER BY o.last_seen DESC LIMIT 1), agent),"
+	" decision, hour, passive_capable, first_seen, last_seen, count FROM cutover_usage u;"
 	"DROP TABLE cutover_usage;"
+	"PRAGMA legacy_alter_table = ON;"
 	"ALTER TABLE cutover_usage_v2 RENAME TO cutover_usage;"
+	"PRAGMA legacy_alter_table = OFF;"
 	"CREATE INDEX cutover_usage_hour ON cutover_usage (hour);"
 	"UPDATE cutover_schema SET version = 2;";
 
@@ -165,8 +177,9 @@ void ts_co_bind(sqlite3_stmt *st, int i, const char *text)
 static ts_err schema_ensure(struct ts_cutover *c)
 {
 	sqlite3_stmt *st = NULL;
-	sqlite3_int64 version = 0;
-	char shown[24];
+	sqlite3_int64 version = 0, from;
+	int64_t started_ms;
+	char shown[24], took[24];
 	ts_err err = TS_ERR_STORE_SCHEMA;
 
 	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -182,16 +195,35 @@ static ts_err schema_ensure(struct ts_cutover *c)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	from = version;
+	started_ms = ts_monotonic_ms();
 	for (; version < CUTOVER_SCHEMA_VERSION; version++)
 		if (sqlite3_exec(c->db, migrations[version], NULL, NULL, NULL) != SQLITE_OK)
 			goto failed;
 	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto failed;
+	/* An upgrade holds the write lock while it copies (sign-ins wait):
+	 * said, with how long it took. A new file is no upgrade. */
+	if (from > 0 && from < CUTOVER_SCHEMA_VERSION) {
+		snprintf(shown, sizeof shown, "%lld", (long long)from);
+		snprintf(took, sizeof took, "%lld", (long long)(ts_monotonic_ms() - started_ms));
+		ts_log(TS_LOG_INFO, "cutover_schema_upgraded", "path", c->path, "from", shown, "to",
+		       STR(CUTOVER_SCHEMA_VERSION), "ms", took);
+	}
 	err = TS_ERR_OK;
 	goto out;
 failed:
-	ts_log_error(TS_LOG_ERR, "cutover_open_failed", err, "path", c->path, "reason",
-		     sqlite3_errmsg(c->db));
+	/* Busy: another process holds the write lock past the busy timeout
+	 * (a long upgrade, say); the schema is not at fault. */
+	if (sqlite3_errcode(c->db) == SQLITE_BUSY) {
+		err = TS_ERR_STORE_OPEN;
+		ts_log_error(TS_LOG_ERR, "cutover_open_failed", err, "path", c->path, "reason",
+			     sqlite3_errmsg(c->db), "hint",
+			     "another process is writing the store (an upgrade?): try again");
+	} else {
+		ts_log_error(TS_LOG_ERR, "cutover_open_failed", err, "path", c->path, "reason",
+			     sqlite3_errmsg(c->db));
+	}
 out:
 	sqlite3_finalize(st);
 	if (!sqlite3_get_autocommit(c->db))

@@ -758,9 +758,14 @@ START_TEST(test_plan_judges_each_agent)
 		ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
 	}
 	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
-	/* No exception yet: a line shows its latest use and that use's agent. */
+	/* No exception yet: a line shows its latest use and that use's agent,
+	 * and breaks if any of its agents does (alice's New/2; Old/1, capable,
+	 * is read last). */
 	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 7200, &plan), TS_ERR_OK);
 	ck_assert_uint_eq(plan.n, 3);
+	ck_assert_uint_eq(plan.breaks, 3);
+	ck_assert_str_eq(plan.items[0].user, "alice");
+	ck_assert(!plan.items[0].passive_capable);
 	ck_assert_str_eq(plan.items[2].user, "carol");
 	ck_assert_uint_eq(plan.items[2].count, 2);
 	ck_assert_int_eq(plan.items[2].last_seen, T0 + 30);
@@ -798,18 +803,12 @@ START_TEST(test_plan_judges_each_agent)
 }
 END_TEST
 
-/* A store of cutover schema 1 (usage keyed without the agent) is upgraded
- * when opened: its rows kept, the agent in the key from then on; a newer
- * schema is refused. */
-START_TEST(test_usage_schema_upgrade)
+/* Turns the store at db into one as cutover schema 1 left it (usage keyed
+ * without the agent), holding rows, and an operator's view on the table. */
+static void make_v1_store(const char *rows)
 {
 	struct ts_cutover *c = open_db();
-	struct ts_usage *u = ts_usage_new(100);
-	struct ts_usage_event ev = event("alice", "lync2010", false, "192.0.2.1", T0);
-	struct ts_report r;
-	struct ts_plan plan;
 	sqlite3 *raw = NULL;
-	char *version = NULL;
 
 	ts_cutover_close(c);
 	ck_assert_int_eq(sqlite3_open(db, &raw), SQLITE_OK);
@@ -821,44 +820,121 @@ START_TEST(test_usage_schema_upgrade)
 		 " agent TEXT NOT NULL,"
 		 " PRIMARY KEY (pool, user, family, kind, network, decision, hour)) WITHOUT ROWID;"
 		 "CREATE INDEX cutover_usage_hour ON cutover_usage (hour);"
+		 "CREATE VIEW usage_by_user AS SELECT user, sum(count) AS n FROM cutover_usage"
+		 " GROUP BY user;"
 		 "UPDATE cutover_schema SET version = 1;");
-	version = sqlite3_mprintf("INSERT INTO cutover_usage VALUES ('lync', 'alice', 'lync2010',"
-				  " 'ntlm', '192.0.2.0/24', 'would-block', %d, 0, %d, %d, 2,"
-				  " 'Old/1')",
-				  T0 / 3600, T0, T0);
-	sql(raw, version);
-	sqlite3_free(version);
+	sql(raw, rows);
 	ck_assert_int_eq(sqlite3_close(raw), SQLITE_OK);
+}
 
+/* A store of cutover schema 1 is upgraded when opened, once, and says so:
+ * its rows kept and judged as schema 1 judged them (bob's refusals, whose
+ * row took another agent than his attempts', still net them off), the
+ * agent in the key from then on, the index and an operator's view intact.
+ * A newer schema is refused. */
+START_TEST(test_usage_schema_upgrade)
+{
+	struct ts_usage *u = ts_usage_new(100);
+	struct ts_usage_event ev = event("alice", "lync2010", false, "192.0.2.1", T0);
+	struct ts_cutover *c;
+	struct ts_report r;
+	struct ts_plan plan;
+	sqlite3 *raw = NULL;
+	char *rows, *text = NULL, *log = NULL;
+	const char *upgraded;
+	size_t log_len = 0;
+	FILE *log_stream = open_memstream(&log, &log_len);
+
+	rows = sqlite3_mprintf(
+		"INSERT INTO cutover_usage VALUES"
+		" ('lync', 'alice', 'lync2010', 'ntlm', '192.0.2.0/24', 'would-block', %d, 0, %d,"
+		"  %d, 2, 'Old/1'),"
+		" ('lync', 'bob', 'lync2010', 'ntlm', '192.0.2.0/24', 'would-block', %d, 0, %d,"
+		"  %d, 2, 'Spray/B'),"
+		" ('lync', 'bob', 'lync2010', 'ntlm', '192.0.2.0/24', 'pool-refused', %d, 0, %d,"
+		"  %d, 2, 'Spray/A')",
+		T0 / 3600, T0, T0, T0 / 3600, T0, T0 + 20, T0 / 3600, T0, T0 + 10);
+	make_v1_store(rows);
+	sqlite3_free(rows);
+
+	ck_assert_ptr_nonnull(log_stream);
+	ts_log_set_stream(log_stream);
+	ts_log_set_level(TS_LOG_INFO);
 	c = open_db();
+	ts_cutover_close(c);
+	c = open_db(); /* upgraded already: not again */
+	fflush(log_stream);
+	ts_log_set_stream(NULL);
+	ts_log_set_level(TS_LOG_ERR);
+	upgraded = strstr(log, "event=cutover_schema_upgraded");
+	ck_assert_msg(upgraded != NULL && strstr(upgraded, "from=1 to=2 ms=") != NULL &&
+			      strstr(upgraded + 1, "event=cutover_schema_upgraded") == NULL,
+		      "%s", log);
+	fclose(log_stream);
+	free(log);
+
 	ev.agent = "New/2";
 	ck_assert_int_eq(ts_usage_record(u, &ev), TS_ERR_OK);
 	ck_assert_int_eq(ts_usage_flush(u, c, 0), TS_ERR_OK);
 	ck_assert_int_eq(ts_cutover_report(c, "lync", T0 - 3600, &r), TS_ERR_OK);
-	ck_assert_uint_eq(r.n, 1);
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_str_eq(r.items[0].user, "alice");
 	ck_assert_uint_eq(r.items[0].count, 3);
 	ts_report_clear(&r);
 	ck_assert_int_eq(ts_cutover_plan(c, "lync", T0 - 3600, T0 + 60, &plan), TS_ERR_OK);
 	ck_assert_uint_eq(plan.n, 1);
+	ck_assert_str_eq(plan.items[0].user, "alice");
 	ck_assert_uint_eq(plan.items[0].count, 3);
 	ts_plan_clear(&plan);
 	ts_cutover_close(c);
 
 	ck_assert_int_eq(sqlite3_open(db, &raw), SQLITE_OK);
 	ck_assert(query_text(raw, "SELECT group_concat(agent || '=' || count, ' ') FROM"
-				  " (SELECT agent, count FROM cutover_usage ORDER BY agent)",
-			     &version));
-	ck_assert_str_eq(version, "New/2=1 Old/1=2");
-	g_free(version);
-	ck_assert(query_text(raw, "SELECT version FROM cutover_schema", &version));
-	ck_assert_str_eq(version, "2");
-	g_free(version);
+				  " (SELECT agent, count FROM cutover_usage WHERE user = 'alice'"
+				  "  ORDER BY agent)",
+			     &text));
+	ck_assert_str_eq(text, "New/2=1 Old/1=2");
+	g_free(text);
+	ck_assert(query_text(raw, "SELECT version FROM cutover_schema", &text));
+	ck_assert_str_eq(text, "2");
+	g_free(text);
+	ck_assert(query_text(raw, "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+				  " AND name = 'cutover_usage_hour' AND tbl_name = 'cutover_usage'",
+			     &text));
+	ck_assert_str_eq(text, "1");
+	g_free(text);
+	ck_assert(query_text(raw, "SELECT n FROM usage_by_user WHERE user = 'alice'", &text));
+	ck_assert_str_eq(text, "3");
+	g_free(text);
+	ck_assert(query_text(raw, "PRAGMA integrity_check", &text));
+	ck_assert_str_eq(text, "ok");
+	g_free(text);
 	sql(raw, "UPDATE cutover_schema SET version = 3");
 	ck_assert_int_eq(sqlite3_close(raw), SQLITE_OK);
 	c = NULL;
 	ck_assert_int_eq(ts_cutover_open(db, true, &c), TS_ERR_STORE_SCHEMA);
 	ck_assert_ptr_null(c);
 	ts_usage_free(u);
+}
+END_TEST
+
+/* An open that finds another process holding the write lock past the busy
+ * timeout (a long upgrade) says the store is busy, not that its schema is
+ * unknown. */
+START_TEST(test_open_busy_is_not_schema)
+{
+	struct ts_cutover *c = NULL;
+	sqlite3 *holder = NULL;
+
+	make_v1_store("SELECT 1");
+	ck_assert_int_eq(sqlite3_open(db, &holder), SQLITE_OK);
+	sql(holder, "BEGIN IMMEDIATE");
+	ck_assert_int_eq(ts_cutover_open(db, true, &c), TS_ERR_STORE_OPEN);
+	ck_assert_ptr_null(c);
+	sql(holder, "ROLLBACK");
+	ck_assert_int_eq(sqlite3_close(holder), SQLITE_OK);
+	c = open_db();
+	ts_cutover_close(c);
 }
 END_TEST
 
@@ -1089,6 +1165,7 @@ static Suite *cutover_suite(void)
 	tcase_add_test(tc, test_plan_spray_hour_counts_for_nothing);
 	tcase_add_test(tc, test_plan_judges_each_agent);
 	tcase_add_test(tc, test_usage_schema_upgrade);
+	tcase_add_test(tc, test_open_busy_is_not_schema);
 	tcase_add_test(tc, test_tickets_minted_kind_bound_and_revoke);
 	tcase_add_test(tc, test_stage_watch_sees_change_and_survives_lost_store);
 	tcase_add_test(tc, test_stage_watch_takes_reloaded_pools);

@@ -28,7 +28,8 @@ int64_t ts_monotonic_ms(void);
 /* A condition variable whose timed waits count on CLOCK_MONOTONIC, and the
  * deadline ms from now for it: a step of the wall clock (NTP correcting a
  * clock set wrong at boot, an operator) neither stretches a wait by the
- * step nor cuts it short. Returns pthread_cond_init's result. */
+ * step nor cuts it short. Returns pthread_cond_init's result; a negative
+ * ms is now. */
 int ts_cond_init_monotonic(pthread_cond_t *cond);
 struct timespec ts_monotonic_deadline(int64_t ms);
 
