@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli_pool.h"
+#include "tessera/display.h"
 #include "tessera/log.h"
 
 void ts_cli_plan_print(FILE *f, const struct ts_plan *plan)
@@ -13,7 +14,8 @@ void ts_cli_plan_print(FILE *f, const struct ts_plan *plan)
 
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct ts_plan_entry *e = &plan->items[i];
-		char last[TS_TIME_ISO_LEN], agent[4 * TS_CUTOVER_AGENT_MAX + 8];
+		char last[TS_TIME_ISO_LEN], agent[4 * TS_CUTOVER_AGENT_MAX + 8],
+			user[4 * TS_CUTOVER_NAME_MAX + 4];
 
 		if (!e->passive_capable && !header_breaks) {
 			fprintf(f, "breaks (client family cannot sign in passively):\n"
@@ -26,10 +28,11 @@ void ts_cli_plan_print(FILE *f, const struct ts_plan *plan)
 			header_moves = true;
 		}
 		ts_time_format(e->last_seen, last);
-		/* The client chose it: quoted and escaped, as in the logs, so
-		 * no byte of it reaches the terminal as a control. */
+		/* The client chose both: the agent quoted and escaped as in the
+		 * logs, the name as tessera/display.h shows it. */
 		ts_log_escape(agent, sizeof agent, e->agent);
-		fprintf(f, "  %s\t%s\t%s\t%llu\t%s\t%s\n", e->user, e->family, e->kind,
+		fprintf(f, "  %s\t%s\t%s\t%llu\t%s\t%s\n",
+			ts_display_text(user, sizeof user, e->user), e->family, e->kind,
 			(unsigned long long)e->count, last, agent);
 	}
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_pool.h"
+#include "tessera/display.h"
 
 static int usage(void)
 {
@@ -108,10 +109,11 @@ static void print_text(const struct ts_report *r, ts_time since)
 	       "DECISION", "PASSIVE", "COUNT", "LAST_SEEN");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct ts_report_row *x = &r->items[i];
-		char last[TS_TIME_ISO_LEN];
+		char last[TS_TIME_ISO_LEN], user[4 * TS_CUTOVER_NAME_MAX + 4];
 
 		ts_time_format(x->last_seen, last);
-		printf("%-12s %-28s %-22s %-10s %-12s %-8s %8llu  %s\n", x->pool, x->user, x->family,
+		printf("%-12s %-28s %-22s %-10s %-12s %-8s %8llu  %s\n", x->pool,
+		       ts_display_text(user, sizeof user, x->user), x->family,
 		       x->kind, ts_usage_decision_name(x->decision), x->passive_capable ? "yes" : "no",
 		       (unsigned long long)x->count, last);
 	}

@@ -10,6 +10,7 @@
 
 #include "tessera/clock.h"
 #include "tessera/config.h"
+#include "tessera/display.h"
 #include "tessera/err.h"
 #include "tessera/log.h"
 #include "tessera/origin.h"
@@ -516,6 +517,41 @@ START_TEST(test_monotonic_wait)
 }
 END_TEST
 
+/* ---- text shown on a terminal ---- */
+
+START_TEST(test_display_text)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"CORP\\alice", "CORP\\alice"},
+		{"j\xc3\xbcrgen \xe5\xa4\xaa\xe9\x83\x8e", "j\xc3\xbcrgen \xe5\xa4\xaa\xe9\x83\x8e"},
+		{"\xc2\xa0", "\xc2\xa0"},				 /* U+00A0, the first shown */
+		{"a\x1b[2Jb", "a\\x1b[2Jb"},			 /* ESC */
+		{"\x7f\t", "\\x7f\\x09"},				 /* DEL, tab */
+		{"\xc2\x9b", "\\xc2\\x9b"},			 /* U+009B, CSI in C1 */
+		{"\x9b", "\\x9b"},				 /* raw C1 byte (cp1252 too) */
+		{"evil\xe2\x80\xaetxt.exe", "evil\\xe2\\x80\\xaetxt.exe"}, /* RLO */
+		{"\xe2\x81\xa6x\xe2\x81\xa9", "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9"}, /* LRI, PDI */
+		{"\xd8\x9c", "\\xd8\\x9c"},			 /* ALM */
+		{"\xc3\xa9\x80", "\xc3\xa9\\x80"},		 /* a stray continuation */
+		{"a\xc3", "a\\xc3"},				 /* cut short */
+		{"\xc0\xaf", "\\xc0\\xaf"},			 /* overlong "/" */
+		{"\xed\xa0\x80", "\\xed\\xa0\\x80"},		 /* a surrogate */
+		{"", ""},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_str_eq(ts_display_text(out, sizeof out, cases[i].in), cases[i].want);
+	/* Cut to fit, never inside an escape; what fits exactly is not cut. */
+	ck_assert_str_eq(ts_display_text(out, 8, "abcdefghij"), "abcd...");
+	ck_assert_str_eq(ts_display_text(out, 11, "abcdefghij"), "abcdefghij");
+	ck_assert_str_eq(ts_display_text(out, 8, "ab\x1b" "cdef"), "ab...");
+	ck_assert_str_eq(ts_display_text(out, 3, "abcdef"), "");
+}
+END_TEST
+
 /* ---- numbers ---- */
 
 START_TEST(test_parse_long)
@@ -676,6 +712,7 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, test_time_format_round_trip);
 	tcase_add_test(tc, test_clock_fixed_and_real);
 	tcase_add_test(tc, test_monotonic_wait);
+	tcase_add_test(tc, test_display_text);
 	tcase_add_test(tc, test_parse_long);
 	suite_add_tcase(s, tc);
 	return s;

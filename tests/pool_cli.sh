@@ -91,15 +91,24 @@ expect 0 "summary: 0 break, 2 move to passive"
 run pool set lync passive --reason "cut over"
 expect 0 "stage passive, version 2"
 
-# --force: web has a breaking user and no exception. The User-Agent the
-# client sent is shown escaped: none of its bytes reaches the terminal as a
-# control (here ESC, clearing the screen).
+# --force: web has breaking users and no exception. What the clients sent
+# is shown escaped: none of it reaches the terminal as a control (an ESC
+# clearing the screen in a User-Agent; a C1 CSI and a right-to-left
+# override in a Basic user name).
 "$seed" "$db" usage web 'CORP\frank' phone no ntlm 192.0.2.20 would-block \
 	"$(printf 'CPE/4.0 OCPhone\033[2J')"
+"$seed" "$db" usage web "$(printf 'mal\342\200\256lory\302\233')" phone no basic 192.0.2.21 \
+	would-block 'x'
+raw_controls() { grep -q -e "$(printf '\033')" -e "$(printf '\342\200\256')" \
+	-e "$(printf '\302\233')" "$TS_TMP/out"; }
 run pool set web passive --reason "web too"
 expect 1 CUTOVER_WOULD_BREAK
 expect 1 '"CPE/4.0 OCPhone\x1b[2J"'
-! grep -q "$(printf '\033')" "$TS_TMP/out" || ts_fail "a raw ESC reached the output"
+expect 1 'mal\xe2\x80\xaelory\xc2\x9b'
+! raw_controls || ts_fail "a raw control reached the output: $(od -c "$TS_TMP/out")"
+run report --pool web
+expect 0 'mal\xe2\x80\xaelory\xc2\x9b'
+! raw_controls || ts_fail "a raw control reached the report: $(od -c "$TS_TMP/out")"
 run pool set web passive --reason "accepted risk" --force
 expect 0 "(forced)"
 
