@@ -92,7 +92,7 @@ static int print_json(const struct ts_report *r, ts_time since)
 					"first_seen", first, "last_seen", last));
 	}
 	json_object_set_new(root, "rows", rows);
-	if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
+	if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0)
 		rc = 1;
 	printf("\n");
 	json_decref(root);

@@ -5,12 +5,17 @@
 
 #include "tessera/display.h"
 
-/* Characters that reorder the text around them (Unicode bidi controls):
- * ALM, LRM, RLM, LRE..RLO and LRI..PDI. */
-static bool bidi_control(gunichar c)
+/* Characters a terminal does not show as themselves: format characters
+ * (Cf: the bidi marks, embeddings, overrides and isolates that reorder
+ * what is around them, and invisible ones such as U+200B, U+00AD, U+FEFF
+ * that make "ad<U+200B>min" look like "admin") and the line and paragraph
+ * separators. */
+static bool hidden(gunichar c)
 {
-	return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
-	       (c >= 0x2066 && c <= 0x2069);
+	const GUnicodeType t = g_unichar_type(c);
+
+	return t == G_UNICODE_FORMAT || t == G_UNICODE_LINE_SEPARATOR ||
+	       t == G_UNICODE_PARAGRAPH_SEPARATOR;
 }
 
 /* How many bytes at p form one character that may be shown as it is; 0
@@ -26,7 +31,7 @@ static size_t shown_as_is(const char *p)
 	if (b < 0x80 || strnlen(p, n) < n)
 		return 0;
 	c = g_utf8_get_char_validated(p, (gssize)n);
-	if (c == (gunichar)-1 || c == (gunichar)-2 || c < 0xa0 || bidi_control(c))
+	if (c == (gunichar)-1 || c == (gunichar)-2 || c < 0xa0 || hidden(c))
 		return 0;
 	return n;
 }

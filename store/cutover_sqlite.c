@@ -78,7 +78,7 @@ static const char schema_v2[] =
 	" SELECT pool, user, family, kind, network, coalesce((SELECT o.agent FROM cutover_usage o"
 	"  WHERE o.pool = u.pool AND o.user = u.user AND o.family = u.family AND o.kind = u.kind"
 	"  AND o.network = u.network AND o.hour = u.hour AND o.decision != 'pool-refused'"
-	"  ORDER BY o.last_seen DESC LIMIT 1), agent),"
+	"  ORDER BY o.last_seen DESC, o.decision LIMIT 1), agent),"
 	" decision, hour, passive_capable, first_seen, last_seen, count FROM cutover_usage u;"
 	"DROP TABLE cutover_usage;"
 	"PRAGMA legacy_alter_table = ON;"
@@ -215,7 +215,7 @@ static ts_err schema_ensure(struct ts_cutover *c)
 failed:
 	/* Busy: another process holds the write lock past the busy timeout
 	 * (a long upgrade, say); the schema is not at fault. */
-	if (sqlite3_errcode(c->db) == SQLITE_BUSY) {
+	if ((sqlite3_errcode(c->db) & 0xff) == SQLITE_BUSY) {
 		err = TS_ERR_STORE_OPEN;
 		ts_log_error(TS_LOG_ERR, "cutover_open_failed", err, "path", c->path, "reason",
 			     sqlite3_errmsg(c->db), "hint",

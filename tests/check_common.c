@@ -534,6 +534,9 @@ START_TEST(test_display_text)
 		{"evil\xe2\x80\xaetxt.exe", "evil\\xe2\\x80\\xaetxt.exe"}, /* RLO */
 		{"\xe2\x81\xa6x\xe2\x81\xa9", "\\xe2\\x81\\xa6x\\xe2\\x81\\xa9"}, /* LRI, PDI */
 		{"\xd8\x9c", "\\xd8\\x9c"},			 /* ALM */
+		{"ad\xe2\x80\x8bmin", "ad\\xe2\\x80\\x8bmin"},	 /* zero-width space */
+		{"\xef\xbb\xbf\xc2\xad", "\\xef\\xbb\\xbf\\xc2\\xad"}, /* BOM, soft hyphen */
+		{"a\xe2\x80\xa8", "a\\xe2\\x80\\xa8"},		 /* line separator */
 		{"\xc3\xa9\x80", "\xc3\xa9\\x80"},		 /* a stray continuation */
 		{"a\xc3", "a\\xc3"},				 /* cut short */
 		{"\xc0\xaf", "\\xc0\\xaf"},			 /* overlong "/" */

@@ -109,6 +109,9 @@ expect 1 'mal\xe2\x80\xaelory\xc2\x9b'
 run report --pool web
 expect 0 'mal\xe2\x80\xaelory\xc2\x9b'
 ! raw_controls || ts_fail "a raw control reached the report: $(od -c "$TS_TMP/out")"
+run report --pool web --format json
+expect 0 '"mal\u202Elory\u009B"'
+! raw_controls || ts_fail "a raw control reached the JSON report: $(od -c "$TS_TMP/out")"
 run pool set web passive --reason "accepted risk" --force
 expect 0 "(forced)"
 
