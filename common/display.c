@@ -37,7 +37,8 @@ static size_t shown_as_is(const char *p)
 }
 
 /* The piece of text at p to write: the character itself, or the escape of
- * its first byte (in esc). Sets *taken to the bytes of text it stands for. */
+ * its first byte (in esc). Sets *len to the piece's length and *taken to
+ * the bytes of text it stands for. */
 static const char *piece_at(const char *p, char esc[4], size_t *len, size_t *taken)
 {
 	static const char hex[] = "0123456789abcdef";
